@@ -1,0 +1,3 @@
+from hullscan.cli import main
+
+raise SystemExit(main())

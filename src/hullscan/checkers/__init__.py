@@ -1,0 +1,20 @@
+"""The static registry of checkers. Modules are imported only when their checker runs, and heavy
+libraries only inside the checker's `check`, so a Dockerfile hook never imports checkov."""
+
+from __future__ import annotations
+
+import importlib
+
+from hullscan.checkers.interface import Checker
+
+# name -> (module, class). Order is the order runs appear in the SARIF.
+CHECKERS: dict[str, tuple[str, str]] = {
+    "dockerfile": ("hullscan.checkers.dockerfile", "DockerfileChecker"),
+}
+
+
+def get_checker(name: str) -> Checker:
+    module_name, class_name = CHECKERS[name]
+    module = importlib.import_module(module_name)
+    checker: Checker = getattr(module, class_name)()
+    return checker

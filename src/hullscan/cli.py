@@ -1,0 +1,188 @@
+"""The command line, and the one error boundary that turns typed errors into exit codes.
+
+Exit codes: 0 nothing at or above the threshold; 1 findings at or above it; 2 usage or
+configuration error; 3 a checker could not run (the other checkers' findings are still written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from hullscan import __version__
+from hullscan.errors import HullscanError, OutputError
+from hullscan.model import NotificationLevel, Report
+
+EXIT_CLEAN = 0
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+EXIT_CHECKER_FAILED = 3
+
+FAIL_ON_CHOICES = ("critical", "high", "medium", "low", "info", "never")
+FORMAT_CHOICES = ("text", "sarif", "json")
+
+log = logging.getLogger("hullscan")
+
+EPILOG = """\
+exit codes:
+  0  nothing at or above the --fail-on threshold
+  1  findings at or above the threshold
+  2  usage or configuration error
+  3  a checker could not run (its failure is in the SARIF; other findings are still written)
+"""
+
+
+def add_common_options(parser: argparse.ArgumentParser) -> None:
+    out = parser.add_argument_group("output and policy")
+    out.add_argument(
+        "--format", choices=FORMAT_CHOICES, default="text",
+        help="output format (default: text)",
+    )
+    out.add_argument("-o", "--output", metavar="FILE", help="write the output to FILE, not stdout")
+    out.add_argument(
+        "--sarif", metavar="FILE", help="also write SARIF 2.1.0 to FILE (for code scanning)"
+    )
+    out.add_argument(
+        "--fail-on", choices=FAIL_ON_CHOICES, default=None,
+        help="exit 1 when a finding at or above this severity is not suppressed "
+        "(default: fail_on from the config, else high)",
+    )
+    out.add_argument(
+        "--config", metavar="FILE",
+        help="configuration file (default: .hullscan.yaml at the repository root)",
+    )
+    out.add_argument("-q", "--quiet", action="store_true", help="print findings only")
+    out.add_argument(
+        "-v", "--verbose", action="count", default=0,
+        help="more detail: suppressed findings, progress (-vv: debug log)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hullscan",
+        description="Container-security checks for a repository before merge, "
+        "reported as text, JSON or SARIF.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"hullscan {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    scan = sub.add_parser(
+        "scan", help="run every checker that applies to the files under PATH",
+        description="Find the files under each PATH (in a git work tree: the files git tracks "
+        "or would track) and run every checker that applies.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    scan.add_argument("paths", nargs="*", metavar="PATH", default=["."],
+                      help="files or folders (default: .)")
+    add_common_options(scan)
+    scan.set_defaults(checkers=None)
+
+    docker = sub.add_parser(
+        "dockerfile", help="check Dockerfiles (hadolint and hullscan's container rules)",
+        description="Check Dockerfiles with hadolint and hullscan's own container rules.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    docker.add_argument("paths", nargs="+", metavar="FILE", help="Dockerfiles or folders")
+    add_common_options(docker)
+    docker.set_defaults(checkers=("dockerfile",))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: --help/--version (0) or a usage error (2)
+        return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
+    return execute(args, checkers=args.checkers, paths=args.paths)
+
+
+def execute(
+    args: argparse.Namespace, checkers: Sequence[str] | None, paths: Sequence[str]
+) -> int:
+    """Run the pipeline for parsed arguments and render it. The one error boundary."""
+    _configure_logging(args.verbose, args.quiet)
+    try:
+        from hullscan.pipeline import ScanRequest, run
+
+        request = ScanRequest(
+            paths=tuple(paths) or (".",),
+            checkers=tuple(checkers) if checkers is not None else None,
+            config_path=args.config,
+            fail_on=args.fail_on,
+        )
+        report = run(request)
+        _emit(report, args)
+    except HullscanError as exc:
+        print(f"hullscan: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("hullscan: interrupted", file=sys.stderr)
+        return 130
+    return exit_code(report)
+
+
+def exit_code(report: Report) -> int:
+    if report.failed_checkers:
+        return EXIT_CHECKER_FAILED
+    if report.blocking:
+        return EXIT_FINDINGS
+    return EXIT_CLEAN
+
+
+def _emit(report: Report, args: argparse.Namespace) -> None:
+    from hullscan.formats import FORMATS, sarif, text
+
+    for note in report.notifications:
+        if args.quiet and note.level is not NotificationLevel.ERROR:
+            continue
+        print(f"hullscan: {note.level.value}: {note.one_line()}", file=sys.stderr)
+
+    if args.sarif:
+        _write(args.sarif, sarif.render(report))
+    if args.format == "text":
+        colour = args.output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+        rendered = text.render(
+            report, colour=colour, show_suppressed=args.verbose > 0, quiet=args.quiet
+        )
+    else:
+        rendered = FORMATS[args.format](report)
+    if args.output:
+        _write(args.output, rendered)
+        if args.format != "text" and not args.quiet:
+            print(text.summary(report), file=sys.stderr)
+    else:
+        sys.stdout.write(rendered)
+        sys.stdout.flush()
+
+
+def _write(path: str, content: str) -> None:
+    try:
+        Path(path).write_text(content, encoding="utf-8")
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from exc
+
+
+def _configure_logging(verbose: int, quiet: bool) -> None:
+    """Log to stderr. Progress (INFO) shows with -v, or on a terminal outside CI."""
+    logger = logging.getLogger("hullscan")
+    if logger.handlers:
+        logger.handlers.clear()
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("hullscan: %(message)s"))
+    logger.addHandler(handler)
+    logger.propagate = False
+    interactive = sys.stderr.isatty() and not os.environ.get("CI")
+    if verbose >= 2:
+        logger.setLevel(logging.DEBUG)
+    elif verbose == 1 or (interactive and not quiet):
+        logger.setLevel(logging.INFO)
+    else:
+        logger.setLevel(logging.WARNING)

@@ -1,0 +1,1 @@
+"""Dockerfile parsing for hullscan's own rules."""

@@ -1,0 +1,539 @@
+"""hullscan's own container rules for Dockerfiles: what hadolint does not check or ranks too low.
+
+Rule ids name a concept, not a file kind (an unpinned image is HS101 wherever it is written), so
+later checkers for Compose, Kubernetes and workflows reuse the same rules.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from hullscan.dockerfile.parser import Dockerfile, Instruction, Stage, substitute
+from hullscan.imageref import ImageRef, parse_image_ref, registry_matches
+from hullscan.model import Rule, Severity
+from hullscan.redact import is_placeholder, is_secret_name, mask, token_kind
+
+DOCS = "https://github.com/hullscan/hullscan/blob/main/docs/rules.md"
+
+
+def _rule(
+    rule_id: str, name: str, short: str, full: str, fix: str, severity: Severity,
+    tags: Sequence[str],
+) -> Rule:
+    return Rule(
+        id=rule_id,
+        name=name,
+        short_description=short,
+        full_description=full,
+        help_text=f"{full}\n\nFix: {fix}",
+        help_markdown=(
+            f"**{short}**\n\n{full}\n\n**Fix:** {fix}\n\n"
+            f"[Rule reference]({DOCS}#{rule_id.lower()})"
+        ),
+        help_uri=f"{DOCS}#{rule_id.lower()}",
+        default_severity=severity,
+        tags=("security", "container", *tags),
+    )
+
+
+ROOT_USER = _rule(
+    "HS100", "container-runs-as-root", "The final stage runs as root",
+    "The image's final stage has no USER instruction, or its last USER is root or uid 0, so "
+    "the container's processes run as root. A process escaping the application, or a "
+    "container breakout, then starts with full privileges inside the container and often on "
+    "the host's kernel.",
+    "Create an unprivileged user and switch to it at the end of the final stage, e.g. "
+    "`RUN useradd --uid 10001 --no-create-home app` then `USER 10001`.",
+    Severity.HIGH, ("CWE-250",),
+)
+UNPINNED_IMAGE = _rule(
+    "HS101", "image-not-pinned-by-digest", "Image not pinned by digest",
+    "The image is referenced by tag only. A tag is a movable pointer: the registry (or anyone "
+    "who controls it) can point it at different content, so builds are not reproducible and a "
+    "compromised or changed upstream image enters silently.",
+    "Append the image's digest: `FROM name:tag@sha256:<digest>` (find it with "
+    "`docker buildx imagetools inspect name:tag` or `crane digest name:tag`), and let a bot "
+    "such as Renovate or Dependabot update it.",
+    Severity.MEDIUM, ("supply-chain",),
+)
+MUTABLE_IMAGE = _rule(
+    "HS102", "image-latest-or-untagged", "Image uses `latest` or no tag",
+    "The image is referenced without a tag or with `latest`, and without a digest: every build "
+    "may get a different image, including a new major version, with no review.",
+    "Pin an explicit version and its digest: `FROM name:1.2.3@sha256:<digest>`.",
+    Severity.HIGH, ("supply-chain",),
+)
+UNTRUSTED_REGISTRY = _rule(
+    "HS103", "image-from-untrusted-registry", "Image from a registry outside trusted_registries",
+    "The image comes from a registry that is not in the `trusted_registries` list of "
+    ".hullscan.yaml. Images from unvetted registries bypass the organisation's scanning and "
+    "provenance controls.",
+    "Use an image from a trusted registry (mirror it there first), or add the registry to "
+    "`trusted_registries` after review.",
+    Severity.HIGH, ("supply-chain",),
+)
+SECRET_IN_IMAGE = _rule(
+    "HS110", "secret-in-image-config", "Secret written into the image",
+    "A secret is set as a literal value in an instruction (ENV, ARG, LABEL, RUN, ...). Values of "
+    "ENV and ARG, and every instruction's text, stay in the image's layers and history: anyone "
+    "who can pull the image can read them.",
+    "Remove the value and rotate the secret. Pass secrets at build time with BuildKit secret "
+    "mounts (`RUN --mount=type=secret,id=token ...`) and at run time from the orchestrator's "
+    "secret store.",
+    Severity.HIGH, ("secrets", "CWE-798"),
+)
+SECRET_FILE_COPIED = _rule(
+    "HS111", "secret-file-copied", "Credential file copied into the image",
+    "COPY or ADD puts a file that usually holds credentials (private keys, .env, .npmrc, "
+    ".pypirc, .netrc, cloud credentials, ...) into an image layer. Deleting it in a later "
+    "layer does not remove it from the image.",
+    "Do not copy the file. Use `RUN --mount=type=secret` or `--mount=type=ssh` for build-time "
+    "access, and list such files in .dockerignore.",
+    Severity.HIGH, ("secrets", "CWE-538"),
+)
+CONTEXT_WITHOUT_DOCKERIGNORE = _rule(
+    "HS112", "context-copied-without-dockerignore",
+    "Whole build context copied without .dockerignore",
+    "`COPY .` or `ADD .` copies the entire build context, and there is no .dockerignore beside "
+    "the Dockerfile, so local secrets (.env, keys, .git) can end up in the image.",
+    "Add a .dockerignore that excludes .git, .env*, keys and build output, or copy only the "
+    "files the image needs.",
+    Severity.LOW, ("secrets",),
+)
+REMOTE_ADD = _rule(
+    "HS120", "add-from-remote-url", "ADD fetches a remote URL without a checksum",
+    "ADD downloads from a URL at build time without `--checksum`: the content is not verified, "
+    "and a changed or compromised server changes the image.",
+    "Download with a pinned checksum (`ADD --checksum=sha256:<digest> <url> <dest>`), or fetch "
+    "in a RUN step that verifies a checksum or signature.",
+    Severity.MEDIUM, ("supply-chain", "CWE-494"),
+)
+CURL_PIPE_SHELL = _rule(
+    "HS121", "remote-script-piped-to-shell", "Remote script piped into a shell",
+    "A RUN step downloads a script and executes it directly (`curl ... | sh`). Whatever the "
+    "server returns at build time runs with the build's privileges, unreviewed and unverified.",
+    "Download to a file, verify its checksum or signature, then run it; or install from a "
+    "package manager with pinned versions.",
+    Severity.HIGH, ("supply-chain", "CWE-494"),
+)
+TLS_DISABLED = _rule(
+    "HS122", "tls-verification-disabled", "TLS certificate verification disabled",
+    "A download or package manager runs with certificate verification turned off (`curl -k`, "
+    "`wget --no-check-certificate`, `pip --trusted-host`, `NODE_TLS_REJECT_UNAUTHORIZED=0`, "
+    "...), so anyone on the network path can substitute what is installed.",
+    "Remove the option; install the needed CA certificate into the image instead.",
+    Severity.MEDIUM, ("supply-chain", "CWE-295"),
+)
+WORLD_WRITABLE = _rule(
+    "HS130", "world-writable-permissions", "World-writable permissions",
+    "`chmod 777`, `a+w` or `o+w` makes files or folders writable by every user in the "
+    "container, so any process can replace code or configuration that others run.",
+    "Give ownership to the user that needs write access (`COPY --chown=app ...`, `chown`) "
+    "and use modes such as 755/644.",
+    Severity.MEDIUM, ("CWE-732",),
+)
+SUDO = _rule(
+    "HS131", "sudo-in-image", "sudo used or installed",
+    "sudo in a Dockerfile either runs needlessly (build steps already run as the current USER) "
+    "or is installed so that the runtime user can become root again, which defeats running "
+    "as non-root.",
+    "Run privileged steps before switching USER, drop the sudo package, and use gosu or "
+    "su-exec only in an entrypoint that drops privileges.",
+    Severity.HIGH, ("CWE-250",),
+)
+PRIVILEGED = _rule(
+    "HS132", "privileged-build-or-run", "Privileged mode requested",
+    "`RUN --security=insecure` runs a build step without the sandbox (like a privileged "
+    "container), and `--privileged` in a command starts a container with every capability "
+    "and the host's devices.",
+    "Remove the flag; grant only the specific capability or device the step needs.",
+    Severity.HIGH, ("CWE-250",),
+)
+SSH_SERVER = _rule(
+    "HS133", "ssh-server-in-image", "SSH server installed or port 22 exposed",
+    "The image installs an SSH server or exposes port 22. Remote shells in containers add an "
+    "authenticated network service with keys or passwords to manage, and bypass the "
+    "orchestrator's access control and audit (`kubectl exec`, `docker exec`).",
+    "Remove the SSH server and the EXPOSE 22; use `docker exec`/`kubectl exec` for debugging.",
+    Severity.MEDIUM, ("CWE-284",),
+)
+
+ALL_RULES: tuple[Rule, ...] = (
+    ROOT_USER, UNPINNED_IMAGE, MUTABLE_IMAGE, UNTRUSTED_REGISTRY, SECRET_IN_IMAGE,
+    SECRET_FILE_COPIED, CONTEXT_WITHOUT_DOCKERIGNORE, REMOTE_ADD, CURL_PIPE_SHELL, TLS_DISABLED,
+    WORLD_WRITABLE, SUDO, PRIVILEGED, SSH_SERVER,
+)
+
+# hadolint rules that one of ours covers with more context: dropped on the same line.
+SUPERSEDES: dict[str, str] = {
+    "DL3002": ROOT_USER.id,
+    "DL3004": SUDO.id,
+    "DL3006": MUTABLE_IMAGE.id,
+    "DL3007": MUTABLE_IMAGE.id,
+}
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One own-rule finding before it becomes a model Finding."""
+
+    rule: Rule
+    line: int
+    end_line: int
+    message: str
+    fingerprint_basis: str | None = None
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    path: Path  # the Dockerfile on disk
+    trusted_registries: tuple[str, ...] | None
+
+
+def check(dockerfile: Dockerfile, context: RuleContext) -> list[Hit]:
+    hits: list[Hit] = []
+    hits.extend(_root_user(dockerfile))
+    hits.extend(_images(dockerfile, context))
+    for ins in dockerfile.instructions:
+        hits.extend(_secrets(ins))
+        if ins.keyword in ("COPY", "ADD"):
+            hits.extend(_copies(ins, context))
+        if ins.keyword in ("RUN", "CMD", "ENTRYPOINT"):
+            hits.extend(_commands(ins))
+        if ins.keyword == "EXPOSE":
+            hits.extend(_expose(ins))
+        if ins.keyword == "ENV":
+            hits.extend(_env_tls(ins))
+    return hits
+
+
+def _hit(rule: Rule, ins: Instruction, message: str, basis: str | None = None) -> Hit:
+    return Hit(rule, ins.start_line, ins.end_line, message, basis)
+
+
+# --- user -----------------------------------------------------------------------------------
+
+_ROOT_NAMES = frozenset({"root", "0"})
+
+
+def _stage_env(dockerfile: Dockerfile, stage: Stage) -> dict[str, str | None]:
+    env: dict[str, str | None] = dict(dockerfile.global_args)
+    for ins in dockerfile.stage_instructions(stage.index):
+        if ins.keyword in ("ARG", "ENV"):
+            env.update(_assignments(ins))
+    return env
+
+
+def _root_user(dockerfile: Dockerfile) -> Iterator[Hit]:
+    final = dockerfile.final_stage
+    if final is None:
+        return
+    stage: Stage | None = final
+    seen: set[int] = set()
+    while stage is not None and stage.index not in seen:
+        seen.add(stage.index)
+        users = [i for i in dockerfile.stage_instructions(stage.index) if i.keyword == "USER"]
+        if users:
+            last = users[-1]
+            value, resolved = substitute(last.args.strip(), _stage_env(dockerfile, stage))
+            user = value.split(":", 1)[0].strip()
+            if resolved and user.lower() in _ROOT_NAMES:
+                yield _hit(
+                    ROOT_USER, last,
+                    f"The last USER of the final stage is {user!r}: the container runs as root",
+                )
+            return
+        stage = (
+            dockerfile.stages[stage.from_stage] if stage.from_stage is not None else None
+        )
+    base = final.resolved_image or final.image
+    ref = parse_image_ref(base) if base else None
+    if ref is not None and ref.tag and re.search(r"(^|[-_.])(nonroot|rootless)($|[-_.])", ref.tag):
+        return  # e.g. distroless :nonroot images set a non-root user themselves
+    from_line = next(
+        (i for i in dockerfile.instructions if i.keyword == "FROM" and i.start_line == final.line),
+        None,
+    )
+    if from_line is not None:
+        yield _hit(
+            ROOT_USER, from_line,
+            "The final stage has no USER instruction: the container runs as root "
+            "unless the base image sets another user",
+        )
+
+
+# --- images ---------------------------------------------------------------------------------
+
+
+def _images(dockerfile: Dockerfile, context: RuleContext) -> Iterator[Hit]:
+    stage_names = {s.name for s in dockerfile.stages if s.name}
+    by_line = {i.start_line: i for i in dockerfile.instructions}
+    for stage in dockerfile.stages:
+        ins = by_line.get(stage.line)
+        if ins is None or stage.from_stage is not None or stage.resolved_image is None:
+            continue
+        yield from _image_hits(stage.resolved_image, ins, context, "Base image")
+    for ins in dockerfile.instructions:
+        sources: list[str] = []
+        if ins.keyword in ("COPY", "ADD"):
+            sources.append(ins.flag("from") or "")
+        if ins.keyword == "RUN":
+            for name, value in ins.flags:
+                if name == "mount" and value:
+                    m = re.search(r"(?:^|,)from=([^,]+)", value)
+                    if m:
+                        sources.append(m.group(1))
+        for source in sources:
+            if not source or source.lower() in stage_names or source.isdigit():
+                continue
+            env = _stage_env(dockerfile, dockerfile.stages[ins.stage]) if ins.stage >= 0 else {}
+            value, resolved = substitute(source, env)
+            if resolved:
+                yield from _image_hits(value, ins, context, f"{ins.keyword} --from image")
+
+
+def _image_hits(text: str, ins: Instruction, context: RuleContext, what: str) -> Iterator[Hit]:
+    ref = parse_image_ref(text)
+    if ref is None:
+        return
+    name = ref.original
+    basis = f"{ins.keyword} {name}"
+    if not ref.pinned:
+        if ref.tag is None or ref.tag == "latest":
+            tag = "the `latest` tag" if ref.tag else "no tag (implicitly `latest`)"
+            yield _hit(
+                MUTABLE_IMAGE, ins,
+                f"{what} {name} uses {tag} and no digest; pin a version and its digest "
+                f"({_pin_hint(ref)})",
+                basis,
+            )
+        else:
+            yield _hit(
+                UNPINNED_IMAGE, ins,
+                f"{what} {name} is not pinned by digest; use {_pin_hint(ref)}",
+                basis,
+            )
+    if context.trusted_registries is not None and not registry_matches(
+        ref, context.trusted_registries
+    ):
+        allowed = ", ".join(context.trusted_registries) or "(none)"
+        yield _hit(
+            UNTRUSTED_REGISTRY, ins,
+            f"{what} {name} comes from {ref.registry}, which is not in trusted_registries "
+            f"({allowed})",
+            basis,
+        )
+
+
+def _pin_hint(ref: ImageRef) -> str:
+    base = ref.original.split("@", 1)[0]
+    if ref.tag is None:
+        base = f"{base}:<version>"
+    elif ref.tag == "latest":
+        base = base[: -len("latest")] + "<version>"
+    return f"{base}@sha256:<digest>"
+
+
+# --- secrets --------------------------------------------------------------------------------
+
+
+def _split_words(text: str) -> list[str]:
+    try:
+        return shlex.split(text, posix=True)
+    except ValueError:
+        return text.split()
+
+
+def _assignments(ins: Instruction) -> list[tuple[str, str | None]]:
+    """NAME=value pairs of ENV/ARG/LABEL (and ENV's legacy `ENV NAME value` form)."""
+    words = _split_words(ins.args)
+    if not words:
+        return []
+    if ins.keyword == "ENV" and "=" not in words[0]:
+        return [(words[0], " ".join(words[1:]))]
+    pairs: list[tuple[str, str | None]] = []
+    for word in words:
+        if "=" in word:
+            name, value = word.split("=", 1)
+            pairs.append((name, value))
+        elif ins.keyword == "ARG":
+            pairs.append((word, None))
+    return pairs
+
+
+def _secrets(ins: Instruction) -> Iterator[Hit]:
+    reported = False
+    if ins.keyword in ("ENV", "ARG", "LABEL"):
+        for name, value in _assignments(ins):
+            if value is None:
+                continue
+            kind = token_kind(value)
+            if kind is None and not (is_secret_name(name) and not is_placeholder(value)):
+                continue
+            what = kind or "secret"
+            yield _hit(
+                SECRET_IN_IMAGE, ins,
+                f"{ins.keyword} {name} holds a literal {what} ({mask(value)}); it stays in the "
+                "image's layers and history",
+                f"{ins.keyword} {name}",
+            )
+            reported = True
+    if reported:
+        return
+    text = "\n".join([ins.args, *(h.content for h in ins.heredocs)])
+    kind = token_kind(text)
+    if kind is not None:
+        yield _hit(
+            SECRET_IN_IMAGE, ins,
+            f"{ins.keyword} contains a literal {kind}; instruction text stays in the image's "
+            "history",
+            f"{ins.keyword} {kind}",
+        )
+
+
+_SECRET_FILE_NAMES = re.compile(
+    r"^(id_(rsa|dsa|ecdsa|ed25519)|\.env|\.env\.(?!(example|sample|template|dist|defaults)$)[^/]+"
+    r"|\.npmrc|\.pypirc|\.netrc|_netrc|\.git-credentials|\.dockercfg|\.htpasswd|\.pgpass"
+    r"|credentials(\.json)?|service[-_]account.*\.json|.*\.(pem|key|p12|pfx|jks|keystore|ppk|kdbx"
+    r"|asc|gpg))$",
+    re.IGNORECASE,
+)
+_SECRET_FILE_PATHS = re.compile(
+    r"(^|/)(\.aws/credentials|\.aws/config|\.ssh(/|$)|\.docker/config\.json|\.kube/config"
+    r"|\.gnupg(/|$)|\.config/gcloud(/|$))",
+    re.IGNORECASE,
+)
+
+
+def _sources(ins: Instruction) -> list[str]:
+    if ins.heredocs:
+        return []
+    words = ins.exec_form()
+    if words is None:
+        words = _split_words(ins.args)
+    return words[:-1] if len(words) > 1 else []
+
+
+def _copies(ins: Instruction, context: RuleContext) -> Iterator[Hit]:
+    sources = _sources(ins)
+    for source in sources:
+        clean = source.rstrip("/")
+        base = clean.rsplit("/", 1)[-1]
+        if _SECRET_FILE_NAMES.match(base) or _SECRET_FILE_PATHS.search(clean):
+            yield _hit(
+                SECRET_FILE_COPIED, ins,
+                f"{ins.keyword} copies {source!r}, a file that usually holds credentials, into "
+                "the image",
+            )
+        remote = ins.keyword == "ADD" and re.match(r"^(https?|ftp)://|^git@", source)
+        if remote and ins.flag("checksum") is None:
+            yield _hit(
+                REMOTE_ADD, ins,
+                f"ADD downloads {_url_host(source)} without --checksum; the content is "
+                "not verified",
+            )
+    if any(s.rstrip("/") in (".", "./") for s in sources) and ins.flag("from") is None:
+        folder = context.path.parent
+        ignore_files = (folder / ".dockerignore", context.path.with_name(
+            context.path.name + ".dockerignore"))
+        if not any(f.is_file() for f in ignore_files):
+            yield _hit(
+                CONTEXT_WITHOUT_DOCKERIGNORE, ins,
+                f"{ins.keyword} . copies the whole build context and there is no .dockerignore "
+                f"beside {context.path.name}",
+            )
+
+
+def _url_host(url: str) -> str:
+    m = re.match(r"^[a-z]+://(?:[^@/]*@)?([^/]+)", url)
+    return f"from {m.group(1)}" if m else "a remote source"
+
+
+# --- commands -------------------------------------------------------------------------------
+
+_PIPE_TO_SHELL = re.compile(
+    r"\b(curl|wget|fetch)\b[^|;&\n]*\|\s*(sudo\s+(-\S+\s+)*)?(env\s+\S+=\S+\s+)*"
+    r"(/usr)?(/bin/)?(ba|z|k|da|a)?sh\b|"
+    r"\b(ba|z|da)?sh\s+(-c\s+)?[\"']?\$\((curl|wget)\b|"
+    r"\b(ba|z)?sh\s+<\(\s*(curl|wget)\b|"
+    r"\b(curl|wget)\b[^|;&\n]*\|\s*(sudo\s+)?(python[0-9.]*|perl|ruby|node)\b"
+)
+_TLS_OFF = re.compile(
+    r"\bcurl\b[^;&|\n]*\s(-k|--insecure|-[a-zA-Z]*k[a-zA-Z]*)\b|"
+    r"\bwget\b[^;&|\n]*\s--no-check-certificate\b|"
+    r"\bpip[0-9.]*\b[^;&|\n]*\s--trusted-host\b|"
+    r"\b(npm|yarn|pnpm)\b[^;&|\n]*\bstrict-ssl\b[\s=]*false\b|"
+    r"\bgit\b[^;&|\n]*http\.sslverify[\s=]*false\b|"
+    r"\bapk\b[^;&|\n]*\s--allow-untrusted\b|"
+    r"\bapt(-get)?\b[^;&|\n]*\s--allow-unauthenticated\b|"
+    r"\b(yum|dnf)\b[^;&|\n]*\s--nogpgcheck\b|"
+    r"\bNODE_TLS_REJECT_UNAUTHORIZED=0\b|\bPYTHONHTTPSVERIFY=0\b|\bGIT_SSL_NO_VERIFY=(1|true)\b",
+    re.IGNORECASE,
+)
+_CHMOD_WORLD = re.compile(
+    r"\bchmod\s+(-[a-zA-Z]+\s+|--[a-z-]+\s+)*([0-7]?[0-7][0-7][2367]|[ugoa]*[ao][ugoa]*[+=][rwxXst]*w)\b"
+)
+_SUDO = re.compile(r"(^|[;&|(`]|\$\(|\bthen|\bdo|\s)\s*sudo\s")
+_INSTALL = re.compile(
+    r"\b(apt-get|apt|apk|yum|dnf|microdnf|zypper|tdnf)\b[^;&|\n]*\b(install|add)\b([^;&|\n]*)"
+)
+_SSH_PACKAGES = re.compile(r"(^|\s)(openssh-server|openssh|dropbear|ssh-server)(\s|=|$)")
+_SUDO_PACKAGE = re.compile(r"(^|\s)sudo(\s|=|$)")
+_PRIVILEGED = re.compile(r"(^|\s)--privileged(\s|=|$)")
+
+
+def _command_text(ins: Instruction) -> str:
+    exec_form = ins.exec_form()
+    body = " ".join(exec_form) if exec_form is not None else ins.args
+    return "\n".join([body, *(h.content for h in ins.heredocs)])
+
+
+def _commands(ins: Instruction) -> Iterator[Hit]:
+    text = _command_text(ins)
+    if ins.keyword == "RUN":
+        if _PIPE_TO_SHELL.search(text):
+            yield _hit(
+                CURL_PIPE_SHELL, ins,
+                "RUN downloads a script and pipes it straight into an interpreter",
+            )
+        if _TLS_OFF.search(text):
+            yield _hit(TLS_DISABLED, ins, "RUN disables TLS certificate or signature checks")
+        if _CHMOD_WORLD.search(text):
+            yield _hit(WORLD_WRITABLE, ins, "RUN makes files or folders world-writable")
+        installs = " ".join(m.group(3) for m in _INSTALL.finditer(text))
+        if _SUDO.search(text):
+            yield _hit(SUDO, ins, "RUN uses sudo")
+        elif _SUDO_PACKAGE.search(installs):
+            yield _hit(SUDO, ins, "RUN installs sudo, which lets the runtime user become root")
+        if _SSH_PACKAGES.search(installs):
+            yield _hit(SSH_SERVER, ins, "RUN installs an SSH server")
+        if (ins.flag("security") or "").lower() == "insecure":
+            yield _hit(
+                PRIVILEGED, ins, "RUN --security=insecure runs the step without the sandbox"
+            )
+    if _PRIVILEGED.search(text):
+        yield _hit(PRIVILEGED, ins, f"{ins.keyword} starts a container with --privileged")
+
+
+def _expose(ins: Instruction) -> Iterator[Hit]:
+    for word in _split_words(ins.args):
+        port = word.split("/", 1)[0]
+        if port == "22" or (("-" in port) and _in_range(port, 22)):
+            yield _hit(SSH_SERVER, ins, "EXPOSE publishes port 22 (SSH)")
+            return
+
+
+def _in_range(text: str, port: int) -> bool:
+    low, _, high = text.partition("-")
+    return low.isdigit() and high.isdigit() and int(low) <= port <= int(high)
+
+
+def _env_tls(ins: Instruction) -> Iterator[Hit]:
+    for name, value in _assignments(ins):
+        if value is not None and _TLS_OFF.search(f"{name}={value}"):
+            yield _hit(TLS_DISABLED, ins, f"ENV {name} disables TLS certificate verification")
+            return

@@ -1,0 +1,168 @@
+"""SARIF 2.1.0, shaped for GitHub code scanning.
+
+One run per checker, each with its own `automationDetails.id` (`hullscan/<checker>/`) so GitHub
+accepts them in one upload; the rules each run's results use, with `security-severity`; every
+result at a repository-relative file with `startLine >= 1`; a content fingerprint as
+`primaryLocationLineHash`; suppressed findings kept with a `suppressions` entry; a checker that
+could not run recorded in `invocations[].toolExecutionNotifications`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hullscan import INFORMATION_URI, TOOL_NAME, __version__
+from hullscan.model import CheckerResult, Finding, Notification, Report, Rule, Severity
+
+SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
+# GitHub limits: fullDescription <= 1024 characters, rule name <= 255.
+_MAX_DESCRIPTION = 1024
+
+
+def render(report: Report) -> str:
+    return json.dumps(to_sarif(report), indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+
+
+def to_sarif(report: Report) -> dict[str, Any]:
+    return {
+        "$schema": SCHEMA_URI,
+        "version": "2.1.0",
+        "runs": [_run(result) for result in report.results],
+    }
+
+
+def _rules_of(result: CheckerResult) -> list[Rule]:
+    rules: dict[str, Rule] = {}
+    for rule in result.rules:
+        rules.setdefault(rule.id, rule)
+    # A finding's rule carries its effective severity (after configured overrides).
+    for finding in result.findings:
+        rules[finding.rule.id] = finding.rule
+    return [rules[k] for k in sorted(rules)]
+
+
+def _run(result: CheckerResult) -> dict[str, Any]:
+    referenced = {f.rule.id for f in result.findings}
+    rules = [r for r in _rules_of(result) if r.id in referenced]
+    index = {rule.id: i for i, rule in enumerate(rules)}
+    driver: dict[str, Any] = {
+        "name": TOOL_NAME,
+        "fullName": f"{TOOL_NAME} {result.checker} checker",
+        "version": __version__,
+        "semanticVersion": __version__,
+        "informationUri": INFORMATION_URI,
+        "rules": [_rule(r) for r in rules],
+    }
+    tool: dict[str, Any] = {"driver": driver}
+    if result.tools:
+        tool["extensions"] = [
+            {
+                key: value
+                for key, value in (
+                    ("name", t.name),
+                    ("version", t.version),
+                    ("informationUri", t.information_uri),
+                )
+                if value
+            }
+            for t in result.tools
+        ]
+    run: dict[str, Any] = {
+        "tool": tool,
+        "automationDetails": {"id": f"{TOOL_NAME}/{result.checker}/"},
+        "invocations": [_invocation(result)],
+        "columnKind": "unicodeCodePoints",
+        "results": [_result(f, index[f.rule.id]) for f in result.findings],
+        "properties": {"checker": result.checker, "filesScanned": result.files_scanned},
+    }
+    return run
+
+
+def _truncate(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _rule(rule: Rule) -> dict[str, Any]:
+    severity: Severity = rule.default_severity
+    tags = sorted({"security", *rule.tags})
+    out: dict[str, Any] = {
+        "id": rule.id,
+        "name": _truncate(rule.name, 255),
+        "shortDescription": {"text": _truncate(rule.short_description, _MAX_DESCRIPTION)},
+        "fullDescription": {"text": _truncate(rule.full_description, _MAX_DESCRIPTION)},
+        "help": {"text": rule.help_text, "markdown": rule.help_markdown or _markdown(rule)},
+        "defaultConfiguration": {"level": severity.sarif_level},
+        "properties": {
+            "tags": tags,
+            "precision": "high",
+            "problem.severity": _problem_severity(severity),
+            "security-severity": severity.security_severity,
+            "severity": severity.value,
+        },
+    }
+    if rule.help_uri:
+        out["helpUri"] = rule.help_uri
+    return out
+
+
+def _problem_severity(severity: Severity) -> str:
+    return {"error": "error", "warning": "warning", "note": "recommendation"}[severity.sarif_level]
+
+
+def _markdown(rule: Rule) -> str:
+    text = f"**{rule.short_description}**\n\n{rule.full_description}\n\n{rule.help_text}"
+    if rule.help_uri:
+        text += f"\n\n[More information]({rule.help_uri})"
+    return text
+
+
+def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
+    loc = finding.location
+    region: dict[str, Any] = {"startLine": max(1, loc.start_line)}
+    if loc.start_column:
+        region["startColumn"] = loc.start_column
+    if loc.end_line:
+        region["endLine"] = max(loc.end_line, region["startLine"])
+    same_line = loc.end_line is None or loc.end_line == loc.start_line
+    after_start = loc.start_column is None or (loc.end_column or 0) > loc.start_column
+    if loc.end_column and same_line and after_start:
+        region["endColumn"] = loc.end_column
+    properties: dict[str, Any] = {"severity": finding.severity.value}
+    properties.update({k: v for k, v in sorted(finding.properties.items())})
+    out: dict[str, Any] = {
+        "ruleId": finding.rule.id,
+        "ruleIndex": rule_index,
+        "level": finding.severity.sarif_level,
+        "message": {"text": finding.message},
+        "locations": [
+            {"physicalLocation": {"artifactLocation": {"uri": loc.path}, "region": region}}
+        ],
+        "partialFingerprints": {"primaryLocationLineHash": finding.fingerprint},
+        "properties": properties,
+    }
+    if finding.suppression is not None:
+        out["suppressions"] = [
+            {
+                "kind": finding.suppression.kind.value,
+                "status": "accepted",
+                "justification": finding.suppression.justification,
+            }
+        ]
+    return out
+
+
+def _invocation(result: CheckerResult) -> dict[str, Any]:
+    invocation: dict[str, Any] = {"executionSuccessful": result.successful}
+    if result.notifications:
+        invocation["toolExecutionNotifications"] = [
+            _notification(n) for n in result.notifications
+        ]
+    return invocation
+
+
+def _notification(note: Notification) -> dict[str, Any]:
+    out: dict[str, Any] = {"level": note.level.value, "message": {"text": note.message}}
+    if note.path:
+        out["locations"] = [{"physicalLocation": {"artifactLocation": {"uri": note.path}}}]
+    return out

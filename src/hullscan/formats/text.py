@@ -1,0 +1,75 @@
+"""Text for people: findings grouped by file (the file with the most severe finding first), most
+severe first within a file, `path:line:col severity rule-id message`, then a one-line summary.
+Colour only on a terminal, and never when NO_COLOR is set."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from hullscan.model import Finding, Report, Severity, count_by_severity
+
+_COLOURS = {
+    Severity.CRITICAL: "\033[1;35m",
+    Severity.HIGH: "\033[1;31m",
+    Severity.MEDIUM: "\033[33m",
+    Severity.LOW: "\033[36m",
+    Severity.INFO: "\033[2m",
+}
+_RESET = "\033[0m"
+_DIM = "\033[2m"
+
+
+def render(report: Report, *, colour: bool = False, show_suppressed: bool = False,
+           quiet: bool = False) -> str:
+    shown = [f for f in report.findings if show_suppressed or not f.suppressed]
+    by_file: dict[str, list[Finding]] = defaultdict(list)
+    for finding in shown:
+        by_file[finding.location.path].append(finding)
+    for items in by_file.values():
+        items.sort(key=lambda f: (-f.severity.rank, f.location.start_line,
+                                  f.location.start_column or 0, f.rule.id))
+    order = sorted(by_file, key=lambda p: (-by_file[p][0].severity.rank, p))
+    lines: list[str] = []
+    for path in order:
+        for f in by_file[path]:
+            loc = f.location
+            sev = f.severity.value
+            if colour:
+                sev = f"{_COLOURS[f.severity]}{sev}{_RESET}"
+            text = f"{path}:{loc.start_line}:{loc.start_column or 1} {sev} {f.rule.id} {f.message}"
+            if f.suppressed and f.suppression is not None:
+                text += f" [suppressed: {f.suppression.justification}]"
+                if colour:
+                    text = f"{_DIM}{text}{_RESET}"
+            lines.append(text)
+    if not quiet:
+        if lines:
+            lines.append("")
+        lines.append(summary(report))
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+def summary(report: Report) -> str:
+    active = report.active
+    counts = count_by_severity(active)
+    parts = [f"{counts[s]} {s.value}" for s in Severity if counts[s]]
+    files = len({f.location.path for f in active})
+    total = len(active)
+    noun = "finding" if total == 1 else "findings"
+    text = f"hullscan: {total} {noun}"
+    if parts:
+        text += f" ({', '.join(parts)}) in {files} file{'s' if files != 1 else ''}"
+    suppressed = len(report.findings) - total
+    if suppressed:
+        text += f", {suppressed} suppressed"
+    scanned = sum(r.files_scanned for r in report.results)
+    text += f"; {scanned} file{'s' if scanned != 1 else ''} checked"
+    if report.fail_on is None:
+        text += "; fail-on never"
+    else:
+        blocking = len(report.blocking)
+        text += f"; {blocking} at or above {report.fail_on.value}"
+    failed = report.failed_checkers
+    if failed:
+        text += f"; checker(s) failed: {', '.join(failed)}"
+    return text

@@ -1,0 +1,237 @@
+"""The typed internal model: what every checker produces and every format renders.
+
+SARIF is one output format of this model, not the model. A checker builds `Finding`s and
+`Notification`s; the policy decides severities, suppressions and what blocks; formats render.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+
+class Severity(enum.Enum):
+    """Finding severity, from most to least severe."""
+
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        """Higher is more severe (critical = 4, info = 0)."""
+        return _RANK[self]
+
+    @property
+    def sarif_level(self) -> str:
+        """SARIF result level: critical/high error, medium warning, low/info note."""
+        return _SARIF_LEVEL[self]
+
+    @property
+    def security_severity(self) -> str:
+        """GitHub's `security-severity` score, as the JSON string GitHub requires."""
+        return _SECURITY_SEVERITY[self]
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        try:
+            return cls(text.strip().lower())
+        except ValueError:
+            names = ", ".join(s.value for s in cls)
+            raise ValueError(f"unknown severity {text!r} (expected one of: {names})") from None
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, Severity):
+            return NotImplemented
+        return self.rank < other.rank
+
+
+_RANK = {
+    Severity.CRITICAL: 4,
+    Severity.HIGH: 3,
+    Severity.MEDIUM: 2,
+    Severity.LOW: 1,
+    Severity.INFO: 0,
+}
+_SARIF_LEVEL = {
+    Severity.CRITICAL: "error",
+    Severity.HIGH: "error",
+    Severity.MEDIUM: "warning",
+    Severity.LOW: "note",
+    Severity.INFO: "note",
+}
+# GitHub: > 9.0 critical, 7.0-8.9 high, 4.0-6.9 medium, 0.1-3.9 low, 0.0 none.
+_SECURITY_SEVERITY = {
+    Severity.CRITICAL: "9.5",
+    Severity.HIGH: "8.0",
+    Severity.MEDIUM: "5.5",
+    Severity.LOW: "2.0",
+    Severity.INFO: "0.0",
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A check, as reviewers see it in the rules list of a SARIF run."""
+
+    id: str
+    name: str
+    short_description: str
+    full_description: str
+    help_text: str
+    default_severity: Severity
+    help_uri: str | None = None
+    help_markdown: str | None = None
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Location:
+    """A region of a repository file. `path` is relative to the repository root, with `/`."""
+
+    path: str
+    start_line: int = 1
+    start_column: int | None = None
+    end_line: int | None = None
+    end_column: int | None = None
+
+    def sort_key(self) -> tuple[str, int, int]:
+        return (self.path, self.start_line, self.start_column or 0)
+
+
+class SuppressionKind(enum.Enum):
+    IN_SOURCE = "inSource"
+    EXTERNAL = "external"
+
+
+@dataclass(frozen=True)
+class Suppression:
+    kind: SuppressionKind
+    justification: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem found by one checker at one place.
+
+    `fingerprint_basis` is the content the fingerprint is derived from when the flagged line's
+    text is not the right identity: package identity for dependencies, or a line with its secret
+    masked. When it is None the pipeline uses the normalised text of the flagged line.
+    """
+
+    rule: Rule
+    checker: str
+    severity: Severity
+    message: str
+    location: Location
+    fingerprint: str = ""
+    fingerprint_basis: str | None = None
+    properties: Mapping[str, object] = field(default_factory=dict)
+    suppression: Suppression | None = None
+
+    @property
+    def suppressed(self) -> bool:
+        return self.suppression is not None
+
+    def sort_key(self) -> tuple[str, int, int, str, str, str]:
+        return (*self.location.sort_key(), self.rule.id, self.message, self.fingerprint)
+
+
+class NotificationLevel(enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    NOTE = "note"
+
+
+@dataclass(frozen=True)
+class Notification:
+    """Something a checker wants the user to know that is not a finding: a skipped file, a
+    missing tool. `path` names the file concerned, when there is one."""
+
+    checker: str
+    level: NotificationLevel
+    message: str
+    path: str | None = None
+
+    def one_line(self) -> str:
+        where = f"{self.path}: " if self.path else ""
+        return f"{self.checker}: {where}{self.message}"
+
+
+@dataclass(frozen=True)
+class ToolInfo:
+    """An external tool a checker ran (recorded as a SARIF tool extension)."""
+
+    name: str
+    version: str | None = None
+    information_uri: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckerResult:
+    """Everything one checker produced in one invocation."""
+
+    checker: str
+    findings: tuple[Finding, ...] = ()
+    notifications: tuple[Notification, ...] = ()
+    successful: bool = True
+    tools: tuple[ToolInfo, ...] = ()
+    rules: tuple[Rule, ...] = ()
+    files_scanned: int = 0
+
+
+@dataclass(frozen=True)
+class Report:
+    """The result of one hullscan invocation, after the policy has run."""
+
+    results: tuple[CheckerResult, ...]
+    fail_on: Severity | None
+    root: str
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        return tuple(f for r in self.results for f in r.findings)
+
+    @property
+    def notifications(self) -> tuple[Notification, ...]:
+        return tuple(n for r in self.results for n in r.notifications)
+
+    @property
+    def active(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if not f.suppressed)
+
+    @property
+    def blocking(self) -> tuple[Finding, ...]:
+        if self.fail_on is None:
+            return ()
+        threshold = self.fail_on
+        return tuple(f for f in self.active if f.severity.rank >= threshold.rank)
+
+    @property
+    def failed_checkers(self) -> tuple[str, ...]:
+        return tuple(r.checker for r in self.results if not r.successful)
+
+
+def normalise_text(text: str) -> str:
+    """Whitespace-insensitive form of a line, so re-indenting does not change a fingerprint."""
+    return " ".join(text.split())
+
+
+def content_fingerprint(rule_id: str, path: str, basis: str) -> str:
+    """A fingerprint from content only (rule, file, normalised text), never a line number."""
+    digest = hashlib.sha256()
+    for part in (rule_id, path, normalise_text(basis)):
+        digest.update(part.encode("utf-8", "surrogatepass"))
+        digest.update(b"\x00")
+    return digest.hexdigest()[:32]
+
+
+def count_by_severity(findings: Iterable[Finding]) -> dict[Severity, int]:
+    counts = dict.fromkeys(Severity, 0)
+    for f in findings:
+        counts[f.severity] += 1
+    return counts

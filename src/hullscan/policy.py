@@ -1,0 +1,205 @@
+"""The policy: the only place that decides severities, suppressions and what blocks.
+
+In order: rules disabled per checker are dropped; severity overrides apply; content fingerprints
+are computed; inline (`# hullscan: ignore[RULE] reason`) and configured `ignore` entries suppress
+(kept in the output, marked as suppressed); an expired ignore entry no longer suppresses and
+becomes a finding of its own; findings are sorted deterministically.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from hullscan.config import Config, IgnoreEntry
+from hullscan.discover import relative
+from hullscan.model import (
+    CheckerResult,
+    Finding,
+    Location,
+    Report,
+    Rule,
+    Severity,
+    Suppression,
+    SuppressionKind,
+    content_fingerprint,
+)
+from hullscan.redact import redact
+
+POLICY_CHECKER = "policy"
+
+EXPIRED_IGNORE = Rule(
+    id="HS001",
+    name="expired-ignore",
+    short_description="An ignore entry in the configuration has expired",
+    full_description=(
+        "An entry under `ignore:` in .hullscan.yaml has passed its `expires` date. It no longer "
+        "suppresses anything: the findings it covered are reported again."
+    ),
+    help_text=(
+        "Re-evaluate the exception: fix the findings it covered, or extend `expires` with a "
+        "fresh reason if the risk is still accepted. Exceptions that never expire hide problems."
+    ),
+    default_severity=Severity.MEDIUM,
+    tags=("security", "configuration"),
+)
+
+_INLINE = re.compile(r"hullscan:\s*ignore\[(?P<ids>[^\]]+)\]\s*(?P<reason>.*)", re.IGNORECASE)
+_COMMENT_END = re.compile(r"\s*(-->|\*/|#)?\s*$")
+
+
+class SourceLines:
+    """Lines of scanned files, read once per file and only when a finding needs them."""
+
+    def __init__(self, root: Path, max_size: int) -> None:
+        self._root = root
+        self._max_size = max_size
+        self._cache: dict[str, list[str]] = {}
+
+    def line(self, path: str, number: int) -> str:
+        lines = self._cache.get(path)
+        if lines is None:
+            lines = self._read(path)
+            self._cache[path] = lines
+        return lines[number - 1] if 1 <= number <= len(lines) else ""
+
+    def _read(self, path: str) -> list[str]:
+        file = self._root / path
+        try:
+            if file.stat().st_size > self._max_size:
+                return []
+            data = file.read_bytes()
+        except OSError:
+            return []
+        if b"\0" in data:
+            return []
+        return data.decode("utf-8-sig", "replace").splitlines()
+
+
+def apply_policy(
+    results: Sequence[CheckerResult],
+    config: Config,
+    root: Path,
+    fail_on: Severity | None,
+    today: dt.date | None = None,
+) -> Report:
+    today = today or dt.date.today()
+    lines = SourceLines(root, config.max_file_size)
+    active_ignores = [e for e in config.ignore if e.expires is None or e.expires >= today]
+    processed = [
+        _process(result, config, lines, active_ignores) for result in results
+    ]
+    expired = [e for e in config.ignore if e.expires is not None and e.expires < today]
+    if expired and config.path is not None:
+        processed.append(_expired_result(expired, config, root, lines))
+    return Report(results=tuple(processed), fail_on=fail_on, root=str(root))
+
+
+def _process(
+    result: CheckerResult, config: Config, lines: SourceLines, ignores: Sequence[IgnoreEntry]
+) -> CheckerResult:
+    disabled = config.checker(result.checker).disable_rules
+    kept: list[Finding] = []
+    for finding in result.findings:
+        if finding.rule.id in disabled:
+            continue
+        override = config.severity.get(finding.rule.id)
+        if override is not None:
+            finding = replace(
+                finding,
+                severity=override,
+                rule=replace(finding.rule, default_severity=override),
+            )
+        kept.append(finding)
+    fingerprinted = _fingerprint(kept, lines)
+    final = [_suppress(f, lines, ignores) for f in fingerprinted]
+    final.sort(key=Finding.sort_key)
+    return replace(result, findings=tuple(final))
+
+
+def _fingerprint(findings: list[Finding], lines: SourceLines) -> list[Finding]:
+    """Content fingerprints; identical content in one file gets `:1`, `:2`, ... in line order."""
+    ordered = sorted(findings, key=lambda f: (*f.location.sort_key(), f.rule.id, f.message))
+    seen: Counter[str] = Counter()
+    out = []
+    for finding in ordered:
+        loc = finding.location
+        basis = finding.fingerprint_basis
+        if basis is None:
+            basis = redact(lines.line(loc.path, loc.start_line))
+        digest = content_fingerprint(finding.rule.id, loc.path, basis)
+        seen[digest] += 1
+        out.append(replace(finding, fingerprint=f"{digest}:{seen[digest]}"))
+    return out
+
+
+def _suppress(finding: Finding, lines: SourceLines, ignores: Sequence[IgnoreEntry]) -> Finding:
+    if finding.suppression is not None:
+        return finding
+    inline = _inline_reason(finding, lines)
+    if inline is not None:
+        justification = inline or "suppressed in source (no reason given)"
+        return replace(finding, suppression=Suppression(SuppressionKind.IN_SOURCE, justification))
+    for entry in ignores:
+        if _ignore_matches(entry, finding):
+            return replace(
+                finding, suppression=Suppression(SuppressionKind.EXTERNAL, entry.reason)
+            )
+    return finding
+
+
+def _inline_reason(finding: Finding, lines: SourceLines) -> str | None:
+    loc = finding.location
+    for number in (loc.start_line, loc.start_line - 1):
+        match = _INLINE.search(lines.line(loc.path, number))
+        if match is None:
+            continue
+        ids = {i.strip().upper() for i in match.group("ids").split(",")}
+        if finding.rule.id.upper() in ids or "*" in ids:
+            return _COMMENT_END.sub("", match.group("reason")).strip()
+    return None
+
+
+def _ignore_matches(entry: IgnoreEntry, finding: Finding) -> bool:
+    from hullscan.globs import match_any
+
+    if entry.rule is not None and not fnmatch.fnmatchcase(
+        finding.rule.id.upper(), entry.rule.upper()
+    ):
+        return False
+    if entry.fingerprint is not None:
+        wanted = entry.fingerprint
+        if finding.fingerprint != wanted and finding.fingerprint.split(":")[0] != wanted:
+            return False
+    return not entry.paths or match_any(entry.paths, finding.location.path)
+
+
+def _expired_result(
+    expired: Sequence[IgnoreEntry], config: Config, root: Path, lines: SourceLines
+) -> CheckerResult:
+    assert config.path is not None
+    config_rel = relative(Path(config.path).resolve(), root)
+    findings = [
+        Finding(
+            rule=EXPIRED_IGNORE,
+            checker=POLICY_CHECKER,
+            severity=EXPIRED_IGNORE.default_severity,
+            message=(
+                f"The {entry.describe()} expired on {entry.expires}; it no longer suppresses "
+                f"findings (reason was: {entry.reason})"
+            ),
+            location=Location(config_rel, entry.line or 1),
+            fingerprint_basis=f"{entry.rule}|{entry.fingerprint}|{entry.expires}",
+        )
+        for entry in expired
+    ]
+    processed = _process(
+        CheckerResult(checker=POLICY_CHECKER, findings=tuple(findings)), config, lines, ()
+    )
+    return replace(processed, rules=(EXPIRED_IGNORE,))
+

