@@ -174,6 +174,7 @@ SUPERSEDES: dict[str, str] = {
     "DL3004": SUDO.id,
     "DL3006": MUTABLE_IMAGE.id,
     "DL3007": MUTABLE_IMAGE.id,
+    "DL3064": SECRET_IN_IMAGE.id,
 }
 
 
@@ -477,7 +478,8 @@ _TLS_OFF = re.compile(
 _CHMOD_WORLD = re.compile(
     r"\bchmod\s+(-[a-zA-Z]+\s+|--[a-z-]+\s+)*([0-7]?[0-7][0-7][2367]|[ugoa]*[ao][ugoa]*[+=][rwxXst]*w)\b"
 )
-_SUDO = re.compile(r"(^|[;&|(`]|\$\(|\bthen|\bdo|\s)\s*sudo\s")
+# sudo in command position: at the start, or after ; && || | ( $( ` then do xargs env.
+_SUDO = re.compile(r"(^|[;&|(`\n]|\$\(|\bthen\s|\bdo\s|\bxargs\s|\benv\s)\s*sudo\s")
 _INSTALL = re.compile(
     r"\b(apt-get|apt|apk|yum|dnf|microdnf|zypper|tdnf)\b[^;&|\n]*\b(install|add)\b([^;&|\n]*)"
 )
