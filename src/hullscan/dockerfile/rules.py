@@ -225,7 +225,9 @@ def _stage_env(dockerfile: Dockerfile, stage: Stage) -> dict[str, str | None]:
     env: dict[str, str | None] = dict(dockerfile.global_args)
     for ins in dockerfile.stage_instructions(stage.index):
         if ins.keyword in ("ARG", "ENV"):
-            env.update(_assignments(ins))
+            for name, value in _assignments(ins):
+                # `ARG NAME` without a value in a stage takes the global ARG's default.
+                env[name] = env.get(name) if value is None and ins.keyword == "ARG" else value
     return env
 
 
@@ -234,9 +236,11 @@ def _root_user(dockerfile: Dockerfile) -> Iterator[Hit]:
     if final is None:
         return
     stage: Stage | None = final
+    origin = final  # the first stage of the FROM chain: its base image is the final image's
     seen: set[int] = set()
     while stage is not None and stage.index not in seen:
         seen.add(stage.index)
+        origin = stage
         users = [i for i in dockerfile.stage_instructions(stage.index) if i.keyword == "USER"]
         if users:
             last = users[-1]
@@ -251,7 +255,7 @@ def _root_user(dockerfile: Dockerfile) -> Iterator[Hit]:
         stage = (
             dockerfile.stages[stage.from_stage] if stage.from_stage is not None else None
         )
-    base = final.resolved_image or final.image
+    base = origin.resolved_image or origin.image
     ref = parse_image_ref(base) if base else None
     if ref is not None and ref.tag and re.search(r"(^|[-_.])(nonroot|rootless)($|[-_.])", ref.tag):
         return  # e.g. distroless :nonroot images set a non-root user themselves
@@ -464,7 +468,7 @@ _PIPE_TO_SHELL = re.compile(
     r"\b(curl|wget)\b[^|;&\n]*\|\s*(sudo\s+)?(python[0-9.]*|perl|ruby|node)\b"
 )
 _TLS_OFF = re.compile(
-    r"\bcurl\b[^;&|\n]*\s(-k|--insecure|-[a-zA-Z]*k[a-zA-Z]*)\b|"
+    r"(?-i:\bcurl\b[^;&|\n]*\s(-k|--insecure|-[a-zA-Z]*k[a-zA-Z]*)\b)|"
     r"\bwget\b[^;&|\n]*\s--no-check-certificate\b|"
     r"\bpip[0-9.]*\b[^;&|\n]*\s--trusted-host\b|"
     r"\b(npm|yarn|pnpm)\b[^;&|\n]*\bstrict-ssl\b[\s=]*false\b|"
@@ -476,7 +480,8 @@ _TLS_OFF = re.compile(
     re.IGNORECASE,
 )
 _CHMOD_WORLD = re.compile(
-    r"\bchmod\s+(-[a-zA-Z]+\s+|--[a-z-]+\s+)*([0-7]?[0-7][0-7][2367]|[ugoa]*[ao][ugoa]*[+=][rwxXst]*w)\b"
+    r"\bchmod\s+(-[a-zA-Z]+\s+|--[a-z-]+\s+)*([0246]?[0-7][0-7][2367]"
+    r"|([^\s,]*,)*[ugoa]*[ao][ugoa]*[+=][rwxXst]*w[rwxXst]*)\b"
 )
 # sudo in command position: at the start, or after ; && || | ( $( ` then do xargs env.
 _SUDO = re.compile(r"(^|[;&|(`\n]|\$\(|\bthen\s|\bdo\s|\bxargs\s|\benv\s)\s*sudo\s")
