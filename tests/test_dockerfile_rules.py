@@ -444,6 +444,9 @@ def test_hit_end_line_spans_continuations_and_heredocs() -> None:
 # Each must produce no hit at all (wrap() supplies a pinned FROM and a non-root USER).
 
 NEGATIVE: list[tuple[str, str]] = [
+    # HS110: public key material named like a secret, as in the official python images
+    ("gpg-key-fingerprint", wrap("ENV GPG_KEY A035C8C19219BA821ECEA86B64E628F8D684696D")),
+    ("public-key", wrap("ARG SIGNING_PUBLIC_KEY=MCowBQYDK2VwAyEAkzK3")),
     # HS100
     ("non-root-after-root", dockerfile(FROM_OK, "USER root", "RUN apt-get update", "USER app")),
     ("numeric-non-root", dockerfile(FROM_OK, "USER 10001")),

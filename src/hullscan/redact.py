@@ -34,7 +34,9 @@ _SECRET_NAME = re.compile(
 # Names that only point at a secret (a file, a path, a variable name) or describe it.
 _REFERENCE_NAME = re.compile(
     r"(_FILE|_PATH|_DIR|_URL|_URI|_ENDPOINT|_HOST|_PORT|_NAME|_ID|_LENGTH|_SIZE|_TYPE|_ENABLED|"
-    r"_HEADER|_PARAM|_FIELD|_REGION|_VERSION|_ALGORITHM|_EXPIRY|_TTL|_TIMEOUT)$",
+    r"_HEADER|_PARAM|_FIELD|_REGION|_VERSION|_ALGORITHM|_EXPIRY|_TTL|_TIMEOUT|_FINGERPRINT)$"
+    # public material: GPG key ids/fingerprints (as in official images), public keys
+    r"|^(GPG|PGP)_KEYS?$|PUBLIC_?KEY|_KEY_?ID$|KEYRING|KEYSERVER",
     re.IGNORECASE,
 )
 _PLACEHOLDER = re.compile(

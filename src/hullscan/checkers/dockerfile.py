@@ -95,18 +95,20 @@ class DockerfileChecker:
         successful = True
         tools: list[ToolInfo] = []
         hadolint_findings: list[Finding] = []
-        if readable:
-            try:
-                hadolint_findings = _run_hadolint([r.target for r in readable], context.root)
-                tools.append(ToolInfo("hadolint", _hadolint_version(), HADOLINT_URI))
-            except ToolError as exc:
-                successful = False
-                notes.append(Notification(NAME, NotificationLevel.ERROR,
-                                          f"{exc}; only hullscan's own rules ran"))
-
         own: list[Finding] = []
-        for item in readable:
-            own.extend(_own_findings(item, context))
+        if readable:
+            # hadolint runs while the own rules parse and check the same files.
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                pending = pool.submit(_run_hadolint, [r.target for r in readable], context.root)
+                for item in readable:
+                    own.extend(_own_findings(item, context))
+                try:
+                    hadolint_findings = pending.result()
+                    tools.append(ToolInfo("hadolint", _hadolint_version(), HADOLINT_URI))
+                except ToolError as exc:
+                    successful = False
+                    notes.append(Notification(NAME, NotificationLevel.ERROR,
+                                              f"{exc}; only hullscan's own rules ran"))
         superseded = {
             (f.location.path, f.location.start_line, f.rule.id) for f in own
         }
