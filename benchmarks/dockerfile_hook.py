@@ -42,7 +42,7 @@ def main() -> int:
         "hullscan-hook-dockerfile": [str(scripts / "hullscan-hook-dockerfile"), target.name],
         "hullscan dockerfile": [str(scripts / "hullscan"), "dockerfile", target.name],
     }
-    for name, argv in commands.items():
+    for argv in commands.values():
         if not Path(argv[0]).exists():
             print(f"missing {argv[0]}: install hullscan into this environment first")
             return 2

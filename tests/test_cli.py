@@ -12,7 +12,10 @@ from conftest import EXAMPLES, PROJECT, Repo, hullscan_exe, run_subprocess
 
 from hullscan import __version__
 
-LINE = re.compile(r"^(?P<path>\S+):(?P<line>\d+):(?P<col>\d+) (?P<sev>critical|high|medium|low|info) (?P<rule>[A-Z]+[0-9]+) (?P<msg>.+)$")
+LINE = re.compile(
+    r"^(?P<path>\S+):(?P<line>\d+):(?P<col>\d+) (?P<sev>critical|high|medium|low|info) "
+    r"(?P<rule>[A-Z]+[0-9]+) (?P<msg>.+)$"
+)
 
 
 def finding_lines(out: str) -> list[re.Match[str]]:
@@ -94,7 +97,9 @@ def test_json_format_is_the_model(hullscan) -> None:
     data = run.json()
     assert data["format_version"] == 1
     assert data["summary"]["blocking"] == sum(
-        1 for f in data["findings"] if f["severity"] in ("critical", "high") and not f["suppression"]
+        1
+        for f in data["findings"]
+        if f["severity"] in ("critical", "high") and not f["suppression"]
     )
     first = next(f for f in data["findings"] if f["rule"]["id"] == "HS121")
     assert first["location"] == {"path": "examples/insecure-app/Dockerfile", "start_line": 4,

@@ -97,7 +97,10 @@ def test_exclude_applies_to_walked_and_explicit_files(hullscan, repo: Repo) -> N
 
 def test_trusted_registries(hullscan, repo: Repo) -> None:
     digest = "@sha256:" + "a" * 64
-    repo.write("Dockerfile", f"FROM quay.io/acme/base:1{digest}\nFROM ghcr.io/acme/app:2{digest}\nUSER 1\n")
+    repo.write(
+        "Dockerfile",
+        f"FROM quay.io/acme/base:1{digest}\nFROM ghcr.io/acme/app:2{digest}\nUSER 1\n",
+    )
     repo.write(".hullscan.yaml", "trusted_registries: [ghcr.io/acme]\n")
     run = hullscan("scan", "--format", "json", cwd=repo.root)
     hs103 = [f for f in findings(run) if f["rule"]["id"] == "HS103"]

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from hullscan import RULES_DOCS
 from hullscan.config import Config, IgnoreEntry
 from hullscan.discover import relative
 from hullscan.model import (
@@ -46,6 +47,7 @@ EXPIRED_IGNORE = Rule(
         "fresh reason if the risk is still accepted. Exceptions that never expire hide problems."
     ),
     default_severity=Severity.MEDIUM,
+    help_uri=f"{RULES_DOCS}#hs001",
     tags=("security", "configuration"),
 )
 

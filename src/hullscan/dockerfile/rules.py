@@ -12,12 +12,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from hullscan import RULES_DOCS as DOCS
 from hullscan.dockerfile.parser import Dockerfile, Instruction, Stage, substitute
 from hullscan.imageref import ImageRef, parse_image_ref, registry_matches
 from hullscan.model import Rule, Severity
 from hullscan.redact import is_placeholder, is_secret_name, mask, token_kind
-
-DOCS = "https://github.com/hullscan/hullscan/blob/main/docs/rules.md"
 
 
 def _rule(

@@ -1,0 +1,44 @@
+"""The README, --help, docs and the hooks list stay in step with the code."""
+
+from __future__ import annotations
+
+import re
+
+from conftest import PROJECT
+from ruamel.yaml import YAML
+
+from hullscan.cli import build_parser
+from hullscan.dockerfile.rules import ALL_RULES, SUPERSEDES
+from hullscan.policy import EXPIRED_IGNORE
+
+README = (PROJECT / "README.md").read_text()
+RULES_DOC = (PROJECT / "docs" / "rules.md").read_text()
+
+
+def test_every_rule_is_documented_with_its_severity() -> None:
+    for rule in (*ALL_RULES, EXPIRED_IGNORE):
+        assert f'<a id="{rule.id.lower()}"></a>' in RULES_DOC, rule.id
+        assert f"### {rule.id} {rule.name} ({rule.default_severity.value})" in RULES_DOC
+    for hadolint_rule, ours in SUPERSEDES.items():
+        assert f"| {hadolint_rule} | {ours} |" in RULES_DOC
+
+
+def test_readme_shows_every_subcommand_and_hook() -> None:
+    parser = build_parser()
+    subcommands = next(a for a in parser._actions if a.dest == "command").choices
+    assert subcommands
+    for name in subcommands:
+        assert f"hullscan {name}" in README, name
+    hooks = YAML(typ="safe").load((PROJECT / ".pre-commit-hooks.yaml").read_text())
+    for hook in hooks:
+        assert f"`{hook['id']}`" in README, hook["id"]
+
+
+def test_readme_documents_every_option_and_exit_code() -> None:
+    help_text = build_parser().parse_known_args(["scan"])  # parser builds
+    assert help_text
+    for option in ("--format", "--output", "--sarif", "--fail-on", "--config", "--quiet",
+                   "--verbose", "--version"):
+        assert option in README, option
+    for code in range(4):
+        assert re.search(rf"^\| {code} \|", README, re.MULTILINE), code
