@@ -180,3 +180,20 @@ def test_max_file_size(hullscan, repo: Repo) -> None:
     (note,) = run.json()["notifications"]
     assert note["path"] == "Dockerfile" and "over the size limit" in note["message"]
     assert json.dumps(note).count("\n") == 0
+
+
+def test_expired_ignore_in_a_config_outside_the_repository(hullscan, repo: Repo, tmp_path) -> None:
+    repo.write("Dockerfile", "FROM python\n")
+    outside = tmp_path / "shared-hullscan.yaml"
+    outside.write_text("ignore:\n  - rule: HS102\n    reason: old\n    expires: 2020-01-01\n")
+    sarif = repo.root / "out.sarif"
+    run = hullscan("scan", "--config", str(outside), "--format", "json", "--sarif", str(sarif),
+                   cwd=repo.root)
+    data = run.json()
+    assert "HS001" not in {f["rule"]["id"] for f in data["findings"]}
+    (note,) = data["notifications"]
+    assert note["level"] == "warning" and "line 2: The ignore entry for HS102 expired" in note[
+        "message"]
+    log = json.loads(sarif.read_text())
+    assert all(r["results"] == [] or r["automationDetails"]["id"] != "hullscan/policy/"
+               for r in log["runs"])

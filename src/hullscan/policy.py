@@ -18,11 +18,12 @@ from pathlib import Path
 
 from hullscan import RULES_DOCS
 from hullscan.config import Config, IgnoreEntry
-from hullscan.discover import relative
 from hullscan.model import (
     CheckerResult,
     Finding,
     Location,
+    Notification,
+    NotificationLevel,
     Report,
     Rule,
     Severity,
@@ -184,24 +185,40 @@ def _ignore_matches(entry: IgnoreEntry, finding: Finding) -> bool:
 def _expired_result(
     expired: Sequence[IgnoreEntry], config: Config, root: Path, lines: SourceLines
 ) -> CheckerResult:
+    """Expired entries become findings at their line of the configuration file. A configuration
+    outside the repository (--config elsewhere) has no file to point a SARIF result at, so there
+    they become warnings instead."""
     assert config.path is not None
-    config_rel = relative(Path(config.path).resolve(), root)
+    config_path = Path(config.path).resolve()
+    messages = [
+        (
+            entry,
+            f"The {entry.describe()} expired on {entry.expires}; it no longer suppresses "
+            f"findings (reason was: {entry.reason})",
+        )
+        for entry in expired
+    ]
+    try:
+        config_rel = config_path.relative_to(root).as_posix()
+    except ValueError:
+        notes = tuple(
+            Notification(POLICY_CHECKER, NotificationLevel.WARNING,
+                         f"line {entry.line}: {message}", config.path)
+            for entry, message in messages
+        )
+        return CheckerResult(checker=POLICY_CHECKER, notifications=notes)
     findings = [
         Finding(
             rule=EXPIRED_IGNORE,
             checker=POLICY_CHECKER,
             severity=EXPIRED_IGNORE.default_severity,
-            message=(
-                f"The {entry.describe()} expired on {entry.expires}; it no longer suppresses "
-                f"findings (reason was: {entry.reason})"
-            ),
+            message=message,
             location=Location(config_rel, entry.line or 1),
             fingerprint_basis=f"{entry.rule}|{entry.fingerprint}|{entry.expires}",
         )
-        for entry in expired
+        for entry, message in messages
     ]
     processed = _process(
         CheckerResult(checker=POLICY_CHECKER, findings=tuple(findings)), config, lines, ()
     )
-    return replace(processed, rules=(EXPIRED_IGNORE,))
-
+    return replace(processed, rules=(EXPIRED_IGNORE,), files_scanned=0)

