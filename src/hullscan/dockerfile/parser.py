@@ -7,6 +7,7 @@ unterminated heredocs run to the end of the file.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Mapping
@@ -106,7 +107,14 @@ class Dockerfile:
 
     def stage_instructions(self, index: int) -> tuple[Instruction, ...]:
         """Instructions of stage `index` (its FROM included); -1 selects those before any FROM."""
-        return tuple(ins for ins in self.instructions if ins.stage == index)
+        return self._by_stage.get(index, ())
+
+    @functools.cached_property
+    def _by_stage(self) -> dict[int, tuple[Instruction, ...]]:
+        groups: dict[int, list[Instruction]] = {}
+        for ins in self.instructions:
+            groups.setdefault(ins.stage, []).append(ins)
+        return {stage: tuple(items) for stage, items in groups.items()}
 
     @property
     def final_stage(self) -> Stage | None:
@@ -407,6 +415,7 @@ def parse(text: str) -> Dockerfile:
 
     instructions: list[Instruction] = []
     stages: list[Stage] = []
+    stage_names: dict[str, int] = {}
     global_args: dict[str, str | None] = {}
     global_env: dict[str, str | None] = {}
     n = len(lines)
@@ -460,8 +469,12 @@ def parse(text: str) -> Dockerfile:
             flags, args = (), rest.strip()
 
         if keyword == "FROM":
-            stage = _make_stage(len(stages), flags, args, start + 1, stages, global_env, escape)
+            stage = _make_stage(
+                len(stages), flags, args, start + 1, stage_names, global_env, escape
+            )
             stages.append(stage)
+            if stage.name is not None:
+                stage_names[stage.name] = stage.index
         elif keyword == "ARG" and not stages:
             for name, default in _parse_arg(args, escape):
                 global_args[name] = default
@@ -507,7 +520,7 @@ def _make_stage(
     flags: tuple[tuple[str, str | None], ...],
     args: str,
     line: int,
-    earlier: list[Stage],
+    earlier_names: Mapping[str, int],
     global_env: Mapping[str, str | None],
     escape: str,
 ) -> Stage:
@@ -524,10 +537,7 @@ def _make_stage(
         resolved = value if ok else None
     from_stage: int | None = None
     if resolved is not None:
-        wanted = resolved.lower()
-        for stage in earlier:
-            if stage.name is not None and stage.name == wanted:
-                from_stage = stage.index
+        from_stage = earlier_names.get(resolved.lower())
     return Stage(
         index=index,
         name=name,

@@ -459,36 +459,37 @@ def _url_host(url: str) -> str:
 
 # --- commands -------------------------------------------------------------------------------
 
-_PIPE_TO_SHELL = re.compile(
-    r"\b(curl|wget|fetch)\b[^|;&\n]*\|\s*(sudo\s+(-\S+\s+)*)?(env\s+\S+=\S+\s+)*"
-    r"(/usr)?(/bin/)?(ba|z|k|da|a)?sh\b|"
-    r"\b(ba|z|da)?sh\s+(-c\s+)?[\"']?\$\((curl|wget)\b|"
-    r"\b(ba|z)?sh\s+<\(\s*(curl|wget)\b|"
-    r"\b(curl|wget)\b[^|;&\n]*\|\s*(sudo\s+)?(python[0-9.]*|perl|ruby|node)\b"
+# Command text is checked one pipeline / one simple command at a time, with patterns that never
+# scan an unbounded span per match attempt: a hostile 1 MB RUN line stays linear.
+_PIPELINE_SPLIT = re.compile(r"&&|\|\||[;\n&]")
+_DOWNLOAD = re.compile(r"\b(curl|wget|fetch)\b")
+_INTERPRETER_HEAD = re.compile(
+    r"\s*(sudo\s+(-\S+\s+)*)?(env\s+([A-Za-z_]\w*=\S*\s+)*)?(/usr)?(/bin/)?"
+    r"((ba|z|k|da|a)?sh|python[0-9.]*|perl|ruby|node)\b"
 )
-_TLS_OFF = re.compile(
-    r"(?-i:\bcurl\b[^;&|\n]*\s(-k|--insecure|-[a-zA-Z]*k[a-zA-Z]*)\b)|"
-    r"\bwget\b[^;&|\n]*\s--no-check-certificate\b|"
-    r"\bpip[0-9.]*\b[^;&|\n]*\s--trusted-host\b|"
-    r"\b(npm|yarn|pnpm)\b[^;&|\n]*\bstrict-ssl\b[\s=]*false\b|"
-    r"\bgit\b[^;&|\n]*http\.sslverify[\s=]*false\b|"
-    r"\bapk\b[^;&|\n]*\s--allow-untrusted\b|"
-    r"\bapt(-get)?\b[^;&|\n]*\s--allow-unauthenticated\b|"
-    r"\b(yum|dnf)\b[^;&|\n]*\s--nogpgcheck\b|"
-    r"\bNODE_TLS_REJECT_UNAUTHORIZED=0\b|\bPYTHONHTTPSVERIFY=0\b|\bGIT_SSL_NO_VERIFY=(1|true)\b",
+_SHELL_OF_DOWNLOAD = re.compile(
+    r"\b(ba|z|da)?sh\s+(-c\s+)?[\"']?\$\(\s*(curl|wget)\b|\b(ba|z)?sh\s+<\(\s*(curl|wget)\b"
+)
+_TLS_ENV = re.compile(
+    r"\b(NODE_TLS_REJECT_UNAUTHORIZED=[\"']?0|PYTHONHTTPSVERIFY=[\"']?0"
+    r"|GIT_SSL_NO_VERIFY=[\"']?(1|true)|NPM_CONFIG_STRICT_SSL=[\"']?false)\b",
     re.IGNORECASE,
 )
+_TLS_SETTING = re.compile(r"strict-ssl[\s=]+false\b|http\.sslverify[\s=]+false\b", re.IGNORECASE)
+_TLS_FLAGS = frozenset(
+    {"--no-check-certificate", "--allow-untrusted", "--allow-unauthenticated", "--nogpgcheck",
+     "--no-gpg-checks", "--trusted-host", "--insecure"}
+)
+# curl short options that take an argument: letters after one of them belong to the argument.
+_CURL_ARG_OPTIONS = frozenset("oHdDuXeAbcTwxKEFmrYyzCPQtU")
 _CHMOD_WORLD = re.compile(
     r"\bchmod\s+(-[a-zA-Z]+\s+|--[a-z-]+\s+)*([0246]?[0-7][0-7][2367]"
     r"|([^\s,]*,)*[ugoa]*[ao][ugoa]*[+=][rwxXst]*w[rwxXst]*)\b"
 )
 # sudo in command position: at the start, or after ; && || | ( $( ` then do xargs env.
 _SUDO = re.compile(r"(^|[;&|(`\n]|\$\(|\bthen\s|\bdo\s|\bxargs\s|\benv\s)\s*sudo\s")
-_INSTALL = re.compile(
-    r"\b(apt-get|apt|apk|yum|dnf|microdnf|zypper|tdnf)\b[^;&|\n]*\b(install|add)\b([^;&|\n]*)"
-)
-_SSH_PACKAGES = re.compile(r"(^|\s)(openssh-server|openssh|dropbear|ssh-server)(\s|=|$)")
-_SUDO_PACKAGE = re.compile(r"(^|\s)sudo(\s|=|$)")
+_PACKAGE_MANAGERS = frozenset({"apt-get", "apt", "apk", "yum", "dnf", "microdnf", "zypper", "tdnf"})
+_SSH_PACKAGES = frozenset({"openssh-server", "openssh", "dropbear", "ssh-server"})
 _PRIVILEGED = re.compile(r"(^|\s)--privileged(\s|=|$)")
 
 
@@ -498,24 +499,94 @@ def _command_text(ins: Instruction) -> str:
     return "\n".join([body, *(h.content for h in ins.heredocs)])
 
 
+def _pipelines(text: str) -> Iterator[list[str]]:
+    for pipeline in _PIPELINE_SPLIT.split(text):
+        if pipeline.strip():
+            yield pipeline.split("|")
+
+
+def _pipes_download_to_interpreter(text: str) -> bool:
+    if _SHELL_OF_DOWNLOAD.search(text):
+        return True
+    for stages in _pipelines(text):
+        downloaded = False
+        for stage in stages:
+            if downloaded and _INTERPRETER_HEAD.match(stage):
+                return True
+            downloaded = downloaded or bool(_DOWNLOAD.search(stage))
+    return False
+
+
+def _curl_insecure(words: Sequence[str]) -> bool:
+    for word in words:
+        if word.startswith("-") and not word.startswith("--"):
+            for letter in word[1:]:
+                if letter == "k":
+                    return True
+                if letter in _CURL_ARG_OPTIONS:
+                    break
+    return False
+
+
+def _disables_tls(text: str) -> bool:
+    if _TLS_ENV.search(text) or _TLS_SETTING.search(text):
+        return True
+    for stages in _pipelines(text):
+        for command in stages:
+            words = command.split()
+            flags = {w.split("=", 1)[0].lower() for w in words if w.startswith("--")}
+            if flags & _TLS_FLAGS and ("--insecure" not in flags or _has_command(words, "curl")):
+                return True
+            if _has_command(words, "curl") and _curl_insecure(words):
+                return True
+    return False
+
+
+def _has_command(words: Sequence[str], name: str) -> bool:
+    return any(w == name or w.endswith(f"/{name}") for w in words)
+
+
+def _installed_packages(text: str) -> set[str]:
+    packages: set[str] = set()
+    for stages in _pipelines(text):
+        for command in stages:
+            words = command.split()
+            manager = next(
+                (i for i, w in enumerate(words) if w.rsplit("/", 1)[-1] in _PACKAGE_MANAGERS),
+                None,
+            )
+            if manager is None:
+                continue
+            verb = next(
+                (i for i in range(manager + 1, len(words)) if words[i] in ("install", "add")),
+                None,
+            )
+            if verb is None:
+                continue
+            for word in words[verb + 1 :]:
+                if not word.startswith("-"):
+                    packages.add(re.split(r"[=<>~]", word, maxsplit=1)[0].lower())
+    return packages
+
+
 def _commands(ins: Instruction) -> Iterator[Hit]:
     text = _command_text(ins)
     if ins.keyword == "RUN":
-        if _PIPE_TO_SHELL.search(text):
+        if _pipes_download_to_interpreter(text):
             yield _hit(
                 CURL_PIPE_SHELL, ins,
                 "RUN downloads a script and pipes it straight into an interpreter",
             )
-        if _TLS_OFF.search(text):
+        if _disables_tls(text):
             yield _hit(TLS_DISABLED, ins, "RUN disables TLS certificate or signature checks")
         if _CHMOD_WORLD.search(text):
             yield _hit(WORLD_WRITABLE, ins, "RUN makes files or folders world-writable")
-        installs = " ".join(m.group(3) for m in _INSTALL.finditer(text))
+        installed = _installed_packages(text)
         if _SUDO.search(text):
             yield _hit(SUDO, ins, "RUN uses sudo")
-        elif _SUDO_PACKAGE.search(installs):
+        elif "sudo" in installed:
             yield _hit(SUDO, ins, "RUN installs sudo, which lets the runtime user become root")
-        if _SSH_PACKAGES.search(installs):
+        if installed & _SSH_PACKAGES:
             yield _hit(SSH_SERVER, ins, "RUN installs an SSH server")
         if (ins.flag("security") or "").lower() == "insecure":
             yield _hit(
@@ -540,6 +611,6 @@ def _in_range(text: str, port: int) -> bool:
 
 def _env_tls(ins: Instruction) -> Iterator[Hit]:
     for name, value in _assignments(ins):
-        if value is not None and _TLS_OFF.search(f"{name}={value}"):
+        if value is not None and _disables_tls(f"{name}={value}"):
             yield _hit(TLS_DISABLED, ins, f"ENV {name} disables TLS certificate verification")
             return
