@@ -70,11 +70,17 @@ def repo(tmp_path: Path) -> Repo:
 
 @pytest.fixture
 def hullscan(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    sarif_validator: jsonschema.protocols.Validator,
 ) -> Callable[..., Run]:
-    """Run the hullscan CLI in process, in a given folder, and capture what a user sees."""
+    """Run the hullscan CLI in process, in a given folder, and capture what a user sees.
+
+    Every SARIF the run writes (`--sarif FILE`, or `--format sarif` to stdout or `-o`) is
+    validated against the SARIF 2.1.0 schema and GitHub's ingestion rules."""
 
     def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> Run:
+        folder = cwd or Path.cwd()
         with monkeypatch.context() as patch:
             if cwd is not None:
                 patch.chdir(cwd)
@@ -83,9 +89,36 @@ def hullscan(
             capsys.readouterr()
             code = main(list(args))
             captured = capsys.readouterr()
-        return Run(code, captured.out, captured.err)
+        result = Run(code, captured.out, captured.err)
+        if code in (0, 1, 3):
+            for log in _sarif_written(list(args), folder, result):
+                errors = sorted(sarif_validator.iter_errors(log), key=lambda e: list(e.path))
+                assert not errors, [f"{list(e.path)}: {e.message}" for e in errors[:5]]
+                assert_github_rules(log, _repo_root(folder))
+        return result
 
     return run
+
+
+def _sarif_written(args: list[str], cwd: Path, result: Run) -> list[Any]:
+    logs = []
+    for flag in ("--sarif",):
+        if flag in args:
+            logs.append(json.loads((cwd / args[args.index(flag) + 1]).read_text("utf-8")))
+    if "--format" in args and args[args.index("--format") + 1] == "sarif":
+        for flag in ("-o", "--output"):
+            if flag in args:
+                logs.append(json.loads((cwd / args[args.index(flag) + 1]).read_text("utf-8")))
+                break
+        else:
+            logs.append(json.loads(result.out))
+    return logs
+
+
+def _repo_root(folder: Path) -> Path:
+    proc = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=folder,
+                          capture_output=True, text=True, check=False)
+    return Path(proc.stdout.strip()) if proc.returncode == 0 else folder
 
 
 def run_subprocess(

@@ -111,3 +111,20 @@ def test_missing_hadolint_is_recorded_in_invocation(hullscan, repo: Repo, check_
     assert note["level"] == "error" and "hadolint" in note["message"]["text"]
     rules = set(results_by_rule(log))
     assert "HS100" in rules and not any(r.startswith("DL") for r in rules)
+
+
+def test_cwe_in_rule_tags_and_result_properties(hullscan) -> None:
+    log = sarif_of(hullscan, PROJECT, "examples/insecure-app")
+    rules = {r["id"]: r for r in log["runs"][0]["tool"]["driver"]["rules"]}
+    assert "external/cwe/cwe-250" in rules["HS100"]["properties"]["tags"]
+    assert rules["HS100"]["properties"]["cwe"] == ["CWE-250"]
+    (result,) = results_by_rule(log)["HS100"]
+    assert result["properties"]["cwe"] == ["CWE-250"]
+
+
+def test_every_enabled_checker_has_a_run_even_without_files(hullscan, repo: Repo) -> None:
+    repo.write("README.md", "# nothing to check\n")
+    log = sarif_of(hullscan, repo.root)
+    assert [r["automationDetails"]["id"] for r in log["runs"]] == ["hullscan/dockerfile/"]
+    assert log["runs"][0]["results"] == []
+    assert log["runs"][0]["invocations"][0]["executionSuccessful"] is True

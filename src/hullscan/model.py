@@ -87,6 +87,7 @@ class Rule:
     help_uri: str | None = None
     help_markdown: str | None = None
     tags: tuple[str, ...] = ()
+    cwe: tuple[str, ...] = ()  # e.g. ("CWE-250",)
 
 
 @dataclass(frozen=True)

@@ -64,8 +64,9 @@ def run(request: ScanRequest) -> Report:
         files = [
             t for t in targets if (explicit_selection and t.explicit) or checker.applies(t)
         ]
-        if files or explicit_selection:
-            plans.append((checker, files))
+        # Every enabled checker gets a run, even with no files: an empty run of a category
+        # is what closes the code-scanning alerts of files that were fixed or deleted.
+        plans.append((checker, files))
 
     context = CheckContext(root=root, config=config)
     if len(plans) <= 1:

@@ -147,6 +147,7 @@ def _own_findings(item: _Readable, context: CheckContext) -> Iterable[Finding]:
                 item.target.rel, hit.line, 1, hit.end_line if hit.end_line > hit.line else None
             ),
             fingerprint_basis=hit.fingerprint_basis,
+            properties={"cwe": list(hit.rule.cwe)} if hit.rule.cwe else {},
         )
 
 

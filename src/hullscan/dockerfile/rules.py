@@ -35,7 +35,8 @@ def _rule(
         ),
         help_uri=f"{DOCS}#{rule_id.lower()}",
         default_severity=severity,
-        tags=("security", "container", *tags),
+        tags=("security", "container", *(t for t in tags if not t.startswith("CWE-"))),
+        cwe=tuple(t for t in tags if t.startswith("CWE-")),
     )
 
 

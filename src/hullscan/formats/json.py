@@ -53,6 +53,7 @@ def _finding(f: Finding) -> dict[str, Any]:
             "help_uri": f.rule.help_uri,
             "default_severity": f.rule.default_severity.value,
             "tags": list(f.rule.tags),
+            "cwe": list(f.rule.cwe),
         },
         "severity": f.severity.value,
         "message": f.message,

@@ -85,7 +85,9 @@ def _truncate(text: str, limit: int) -> str:
 
 def _rule(rule: Rule) -> dict[str, Any]:
     severity: Severity = rule.default_severity
-    tags = sorted({"security", *rule.tags})
+    # GitHub shows CWE tags in the external/cwe/cwe-NNN form (as CodeQL writes them).
+    cwe_tags = [f"external/cwe/{c.lower()}" for c in rule.cwe]
+    tags = sorted({"security", *rule.tags, *cwe_tags})
     out: dict[str, Any] = {
         "id": rule.id,
         "name": _truncate(rule.name, 255),
@@ -101,6 +103,8 @@ def _rule(rule: Rule) -> dict[str, Any]:
             "severity": severity.value,
         },
     }
+    if rule.cwe:
+        out["properties"]["cwe"] = list(rule.cwe)
     if rule.help_uri:
         out["helpUri"] = rule.help_uri
     return out
