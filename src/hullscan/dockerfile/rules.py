@@ -12,35 +12,14 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from hullscan import RULES_DOCS as DOCS
+from hullscan.catalog import make_rule
 from hullscan.dockerfile.parser import Dockerfile, Instruction, Stage, substitute
-from hullscan.imageref import ImageRef, parse_image_ref, registry_matches
+from hullscan.imageref import parse_image_ref
+from hullscan.images import MUTABLE_IMAGE, UNPINNED_IMAGE, UNTRUSTED_REGISTRY, image_issues
 from hullscan.model import Rule, Severity
 from hullscan.redact import is_placeholder, is_secret_name, mask, token_kind
 
-
-def _rule(
-    rule_id: str, name: str, short: str, full: str, fix: str, severity: Severity,
-    tags: Sequence[str],
-) -> Rule:
-    return Rule(
-        id=rule_id,
-        name=name,
-        short_description=short,
-        full_description=full,
-        help_text=f"{full}\n\nFix: {fix}",
-        help_markdown=(
-            f"**{short}**\n\n{full}\n\n**Fix:** {fix}\n\n"
-            f"[Rule reference]({DOCS}#{rule_id.lower()})"
-        ),
-        help_uri=f"{DOCS}#{rule_id.lower()}",
-        default_severity=severity,
-        tags=("security", "container", *(t for t in tags if not t.startswith("CWE-"))),
-        cwe=tuple(t for t in tags if t.startswith("CWE-")),
-    )
-
-
-ROOT_USER = _rule(
+ROOT_USER = make_rule(
     "HS100", "container-runs-as-root", "The final stage runs as root",
     "The image's final stage has no USER instruction, or its last USER is root or uid 0, so "
     "the container's processes run as root. A process escaping the application, or a "
@@ -50,33 +29,7 @@ ROOT_USER = _rule(
     "`RUN useradd --uid 10001 --no-create-home app` then `USER 10001`.",
     Severity.HIGH, ("CWE-250",),
 )
-UNPINNED_IMAGE = _rule(
-    "HS101", "image-not-pinned-by-digest", "Image not pinned by digest",
-    "The image is referenced by tag only. A tag is a movable pointer: the registry (or anyone "
-    "who controls it) can point it at different content, so builds are not reproducible and a "
-    "compromised or changed upstream image enters silently.",
-    "Append the image's digest: `FROM name:tag@sha256:<digest>` (find it with "
-    "`docker buildx imagetools inspect name:tag` or `crane digest name:tag`), and let a bot "
-    "such as Renovate or Dependabot update it.",
-    Severity.MEDIUM, ("supply-chain",),
-)
-MUTABLE_IMAGE = _rule(
-    "HS102", "image-latest-or-untagged", "Image uses `latest` or no tag",
-    "The image is referenced without a tag or with `latest`, and without a digest: every build "
-    "may get a different image, including a new major version, with no review.",
-    "Pin an explicit version and its digest: `FROM name:1.2.3@sha256:<digest>`.",
-    Severity.HIGH, ("supply-chain",),
-)
-UNTRUSTED_REGISTRY = _rule(
-    "HS103", "image-from-untrusted-registry", "Image from a registry outside trusted_registries",
-    "The image comes from a registry that is not in the `trusted_registries` list of "
-    ".hullscan.yaml. Images from unvetted registries bypass the organisation's scanning and "
-    "provenance controls.",
-    "Use an image from a trusted registry (mirror it there first), or add the registry to "
-    "`trusted_registries` after review.",
-    Severity.HIGH, ("supply-chain",),
-)
-SECRET_IN_IMAGE = _rule(
+SECRET_IN_IMAGE = make_rule(
     "HS110", "secret-in-image-config", "Secret written into the image",
     "A secret is set as a literal value in an instruction (ENV, ARG, LABEL, RUN, ...). Values of "
     "ENV and ARG, and every instruction's text, stay in the image's layers and history: anyone "
@@ -86,7 +39,7 @@ SECRET_IN_IMAGE = _rule(
     "secret store.",
     Severity.HIGH, ("secrets", "CWE-798"),
 )
-SECRET_FILE_COPIED = _rule(
+SECRET_FILE_COPIED = make_rule(
     "HS111", "secret-file-copied", "Credential file copied into the image",
     "COPY or ADD puts a file that usually holds credentials (private keys, .env, .npmrc, "
     ".pypirc, .netrc, cloud credentials, ...) into an image layer. Deleting it in a later "
@@ -95,7 +48,7 @@ SECRET_FILE_COPIED = _rule(
     "access, and list such files in .dockerignore.",
     Severity.HIGH, ("secrets", "CWE-538"),
 )
-CONTEXT_WITHOUT_DOCKERIGNORE = _rule(
+CONTEXT_WITHOUT_DOCKERIGNORE = make_rule(
     "HS112", "context-copied-without-dockerignore",
     "Whole build context copied without .dockerignore",
     "`COPY .` or `ADD .` copies the entire build context, and there is no .dockerignore beside "
@@ -104,7 +57,7 @@ CONTEXT_WITHOUT_DOCKERIGNORE = _rule(
     "files the image needs.",
     Severity.LOW, ("secrets",),
 )
-REMOTE_ADD = _rule(
+REMOTE_ADD = make_rule(
     "HS120", "add-from-remote-url", "ADD fetches a remote URL without a checksum",
     "ADD downloads from a URL at build time without `--checksum`: the content is not verified, "
     "and a changed or compromised server changes the image.",
@@ -112,7 +65,7 @@ REMOTE_ADD = _rule(
     "in a RUN step that verifies a checksum or signature.",
     Severity.MEDIUM, ("supply-chain", "CWE-494"),
 )
-CURL_PIPE_SHELL = _rule(
+CURL_PIPE_SHELL = make_rule(
     "HS121", "remote-script-piped-to-shell", "Remote script piped into a shell",
     "A RUN step downloads a script and executes it directly (`curl ... | sh`). Whatever the "
     "server returns at build time runs with the build's privileges, unreviewed and unverified.",
@@ -120,7 +73,7 @@ CURL_PIPE_SHELL = _rule(
     "package manager with pinned versions.",
     Severity.HIGH, ("supply-chain", "CWE-494"),
 )
-TLS_DISABLED = _rule(
+TLS_DISABLED = make_rule(
     "HS122", "tls-verification-disabled", "TLS certificate verification disabled",
     "A download or package manager runs with certificate verification turned off (`curl -k`, "
     "`wget --no-check-certificate`, `pip --trusted-host`, `NODE_TLS_REJECT_UNAUTHORIZED=0`, "
@@ -128,7 +81,7 @@ TLS_DISABLED = _rule(
     "Remove the option; install the needed CA certificate into the image instead.",
     Severity.MEDIUM, ("supply-chain", "CWE-295"),
 )
-WORLD_WRITABLE = _rule(
+WORLD_WRITABLE = make_rule(
     "HS130", "world-writable-permissions", "World-writable permissions",
     "`chmod 777`, `a+w` or `o+w` makes files or folders writable by every user in the "
     "container, so any process can replace code or configuration that others run.",
@@ -136,7 +89,7 @@ WORLD_WRITABLE = _rule(
     "and use modes such as 755/644.",
     Severity.MEDIUM, ("CWE-732",),
 )
-SUDO = _rule(
+SUDO = make_rule(
     "HS131", "sudo-in-image", "sudo used or installed",
     "sudo in a Dockerfile either runs needlessly (build steps already run as the current USER) "
     "or is installed so that the runtime user can become root again, which defeats running "
@@ -145,7 +98,7 @@ SUDO = _rule(
     "su-exec only in an entrypoint that drops privileges.",
     Severity.HIGH, ("CWE-250",),
 )
-PRIVILEGED = _rule(
+PRIVILEGED = make_rule(
     "HS132", "privileged-build-or-run", "Privileged mode requested",
     "`RUN --security=insecure` runs a build step without the sandbox (like a privileged "
     "container), and `--privileged` in a command starts a container with every capability "
@@ -153,7 +106,7 @@ PRIVILEGED = _rule(
     "Remove the flag; grant only the specific capability or device the step needs.",
     Severity.HIGH, ("CWE-250",),
 )
-SSH_SERVER = _rule(
+SSH_SERVER = make_rule(
     "HS133", "ssh-server-in-image", "SSH server installed or port 22 exposed",
     "The image installs an SSH server or exposes port 22. Remote shells in containers add an "
     "authenticated network service with keys or passwords to manage, and bypass the "
@@ -302,45 +255,8 @@ def _images(dockerfile: Dockerfile, context: RuleContext) -> Iterator[Hit]:
 
 
 def _image_hits(text: str, ins: Instruction, context: RuleContext, what: str) -> Iterator[Hit]:
-    ref = parse_image_ref(text)
-    if ref is None:
-        return
-    name = ref.original
-    basis = f"{ins.keyword} {name}"
-    if not ref.pinned:
-        if ref.tag is None or ref.tag == "latest":
-            tag = "the `latest` tag" if ref.tag else "no tag (implicitly `latest`)"
-            yield _hit(
-                MUTABLE_IMAGE, ins,
-                f"{what} {name} uses {tag} and no digest; pin a version and its digest "
-                f"({_pin_hint(ref)})",
-                basis,
-            )
-        else:
-            yield _hit(
-                UNPINNED_IMAGE, ins,
-                f"{what} {name} is not pinned by digest; use {_pin_hint(ref)}",
-                basis,
-            )
-    if context.trusted_registries is not None and not registry_matches(
-        ref, context.trusted_registries
-    ):
-        allowed = ", ".join(context.trusted_registries) or "(none)"
-        yield _hit(
-            UNTRUSTED_REGISTRY, ins,
-            f"{what} {name} comes from {ref.registry}, which is not in trusted_registries "
-            f"({allowed})",
-            basis,
-        )
-
-
-def _pin_hint(ref: ImageRef) -> str:
-    base = ref.original.split("@", 1)[0]
-    if ref.tag is None:
-        base = f"{base}:<version>"
-    elif ref.tag == "latest":
-        base = base[: -len("latest")] + "<version>"
-    return f"{base}@sha256:<digest>"
+    for issue in image_issues(text, context.trusted_registries, what):
+        yield _hit(issue.rule, ins, issue.message, f"{ins.keyword} {issue.image}")
 
 
 # --- secrets --------------------------------------------------------------------------------

@@ -1,0 +1,32 @@
+"""Building hullscan's own rules: one constructor, so every rule carries the same help layout
+(what, why, fix, and a link into docs/rules.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from hullscan import RULES_DOCS
+from hullscan.model import Rule, Severity
+
+
+def make_rule(
+    rule_id: str, name: str, short: str, full: str, fix: str, severity: Severity,
+    tags: Sequence[str],
+) -> Rule:
+    return Rule(
+        id=rule_id,
+        name=name,
+        short_description=short,
+        full_description=full,
+        help_text=f"{full}\n\nFix: {fix}",
+        help_markdown=(
+            f"**{short}**\n\n{full}\n\n**Fix:** {fix}\n\n"
+            f"[Rule reference]({RULES_DOCS}#{rule_id.lower()})"
+        ),
+        help_uri=f"{RULES_DOCS}#{rule_id.lower()}",
+        default_severity=severity,
+        tags=("security", "container", *(t for t in tags if not t.startswith("CWE-"))),
+        cwe=tuple(t for t in tags if t.startswith("CWE-")),
+    )
+
+
