@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Sequence
 
-from hullscan.cli import add_common_options, execute
+from hullscan.cli import run_hook
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    return run_hook(
+        argv,
         prog="hullscan-hook-dockerfile",
         description="Check Dockerfiles with hadolint and hullscan's container rules.",
+        checkers=("dockerfile",),
     )
-    parser.add_argument("filenames", nargs="*", help="Dockerfiles to check")
-    add_common_options(parser)
-    args = parser.parse_args(argv)
-    if not args.filenames:
-        return 0
-    return execute(args, checkers=("dockerfile",), paths=args.filenames)
 
 
 if __name__ == "__main__":

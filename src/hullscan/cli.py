@@ -36,6 +36,20 @@ exit codes:
 """
 
 
+# One subcommand per checker: (help line, description).
+CHECKER_COMMANDS: dict[str, tuple[str, str]] = {
+    "dockerfile": (
+        "check Dockerfiles (hadolint and hullscan's container rules)",
+        "Check Dockerfiles with hadolint and hullscan's own container rules.",
+    ),
+    "iac": (
+        "check infrastructure as code (checkov, with real severities)",
+        "Check Terraform, CloudFormation, Kubernetes, GitHub workflows, serverless, ARM/Bicep "
+        "and OpenAPI files with checkov (hullscan[iac]) and hullscan's workload rules.",
+    ),
+}
+
+
 def add_common_options(parser: argparse.ArgumentParser) -> None:
     out = parser.add_argument_group("output and policy")
     out.add_argument(
@@ -84,15 +98,33 @@ def build_parser() -> argparse.ArgumentParser:
     add_common_options(scan)
     scan.set_defaults(checkers=None)
 
-    docker = sub.add_parser(
-        "dockerfile", help="check Dockerfiles (hadolint and hullscan's container rules)",
-        description="Check Dockerfiles with hadolint and hullscan's own container rules.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    docker.add_argument("paths", nargs="+", metavar="FILE", help="Dockerfiles or folders")
-    add_common_options(docker)
-    docker.set_defaults(checkers=("dockerfile",))
+    for name, (summary, description) in CHECKER_COMMANDS.items():
+        command = sub.add_parser(
+            name, help=summary, description=description,
+            epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        command.add_argument("paths", nargs="+", metavar="PATH", help="files or folders")
+        add_common_options(command)
+        command.set_defaults(checkers=(name,))
     return parser
+
+
+def run_hook(
+    argv: Sequence[str] | None, *, prog: str, description: str,
+    checkers: Sequence[str] | None,
+) -> int:
+    """A pre-commit hook: the files pre-commit passes, the common options, the shared pipeline.
+    `checkers=None` runs every checker that applies to each file."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("filenames", nargs="*", help="files to check (pre-commit passes them)")
+    add_common_options(parser)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
+    if not args.filenames:
+        return EXIT_CLEAN
+    return execute(args, checkers=checkers, paths=args.filenames)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -76,12 +76,18 @@ def mask(secret: str) -> str:
     return f"{secret[:shown]}{'*' * 6} ({len(secret)} chars)"
 
 
-def redact(text: str) -> str:
-    """`text` with every secret-looking value replaced, for fingerprints and messages."""
+def redact(text: str, *, prose: bool = False) -> str:
+    """`text` with every secret-looking value replaced, for fingerprints and messages.
+
+    With `prose=True` (a tool's message), only `NAME=value` and `NAME: value` count as
+    assignments, so a sentence such as "Tokens are mounted" stays readable; otherwise (a line of
+    a scanned file) `NAME value` counts too, as in a Dockerfile's legacy `ENV NAME value`."""
     for _, pattern in TOKEN_PATTERNS:
         text = pattern.sub("<secret>", text)
 
     def _assignment(m: re.Match[str]) -> str:
+        if prose and not m.group("sep").strip():
+            return m.group(0)
         if is_secret_name(m.group("name")) and not is_placeholder(m.group("value")):
             return f"{m.group('name')}{m.group('sep')}{m.group('q')}<secret>"
         return m.group(0)

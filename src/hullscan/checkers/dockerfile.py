@@ -222,7 +222,7 @@ def _hadolint_rule(code: str, message: str, severity: Severity) -> Rule:
     else:
         uri = f"https://github.com/hadolint/hadolint/wiki/{code}"
         origin = "hadolint"
-        short = redact(message.splitlines()[0]) if message else code
+        short = redact(message.splitlines()[0], prose=True) if message else code
     if code == "DL1000":
         short = "Dockerfile could not be parsed"
     rule = Rule(
@@ -257,6 +257,6 @@ def _hadolint_finding(item: dict[str, Any], by_rel: dict[str, Target]) -> Findin
         rule=_hadolint_rule(code, str(item.get("message") or ""), severity),
         checker=NAME,
         severity=severity,
-        message=redact(message),
+        message=redact(message, prose=True),
         location=Location(target.rel, max(1, line), column if column and column > 0 else None),
     )

@@ -1,0 +1,20 @@
+"""pre-commit hook `hullscan-iac`: the IaC checker on the files pre-commit passes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from hullscan.cli import run_hook
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_hook(
+        argv,
+        prog="hullscan-hook-iac",
+        description="Check infrastructure as code with checkov and hullscan's workload rules.",
+        checkers=("iac",),
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,371 @@
+"""The IaC checker: checkov (in process, only the runners the files need) for Terraform,
+CloudFormation, Kubernetes, GitHub workflows, serverless, ARM/Bicep and OpenAPI, with real
+severities, each result on the line of the offending key; plus hullscan's own workload rules on
+Kubernetes manifests (image trust, hostPath).
+
+checkov is an optional extra (`hullscan[iac]`) and is imported only here, inside `check`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import shutil
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hullscan.checkers.interface import CheckContext
+from hullscan.discover import Target
+from hullscan.errors import ToolMissingError
+from hullscan.iac import k8s, locate
+from hullscan.iac.detect import framework_of
+from hullscan.iac.severity import severity_for
+from hullscan.model import (
+    CheckerResult,
+    Finding,
+    Location,
+    Notification,
+    NotificationLevel,
+    Rule,
+    Suppression,
+    SuppressionKind,
+    ToolInfo,
+)
+from hullscan.redact import redact
+from hullscan.textfile import UnreadableFile, read_text
+from hullscan.yamlsafe import YamlProblem, load_all
+
+log = logging.getLogger("hullscan.iac")
+
+NAME = "iac"
+CHECKOV_URI = "https://www.checkov.io/"
+POLICY_INDEX = "https://www.checkov.io/5.Policy%20Index/{}.html"
+
+# framework -> checkov runner module (imported only when files of that framework exist)
+RUNNERS: dict[str, str] = {
+    "terraform": "checkov.terraform.runner",
+    "terraform_plan": "checkov.terraform.plan_runner",
+    "cloudformation": "checkov.cloudformation.runner",
+    "kubernetes": "checkov.kubernetes.runner",
+    "github_actions": "checkov.github_actions.runner",
+    "serverless": "checkov.serverless.runner",
+    "arm": "checkov.arm.runner",
+    "bicep": "checkov.bicep.runner",
+    "openapi": "checkov.openapi.runner",
+}
+YAML_FRAMEWORKS = frozenset(
+    {"cloudformation", "kubernetes", "github_actions", "serverless", "arm", "openapi",
+     "terraform_plan"}
+)
+# checkov checks that one of hullscan's shared rules covers: dropped when that rule reported
+# on the same line (image checks, on the `image:` line) or in the same file (the socket check,
+# which checkov reports on the resource's first line and hullscan on the hostPath).
+SUPERSEDES: dict[str, tuple[frozenset[str], str]] = {
+    "CKV_K8S_14": (frozenset({"HS102"}), "line"),
+    "CKV_K8S_43": (frozenset({"HS101", "HS102"}), "line"),
+    "CKV_K8S_27": (frozenset({"HS140"}), "file"),
+}
+
+
+@dataclass
+class _File:
+    target: Target
+    framework: str
+    text: str
+    documents: list[Any] = field(default_factory=list)
+
+    @property
+    def lines(self) -> list[str]:
+        return self.text.splitlines()
+
+
+class IacChecker:
+    name = NAME
+    description = "Infrastructure as code: checkov and hullscan's workload rules"
+
+    def applies(self, target: Target) -> bool:
+        return framework_of(target.path, target.rel) is not None
+
+    def check(self, targets: Sequence[Target], context: CheckContext) -> CheckerResult:
+        notes: list[Notification] = []
+        files: list[_File] = []
+        for target in targets:
+            framework = framework_of(target.path, target.rel) or _framework_by_name(target)
+            if framework is None:
+                notes.append(Notification(NAME, NotificationLevel.WARNING,
+                                          "not a recognised IaC file; skipped", target.rel))
+                continue
+            try:
+                text = read_text(target.path, context.config.max_file_size)
+            except UnreadableFile as exc:
+                notes.append(Notification(NAME, NotificationLevel.WARNING, str(exc), target.rel))
+                continue
+            item = _File(target, framework, text)
+            if framework in YAML_FRAMEWORKS:
+                try:
+                    item.documents = load_all(text)
+                except YamlProblem as exc:
+                    notes.append(Notification(NAME, NotificationLevel.WARNING,
+                                              f"{exc}; not checked", target.rel))
+                    continue
+            files.append(item)
+
+        findings: list[Finding] = []
+        for item in files:
+            if item.framework == "kubernetes":
+                findings.extend(k8s.own_findings(item.target, item.documents, context.config))
+
+        successful = True
+        tools: list[ToolInfo] = []
+        if files:
+            try:
+                checkov = _Checkov()
+            except ToolMissingError as exc:
+                successful = False
+                notes.append(Notification(NAME, NotificationLevel.ERROR,
+                                          f"{exc}; only hullscan's own rules ran"))
+            else:
+                tools.append(ToolInfo("checkov", checkov.version, CHECKOV_URI))
+                own_lines = {(f.location.path, f.location.start_line, f.rule.id) for f in findings}
+                own_files = {(f.location.path, f.rule.id) for f in findings}
+                by_framework: dict[str, list[_File]] = defaultdict(list)
+                for item in files:
+                    by_framework[item.framework].append(item)
+                for framework in sorted(by_framework):
+                    produced, failures = checkov.run(framework, by_framework[framework],
+                                                     context.root)
+                    for note in failures:
+                        successful = successful and note.level is not NotificationLevel.ERROR
+                        notes.append(note)
+                    for finding in produced:
+                        covered, scope = SUPERSEDES.get(finding.rule.id, (frozenset(), ""))
+                        loc = finding.location
+                        if scope == "line" and any(
+                            (loc.path, loc.start_line, r) in own_lines for r in covered
+                        ):
+                            continue
+                        if scope == "file" and any((loc.path, r) in own_files for r in covered):
+                            continue
+                        findings.append(finding)
+        return CheckerResult(
+            checker=NAME,
+            findings=tuple(findings),
+            notifications=tuple(notes),
+            successful=successful,
+            tools=tuple(tools),
+            files_scanned=len(files),
+        )
+
+
+def _framework_by_name(target: Target) -> str | None:
+    """For files named explicitly (`hullscan iac FILE`): a best guess from the extension."""
+    name = target.path.name.lower()
+    if name.endswith((".yaml", ".yml")):
+        return "kubernetes"
+    if name.endswith(".json"):
+        return "cloudformation"
+    return None
+
+
+class _Checkov:
+    """checkov, imported lazily; one `run` per framework within this one invocation."""
+
+    def __init__(self) -> None:
+        try:
+            from checkov.runner_filter import RunnerFilter
+            from checkov.version import version
+        except ImportError as exc:
+            raise ToolMissingError(
+                "checkov", "checkov is not installed (pip install 'hullscan[iac]')"
+            ) from exc
+        # No remote guidelines or platform calls: nothing here logs in to a platform.
+        os.environ.setdefault("CHECKOV_RUN_SCA_PACKAGE_SCAN_V2", "false")
+        logging.getLogger("checkov").setLevel(logging.CRITICAL)
+        self.filter_class = RunnerFilter
+        self.version = str(version)
+
+    def run(
+        self, framework: str, files: Sequence[_File], root: Path
+    ) -> tuple[list[Finding], list[Notification]]:
+        if framework not in RUNNERS:
+            return [], [Notification(NAME, NotificationLevel.NOTE,
+                                     f"no checkov runner for {framework}")]
+        by_abs = {str(f.target.path): f for f in files}
+        paths = list(by_abs)
+        if framework == "terraform":
+            paths = _terraform_context(files)
+        try:
+            runner, reports = self._run(framework, paths)
+        except Exception as exc:  # checkov crashed: isolate the file(s) that make it crash
+            log.debug("checkov %s crashed on the batch", framework, exc_info=True)
+            return self._run_one_by_one(framework, files, root, exc)
+        return self._convert(framework, runner, reports, by_abs, root), []
+
+    def _run(self, framework: str, paths: list[str]) -> tuple[Any, list[Any]]:
+        module = importlib.import_module(RUNNERS[framework])
+        runner = module.Runner()
+        runner_filter = self.filter_class(
+            framework=[framework], download_external_modules=False, show_progress_bar=False,
+        )
+        report = runner.run(root_folder=None, files=paths, runner_filter=runner_filter)
+        reports = report if isinstance(report, list) else [report]
+        return runner, reports
+
+    def _run_one_by_one(
+        self, framework: str, files: Sequence[_File], root: Path, first_error: Exception
+    ) -> tuple[list[Finding], list[Notification]]:
+        findings: list[Finding] = []
+        notes: list[Notification] = []
+        for item in files:
+            by_abs = {str(item.target.path): item}
+            try:
+                runner, reports = self._run(framework, list(by_abs))
+            except Exception as exc:
+                notes.append(Notification(
+                    NAME, NotificationLevel.ERROR,
+                    f"checkov crashed on this file: {type(exc).__name__}: {_short(exc)}",
+                    item.target.rel,
+                ))
+                continue
+            findings.extend(self._convert(framework, runner, reports, by_abs, root))
+        if not notes:  # the batch failed but every file passed alone
+            notes.append(Notification(
+                NAME, NotificationLevel.WARNING,
+                f"checkov {framework} failed on the batch ({_short(first_error)}); "
+                "files were checked one by one",
+            ))
+        return findings, notes
+
+    def _convert(
+        self, framework: str, runner: Any, reports: Iterable[Any],
+        by_abs: dict[str, _File], root: Path,
+    ) -> list[Finding]:
+        categories = _categories(runner)
+        findings: list[Finding] = []
+        for report in reports:
+            for record, suppressed in _records(report):
+                path = str(getattr(record, "file_abs_path", "") or "")
+                item = by_abs.get(path) or by_abs.get(os.path.abspath(path))
+                if item is None:
+                    continue  # context files (other .tf of the module) are not reported
+                findings.append(_finding(framework, record, item, categories, suppressed))
+        return findings
+
+
+def _records(report: Any) -> Iterable[tuple[Any, bool]]:
+    for record in getattr(report, "failed_checks", []) or []:
+        yield record, False
+    for record in getattr(report, "skipped_checks", []) or []:
+        yield record, True
+
+
+def _categories(runner: Any) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    registries = [getattr(runner, "registry", None)]
+    graph_registry = getattr(runner, "graph_registry", None)
+    for registry in registries:
+        if registry is None:
+            continue
+        for checks in (*getattr(registry, "checks", {}).values(),
+                       *getattr(registry, "wildcard_checks", {}).values()):
+            for check in checks:
+                out[check.id] = [c.name for c in getattr(check, "categories", []) or []]
+    for check in getattr(graph_registry, "checks", []) or []:
+        cats = getattr(check, "categories", None) or []
+        out.setdefault(check.id, [getattr(c, "name", str(c)) for c in cats])
+    return out
+
+
+def _terraform_context(files: Sequence[_File]) -> list[str]:
+    """Terraform needs its module: every .tf file of the folders of the changed files."""
+    folders = sorted({f.target.path.parent for f in files})
+    paths = {str(f.target.path) for f in files}
+    for folder in folders:
+        for candidate in sorted(folder.glob("*.tf")):
+            paths.add(str(candidate))
+    return sorted(paths)
+
+
+_RULES: dict[tuple[str, str, str], Rule] = {}
+
+
+def _rule(framework: str, check_id: str, name: str, guideline: str | None, sev: Any) -> Rule:
+    key = (check_id, framework, sev.value)
+    rule = _RULES.get(key)
+    if rule is None:
+        uri = guideline or POLICY_INDEX.format(framework)
+        text = name.rstrip(".")
+        rule = Rule(
+            id=check_id,
+            name=f"checkov-{check_id.lower().replace('_', '-')}",
+            short_description=text,
+            full_description=f"{text} (checkov {framework} check {check_id}).",
+            help_text=f"{text}. See {uri} for the rationale and the fix.",
+            help_uri=uri,
+            default_severity=sev,
+            tags=("iac", framework.replace("_", "-"), "checkov"),
+        )
+        _RULES[key] = rule
+    return rule
+
+
+def _finding(
+    framework: str, record: Any, item: _File, categories: dict[str, list[str]], suppressed: bool
+) -> Finding:
+    check_id = str(record.check_id)
+    severity = severity_for(check_id, categories.get(check_id, []))
+    line_range = list(getattr(record, "file_line_range", None) or [1, 1])
+    first, last = int(line_range[0] or 1), int(line_range[-1] or line_range[0] or 1)
+    result = getattr(record, "check_result", {}) or {}
+    keys = [str(k) for k in result.get("evaluated_keys", []) or []]
+    keys += locate.FALLBACK_KEYS.get(check_id, [])
+    line = _offending_line(framework, record, item, first, last, keys) or first
+    resource = str(getattr(record, "resource", "") or "")
+    name = str(getattr(record, "check_name", "") or check_id)
+    suppression = None
+    if suppressed:
+        reason = str(result.get("suppress_comment") or "skipped with a checkov comment")
+        suppression = Suppression(SuppressionKind.IN_SOURCE, redact(reason, prose=True))
+    return Finding(
+        rule=_rule(framework, check_id, name, getattr(record, "guideline", None), severity),
+        checker=NAME,
+        severity=severity,
+        message=redact(f"{name} ({resource})" if resource else name, prose=True),
+        location=Location(item.target.rel, max(1, line)),
+        properties={"resource": resource, "framework": framework},
+        suppression=suppression,
+    )
+
+
+def _offending_line(
+    framework: str, record: Any, item: _File, first: int, last: int, keys: list[str]
+) -> int | None:
+    if not keys:
+        return None
+    if framework == "terraform":
+        return locate.hcl_line(item.lines, first, last, keys)
+    if not item.documents:
+        return None
+    document = locate.find_yaml_resource(item.documents, first)
+    if document is None:
+        return None
+    root = document
+    if framework in ("cloudformation", "serverless"):
+        root = locate.cloudformation_resource(document, str(getattr(record, "resource", "")))
+        if root is None:
+            return None
+    return locate.yaml_line(root, keys)
+
+
+def _short(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text[:200] or type(exc).__name__
+
+
+def helm_available() -> bool:
+    return shutil.which("helm") is not None
+

@@ -1,0 +1,1 @@
+"""Infrastructure as code: framework detection, checkov severities and locations."""

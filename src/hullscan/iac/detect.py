@@ -1,0 +1,80 @@
+"""Which checkov framework a file belongs to, from its name and (for YAML/JSON) its first bytes.
+
+Compose files belong to the Compose checker and Dockerfiles to the Dockerfile checker; neither
+is handed to checkov.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+SNIFF = 64 * 1024
+
+_COMPOSE = re.compile(r"^(docker-)?compose(\.[^/]*)?\.ya?ml$")
+_WORKFLOW_DIR = ".github/workflows/"
+
+
+def _head(path: Path) -> str:
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(SNIFF)
+    except OSError:
+        return ""
+    if b"\0" in data:
+        return ""
+    return data.decode("utf-8", "replace")
+
+
+def framework_of(path: Path, rel: str) -> str | None:
+    """The checkov framework for a file, or None when checkov has nothing for it."""
+    name = path.name
+    lower = name.lower()
+    if lower.endswith(".tf") or lower.endswith(".tf.json"):
+        return "terraform"
+    if lower.endswith(".bicep"):
+        return "bicep"
+    if _COMPOSE.match(lower):
+        return None
+    is_yaml = lower.endswith((".yaml", ".yml"))
+    is_json = lower.endswith(".json")
+    if not (is_yaml or is_json or lower.endswith(".template")):
+        return None
+    if is_yaml and f"/{_WORKFLOW_DIR}" in f"/{rel}":
+        return "github_actions"
+    if lower in ("action.yml", "action.yaml"):
+        return "github_actions"
+    if lower in ("serverless.yml", "serverless.yaml"):
+        return "serverless"
+    if lower in ("chart.yaml", "values.yaml", "kustomization.yaml", "kustomization.yml"):
+        return None  # charts and kustomizations are folders, handled by helm/kustomize
+    if "/templates/" in f"/{rel}" and _in_helm_chart(path):
+        return None  # Go templates, not YAML
+    head = _head(path)
+    if not head:
+        return None
+    if is_json and (lower.endswith(".tfplan.json") or lower == "tfplan.json"
+                    or '"planned_values"' in head):
+        return "terraform_plan"
+    if "AWSTemplateFormatVersion" in head or re.search(r"Type[\"']?\s*:\s*[\"']?AWS::", head):
+        return "cloudformation"
+    if is_json and "deploymentTemplate.json" in head:
+        return "arm"
+    if re.search(r"^[\"']?(openapi|swagger)[\"']?\s*:", head, re.MULTILINE):
+        return "openapi"
+    if is_yaml and re.search(r"^apiVersion\s*:", head, re.MULTILINE) and re.search(
+        r"^kind\s*:", head, re.MULTILINE
+    ):
+        return "kubernetes"
+    if is_json and '"apiVersion"' in head and '"kind"' in head:
+        return "kubernetes"
+    return None
+
+
+def _in_helm_chart(path: Path) -> bool:
+    for parent in path.parents:
+        if (parent / "Chart.yaml").is_file():
+            return True
+        if (parent / ".git").exists():
+            return False
+    return False

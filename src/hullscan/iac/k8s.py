@@ -1,0 +1,102 @@
+"""hullscan's own rules on Kubernetes manifests, where checkov has no check or a coarser one:
+every image reference (containers, initContainers, ephemeralContainers of every workload kind)
+against the shared image-trust rules, and every hostPath volume."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from hullscan.config import Config
+from hullscan.discover import Target
+from hullscan.images import image_issues
+from hullscan.model import Finding, Location, Severity
+from hullscan.workloads import HOST_PATH, RUNTIME_SOCKETS
+from hullscan.yamlsafe import line_of, start_line
+
+CHECKER = "iac"
+_TEMPLATE_KINDS = frozenset(
+    {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "ReplicationController"}
+)
+_CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
+
+
+def pod_specs(document: Any) -> Iterator[tuple[str, Any]]:
+    """(workload name, pod spec mapping) for every pod template in a manifest document."""
+    if not isinstance(document, dict):
+        return
+    kind = document.get("kind")
+    if kind == "List":
+        for item in document.get("items") or []:
+            yield from pod_specs(item)
+        return
+    name = f"{kind}/{(document.get('metadata') or {}).get('name', '?')}"
+    spec = document.get("spec")
+    if not isinstance(spec, dict):
+        return
+    if kind == "Pod":
+        yield name, spec
+    elif kind in _TEMPLATE_KINDS:
+        template = (spec.get("template") or {}).get("spec")
+        if isinstance(template, dict):
+            yield name, template
+    elif kind == "CronJob":
+        job = (spec.get("jobTemplate") or {}).get("spec") or {}
+        template = (job.get("template") or {}).get("spec") if isinstance(job, dict) else None
+        if isinstance(template, dict):
+            yield name, template
+
+
+def own_findings(target: Target, documents: list[Any], config: Config) -> Iterator[Finding]:
+    for document in documents:
+        for workload, spec in pod_specs(document):
+            yield from _images(target, workload, spec, config)
+            yield from _host_paths(target, workload, spec)
+
+
+def _images(target: Target, workload: str, spec: Any, config: Config) -> Iterator[Finding]:
+    for list_name in _CONTAINER_LISTS:
+        containers = spec.get(list_name)
+        if not isinstance(containers, list):
+            continue
+        for index, container in enumerate(containers):
+            if not isinstance(container, dict) or not isinstance(container.get("image"), str):
+                continue
+            line = line_of(container, "image") or line_of(containers, index) or 1
+            what = f"Image of {workload} container {container.get('name', index)!s}"
+            for issue in image_issues(container["image"], config.trusted_registries, what):
+                yield Finding(
+                    rule=issue.rule, checker=CHECKER, severity=issue.rule.default_severity,
+                    message=issue.message, location=Location(target.rel, line),
+                    fingerprint_basis=f"{workload} image {issue.image}",
+                    properties={"cwe": list(issue.rule.cwe)} if issue.rule.cwe else {},
+                )
+
+
+def _host_paths(target: Target, workload: str, spec: Any) -> Iterator[Finding]:
+    volumes = spec.get("volumes")
+    if not isinstance(volumes, list):
+        return
+    for volume in volumes:
+        if not isinstance(volume, dict) or not isinstance(volume.get("hostPath"), dict):
+            continue
+        host = volume["hostPath"]
+        path = str(host.get("path", ""))
+        normalised = path.rstrip("/") or "/"
+        line = line_of(host, "path") or line_of(volume, "hostPath") or start_line(volume) or 1
+        if normalised == "/" or normalised in RUNTIME_SOCKETS:
+            severity = Severity.CRITICAL
+            why = (
+                "the host's root filesystem" if normalised == "/"
+                else "the container runtime socket"
+            )
+            message = f"{workload} mounts {why} ({path}) from the host: full control of the node"
+        else:
+            severity = HOST_PATH.default_severity
+            message = f"{workload} mounts the host path {path} into its pods"
+        yield Finding(
+            rule=HOST_PATH, checker=CHECKER, severity=severity, message=message,
+            location=Location(target.rel, line),
+            fingerprint_basis=f"{workload} hostPath {path}",
+            properties={"cwe": list(HOST_PATH.cwe)},
+        )
