@@ -9,6 +9,8 @@ from pathlib import Path
 
 from conftest import EXAMPLES, PROJECT, Repo
 
+from hullscan.checkers import CHECKERS
+
 
 def sarif_of(hullscan, cwd: Path, *args: str) -> dict:
     out = cwd / "hullscan-test.sarif"
@@ -125,6 +127,9 @@ def test_cwe_in_rule_tags_and_result_properties(hullscan) -> None:
 def test_every_enabled_checker_has_a_run_even_without_files(hullscan, repo: Repo) -> None:
     repo.write("README.md", "# nothing to check\n")
     log = sarif_of(hullscan, repo.root)
-    assert [r["automationDetails"]["id"] for r in log["runs"]] == ["hullscan/dockerfile/"]
-    assert log["runs"][0]["results"] == []
-    assert log["runs"][0]["invocations"][0]["executionSuccessful"] is True
+    assert [r["automationDetails"]["id"] for r in log["runs"]] == [
+        f"hullscan/{name}/" for name in CHECKERS
+    ]
+    for run in log["runs"]:
+        assert run["results"] == []
+        assert run["invocations"][0]["executionSuccessful"] is True
