@@ -20,8 +20,8 @@ from typing import Any
 
 from hullscan.checkers.interface import CheckContext
 from hullscan.discover import Target
-from hullscan.errors import ToolMissingError
-from hullscan.iac import k8s, locate
+from hullscan.errors import ToolError, ToolMissingError
+from hullscan.iac import k8s, locate, workflows
 from hullscan.iac.detect import framework_of
 from hullscan.iac.severity import severity_for
 from hullscan.model import (
@@ -68,6 +68,10 @@ SUPERSEDES: dict[str, tuple[frozenset[str], str]] = {
     "CKV_K8S_14": (frozenset({"HS102"}), "line"),
     "CKV_K8S_43": (frozenset({"HS101", "HS102"}), "line"),
     "CKV_K8S_27": (frozenset({"HS140"}), "file"),
+    # zizmor's workflow audits are finer than checkov's: one finding per problem.
+    "CKV_GHA_2": (frozenset({"zizmor/template-injection"}), "line"),
+    "CKV2_GHA_1": (frozenset({"zizmor/excessive-permissions"}), "file"),
+    "zizmor/unpinned-images": (frozenset({"HS101", "HS102"}), "line"),
 }
 
 
@@ -81,6 +85,23 @@ class _File:
     @property
     def lines(self) -> list[str]:
         return self.text.splitlines()
+
+
+def drop_superseded(findings: Sequence[Finding]) -> list[Finding]:
+    """One finding per problem: drop a tool's finding when the rule that covers the same
+    concept reported on the same line (or in the same file, for file-scoped entries)."""
+    lines = {(f.location.path, f.location.start_line, f.rule.id) for f in findings}
+    files = {(f.location.path, f.rule.id) for f in findings}
+    kept = []
+    for finding in findings:
+        covered, scope = SUPERSEDES.get(finding.rule.id, (frozenset(), ""))
+        loc = finding.location
+        if scope == "line" and any((loc.path, loc.start_line, r) in lines for r in covered):
+            continue
+        if scope == "file" and any((loc.path, r) in files for r in covered):
+            continue
+        kept.append(finding)
+    return kept
 
 
 class IacChecker:
@@ -118,9 +139,24 @@ class IacChecker:
         for item in files:
             if item.framework == "kubernetes":
                 findings.extend(k8s.own_findings(item.target, item.documents, context.config))
+            if item.framework == "github_actions":
+                findings.extend(
+                    workflows.image_findings(item.target, item.documents, context.config)
+                )
 
         successful = True
         tools: list[ToolInfo] = []
+        workflow_files = [f.target for f in files if f.framework == "github_actions"]
+        if workflow_files:
+            try:
+                produced, exe = workflows.run_zizmor(workflow_files, context.root)
+                findings.extend(produced)
+                tools.append(ToolInfo("zizmor", workflows.zizmor_version(exe),
+                                      workflows.ZIZMOR_URI))
+            except ToolError as exc:
+                successful = False
+                notes.append(Notification(NAME, NotificationLevel.ERROR,
+                                          f"{exc}; workflows were checked by checkov only"))
         if files:
             try:
                 checkov = _Checkov()
@@ -130,8 +166,6 @@ class IacChecker:
                                           f"{exc}; only hullscan's own rules ran"))
             else:
                 tools.append(ToolInfo("checkov", checkov.version, CHECKOV_URI))
-                own_lines = {(f.location.path, f.location.start_line, f.rule.id) for f in findings}
-                own_files = {(f.location.path, f.rule.id) for f in findings}
                 by_framework: dict[str, list[_File]] = defaultdict(list)
                 for item in files:
                     by_framework[item.framework].append(item)
@@ -141,19 +175,10 @@ class IacChecker:
                     for note in failures:
                         successful = successful and note.level is not NotificationLevel.ERROR
                         notes.append(note)
-                    for finding in produced:
-                        covered, scope = SUPERSEDES.get(finding.rule.id, (frozenset(), ""))
-                        loc = finding.location
-                        if scope == "line" and any(
-                            (loc.path, loc.start_line, r) in own_lines for r in covered
-                        ):
-                            continue
-                        if scope == "file" and any((loc.path, r) in own_files for r in covered):
-                            continue
-                        findings.append(finding)
+                    findings.extend(produced)
         return CheckerResult(
             checker=NAME,
-            findings=tuple(findings),
+            findings=tuple(drop_superseded(findings)),
             notifications=tuple(notes),
             successful=successful,
             tools=tuple(tools),

@@ -82,7 +82,39 @@ def yaml_line(root: Any, keys: Sequence[str]) -> int | None:
     return best_line
 
 
+_OPEN_VALUES = frozenset({"0.0.0.0/0", "::/0", "*", "0.0.0.0"})
+
+
+def _open_value_line(node: Any, depth: int = 0) -> int | None:
+    """Inside an evaluated container (a list of ingress rules, a policy statement), the line of
+    the value that makes it dangerous: an open CIDR or a `*`."""
+    if depth > 4:
+        return None
+    if isinstance(node, dict):
+        for key, value in node.items():
+            values = value if isinstance(value, list) else [value]
+            if any(isinstance(v, str) and v in _OPEN_VALUES for v in values):
+                return line_of(node, key)
+        children = list(node.values())
+    elif isinstance(node, list):
+        children = list(node)
+    else:
+        return None
+    for child in children:
+        found = _open_value_line(child, depth + 1)
+        if found is not None:
+            return found
+    return None
+
+
 def _walk_yaml(node: Any, path: Sequence[str | int]) -> tuple[int | None, int]:
+    line, depth, end = _walk_yaml_node(node, path)
+    if depth == len(path) and isinstance(end, (dict, list)):
+        line = _open_value_line(end) or line
+    return line, depth
+
+
+def _walk_yaml_node(node: Any, path: Sequence[str | int]) -> tuple[int | None, int, Any]:
     line: int | None = None
     depth = 0
     for part in path:
@@ -97,7 +129,7 @@ def _walk_yaml(node: Any, path: Sequence[str | int]) -> tuple[int | None, int]:
             line = line_of(node, part) or line
             node = node[part]
         depth += 1
-    return line, depth
+    return line, depth, node
 
 
 def find_yaml_resource(documents: Sequence[Any], first_line: int) -> Any | None:

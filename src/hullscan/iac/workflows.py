@@ -1,0 +1,187 @@
+"""GitHub workflows and composite actions: hullscan's image-trust rules on every image a job
+runs (`container:`, `services:`, `uses: docker://...`), and zizmor (offline, JSON) for
+template injection, unpinned actions, dangerous triggers and excessive permissions."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from hullscan.config import Config
+from hullscan.discover import Target
+from hullscan.errors import ToolError
+from hullscan.images import image_issues
+from hullscan.model import Finding, Location, Rule, Severity
+from hullscan.redact import redact
+from hullscan.tools import find_tool, run_tool
+from hullscan.yamlsafe import line_of
+
+log = logging.getLogger("hullscan.iac")
+
+CHECKER = "iac"
+ZIZMOR_ENV = "HULLSCAN_ZIZMOR"
+ZIZMOR_URI = "https://docs.zizmor.sh/"
+ZIZMOR_SEVERITY = {
+    "high": Severity.HIGH,
+    "medium": Severity.MEDIUM,
+    "low": Severity.LOW,
+    "informational": Severity.INFO,
+    "unknown": Severity.LOW,
+}
+
+
+def image_findings(target: Target, documents: list[Any], config: Config) -> Iterator[Finding]:
+    for document in documents:
+        jobs = document.get("jobs") if isinstance(document, dict) else None
+        if isinstance(jobs, dict):
+            for job_id, job in jobs.items():
+                if isinstance(job, dict):
+                    yield from _job_images(target, str(job_id), job, config)
+        runs = document.get("runs") if isinstance(document, dict) else None  # action.yml
+        if isinstance(runs, dict) and isinstance(runs.get("image"), str):
+            image = runs["image"]
+            if image.startswith("docker://"):
+                yield from _issues(target, image[len("docker://"):], "Action image",
+                                   line_of(runs, "image"), config)
+            # `image: Dockerfile` builds from the repository: the Dockerfile checker covers it.
+        steps = runs.get("steps") if isinstance(runs, dict) else None
+        if isinstance(steps, list):
+            yield from _step_images(target, "action", steps, config)
+
+
+def _job_images(
+    target: Target, job_id: str, job: dict[str, Any], config: Config
+) -> Iterator[Finding]:
+    container = job.get("container")
+    if isinstance(container, str):
+        yield from _issues(target, container, f"Job {job_id} container",
+                           line_of(job, "container"), config)
+    elif isinstance(container, dict) and isinstance(container.get("image"), str):
+        yield from _issues(target, container["image"], f"Job {job_id} container",
+                           line_of(container, "image"), config)
+    services = job.get("services")
+    if isinstance(services, dict):
+        for name, service in services.items():
+            if isinstance(service, str):
+                yield from _issues(target, service, f"Job {job_id} service {name}",
+                                   line_of(services, name), config)
+            elif isinstance(service, dict) and isinstance(service.get("image"), str):
+                yield from _issues(target, service["image"], f"Job {job_id} service {name}",
+                                   line_of(service, "image"), config)
+    steps = job.get("steps")
+    if isinstance(steps, list):
+        yield from _step_images(target, f"job {job_id}", steps, config)
+
+
+def _step_images(
+    target: Target, where: str, steps: list[Any], config: Config
+) -> Iterator[Finding]:
+    for step in steps:
+        if isinstance(step, dict) and isinstance(step.get("uses"), str):
+            uses = step["uses"]
+            if uses.startswith("docker://"):
+                yield from _issues(target, uses[len("docker://"):], f"Step image in {where}",
+                                   line_of(step, "uses"), config)
+
+
+def _issues(
+    target: Target, image: str, what: str, line: int | None, config: Config
+) -> Iterator[Finding]:
+    if "${{" in image:
+        return  # chosen at run time
+    for issue in image_issues(image, config.trusted_registries, what):
+        yield Finding(
+            rule=issue.rule, checker=CHECKER, severity=issue.rule.default_severity,
+            message=issue.message, location=Location(target.rel, line or 1),
+            fingerprint_basis=f"{what} {issue.image}",
+            properties={"cwe": list(issue.rule.cwe)} if issue.rule.cwe else {},
+        )
+
+
+# --- zizmor -----------------------------------------------------------------------------------
+
+
+def zizmor_version(exe: str) -> str | None:
+    try:
+        run = run_tool("zizmor", [exe, "--version"], timeout=30)
+    except ToolError:
+        return None
+    parts = run.stdout.split()
+    return parts[-1] if parts else None
+
+
+def run_zizmor(targets: Sequence[Target], root: Path) -> tuple[list[Finding], str]:
+    """zizmor over all workflow/action files in one process. Returns findings and the path
+    of the executable used. Raises ToolError when it cannot run or its output is unreadable."""
+    exe = find_tool("zizmor", ZIZMOR_ENV)
+    argv = [exe, "--offline", "--no-progress", "--no-exit-codes", "--color", "never",
+            "--format", "json", *[t.rel for t in targets]]
+    run = run_tool("zizmor", argv, cwd=root)
+    try:
+        data = json.loads(run.stdout or "[]")
+    except json.JSONDecodeError as exc:
+        raise ToolError("zizmor", f"unreadable JSON output: {exc.msg}", run.stderr) from exc
+    by_rel = {t.rel: t for t in targets}
+    findings = []
+    for item in data if isinstance(data, list) else []:
+        finding = _zizmor_finding(item, by_rel)
+        if finding is not None:
+            findings.append(finding)
+    return findings, exe
+
+
+_ZIZMOR_RULES: dict[tuple[str, str], Rule] = {}
+
+
+def _zizmor_rule(ident: str, desc: str, url: str | None, severity: Severity) -> Rule:
+    key = (ident, severity.value)
+    rule = _ZIZMOR_RULES.get(key)
+    if rule is None:
+        text = desc[:1].upper() + desc[1:] if desc else ident
+        rule = Rule(
+            id=f"zizmor/{ident}",
+            name=f"zizmor-{ident}",
+            short_description=text,
+            full_description=f"{text} (zizmor audit {ident}).",
+            help_text=f"{text}. See {url or ZIZMOR_URI} for the risk and the fix.",
+            help_uri=url or ZIZMOR_URI,
+            default_severity=severity,
+            tags=("iac", "github-actions", "zizmor"),
+        )
+        _ZIZMOR_RULES[key] = rule
+    return rule
+
+
+def _zizmor_finding(item: Any, by_rel: dict[str, Target]) -> Finding | None:
+    if not isinstance(item, dict) or item.get("ignored"):
+        return None
+    ident = str(item.get("ident") or "")
+    determinations = item.get("determinations") or {}
+    severity = ZIZMOR_SEVERITY.get(str(determinations.get("severity", "")).lower(), Severity.LOW)
+    locations = [loc for loc in item.get("locations") or [] if isinstance(loc, dict)]
+    primary = next((loc for loc in locations if loc.get("symbolic", {}).get("kind") == "Primary"),
+                   locations[0] if locations else None)
+    if not ident or primary is None:
+        return None
+    symbolic = primary.get("symbolic") or {}
+    path = str(((symbolic.get("key") or {}).get("Local") or {}).get("verbatim_path") or "")
+    target = by_rel.get(path) or by_rel.get(path.removeprefix("./"))
+    if target is None:
+        return None
+    point = ((primary.get("concrete") or {}).get("location") or {}).get("start_point") or {}
+    line = int(point.get("row", 0)) + 1
+    column = int(point.get("column", 0)) + 1
+    annotation = str(symbolic.get("annotation") or "")
+    desc = str(item.get("desc") or ident)
+    message = f"{desc}: {annotation}" if annotation else desc
+    return Finding(
+        rule=_zizmor_rule(ident, desc, item.get("url"), severity),
+        checker=CHECKER,
+        severity=severity,
+        message=redact(message, prose=True),
+        location=Location(target.rel, max(1, line), column),
+        properties={"confidence": str(determinations.get("confidence", "")).lower()},
+    )
