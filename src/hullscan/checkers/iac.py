@@ -228,7 +228,10 @@ class _Checkov:
         except Exception as exc:  # checkov crashed: isolate the file(s) that make it crash
             log.debug("checkov %s crashed on the batch", framework, exc_info=True)
             return self._run_one_by_one(framework, files, root, exc)
-        return self._convert(framework, runner, reports, by_abs, root), []
+        return (
+            self._convert(framework, runner, reports, by_abs, root),
+            _parsing_errors(reports, by_abs),
+        )
 
     def _run(self, framework: str, paths: list[str]) -> tuple[Any, list[Any]]:
         module = importlib.import_module(RUNNERS[framework])
@@ -245,6 +248,7 @@ class _Checkov:
     ) -> tuple[list[Finding], list[Notification]]:
         findings: list[Finding] = []
         notes: list[Notification] = []
+        parse_notes: list[Notification] = []
         for item in files:
             by_abs = {str(item.target.path): item}
             try:
@@ -257,13 +261,14 @@ class _Checkov:
                 ))
                 continue
             findings.extend(self._convert(framework, runner, reports, by_abs, root))
+            parse_notes.extend(_parsing_errors(reports, by_abs))
         if not notes:  # the batch failed but every file passed alone
             notes.append(Notification(
                 NAME, NotificationLevel.WARNING,
                 f"checkov {framework} failed on the batch ({_short(first_error)}); "
                 "files were checked one by one",
             ))
-        return findings, notes
+        return findings, notes + parse_notes
 
     def _convert(
         self, framework: str, runner: Any, reports: Iterable[Any],
@@ -279,6 +284,20 @@ class _Checkov:
                     continue  # context files (other .tf of the module) are not reported
                 findings.append(_finding(framework, record, item, categories, suppressed))
         return findings
+
+
+def _parsing_errors(reports: Iterable[Any], by_abs: dict[str, _File]) -> list[Notification]:
+    notes = []
+    for report in reports:
+        for path in getattr(report, "parsing_errors", []) or []:
+            item = by_abs.get(str(path)) or by_abs.get(os.path.abspath(str(path)))
+            if item is not None:
+                notes.append(Notification(
+                    NAME, NotificationLevel.WARNING,
+                    f"checkov could not parse this {item.framework} file; not checked",
+                    item.target.rel,
+                ))
+    return notes
 
 
 def _records(report: Any) -> Iterable[tuple[Any, bool]]:

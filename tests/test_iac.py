@@ -1,0 +1,207 @@
+"""The IaC checker through the real checkov and zizmor: rule, line and severity per finding."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from conftest import DATA, Repo, git, run_subprocess
+
+IAC = DATA / "iac"
+
+
+def found(run) -> set[tuple[str, int, str]]:
+    return {(f["rule"]["id"], f["location"]["start_line"], f["severity"])
+            for f in run.json()["findings"] if not f["suppression"]}
+
+
+def by_path(run, path: str) -> set[tuple[str, int, str]]:
+    return {(f["rule"]["id"], f["location"]["start_line"], f["severity"])
+            for f in run.json()["findings"] if f["location"]["path"] == path}
+
+
+@pytest.fixture
+def iac_repo(repo: Repo) -> Repo:
+    for name in ("kubernetes", "terraform", "cloudformation", "terraform-hardened"):
+        shutil.copytree(IAC / name, repo.root / name)
+    (repo.root / ".github" / "workflows").mkdir(parents=True)
+    shutil.copy(IAC / "workflows" / "ci.yml", repo.root / ".github" / "workflows" / "ci.yml")
+    shutil.copy(IAC / "workflows-hardened" / "ci.yml",
+                repo.root / ".github" / "workflows" / "hardened.yml")
+    return repo
+
+
+@pytest.fixture
+def iac_run(hullscan, iac_repo: Repo):
+    run = hullscan("iac", ".", "--format", "json", "--sarif", "iac.sarif", cwd=iac_repo.root)
+    (iac_repo.root / "iac.sarif").unlink()
+    return run
+
+
+def test_kubernetes_findings_on_the_offending_lines(iac_run) -> None:
+    got = by_path(iac_run, "kubernetes/insecure.yaml")
+    expected = {
+        ("CKV_K8S_19", 22, "high"),  # hostNetwork: true
+        ("CKV_K8S_17", 23, "high"),  # hostPID: true
+        ("HS102", 26, "high"),  # image: ...:latest
+        ("CKV_K8S_16", 28, "critical"),  # privileged: true
+        ("CKV_K8S_20", 29, "high"),  # allowPrivilegeEscalation: true
+        ("HS101", 35, "medium"),  # initContainer busybox:1.36 without digest
+        ("HS140", 40, "critical"),  # hostPath docker.sock
+        ("HS140", 43, "high"),  # another hostPath
+    }
+    assert expected <= got, expected - got
+    rules = {rule for rule, _, _ in got}
+    # covered by hullscan's shared rules on the same lines: one finding per problem
+    assert not rules & {"CKV_K8S_14", "CKV_K8S_43", "CKV_K8S_27"}
+    assert iac_run.code == 1
+
+
+def test_terraform_and_cloudformation_lines_and_severities(iac_run) -> None:
+    tf = by_path(iac_run, "terraform/main.tf")
+    assert {("CKV_AWS_24", 11, "critical"),  # cidr_blocks = ["0.0.0.0/0"] on port 22
+            ("CKV_AWS_53", 17, "high"),  # block_public_acls = false
+            ("CKV_AWS_62", 25, "critical")} <= tf  # policy with "*"
+    assert by_path(iac_run, "terraform/variables.tf") == set()
+    assert ("CKV_AWS_25", 12, "critical") in by_path(iac_run, "cloudformation/stack.yaml")
+
+
+def test_workflow_findings_one_per_problem(iac_run) -> None:
+    got = by_path(iac_run, ".github/workflows/ci.yml")
+    assert ("HS102", 9, "high") in got  # container: node:latest
+    assert ("HS101", 12, "medium") in got  # service image postgres:16
+    assert ("HS101", 16, "medium") in got  # uses: docker://alpine:3.19
+    assert ("zizmor/template-injection", 15, "high") in got
+    rules = {rule for rule, _, _ in got}
+    assert "CKV_GHA_2" not in rules and "zizmor/unpinned-images" not in rules
+
+
+def test_hardened_twins_are_clean(iac_run) -> None:
+    for path in ("kubernetes/hardened.yaml", "terraform-hardened/main.tf",
+                 ".github/workflows/hardened.yml"):
+        assert by_path(iac_run, path) == set(), path
+
+
+def test_tools_recorded(iac_run) -> None:
+    checker = next(c for c in iac_run.json()["checkers"] if c["name"] == "iac")
+    assert {t["name"] for t in checker["tools"]} == {"checkov", "zizmor"}
+    assert checker["successful"] is True
+
+
+def test_terraform_changed_file_reports_only_that_file(hullscan, iac_repo: Repo) -> None:
+    run = hullscan("iac", "terraform/variables.tf", "--format", "json", cwd=iac_repo.root)
+    assert run.json()["findings"] == []
+    run = hullscan("iac", "terraform/main.tf", "--format", "json", cwd=iac_repo.root)
+    assert {f["location"]["path"] for f in run.json()["findings"]} == {"terraform/main.tf"}
+
+
+def test_severity_override_and_checkov_skip_comment(hullscan, repo: Repo) -> None:
+    text = (IAC / "terraform" / "main.tf").read_text().replace(
+        '  name        = "admin"\n',
+        '  name        = "admin"\n  # checkov:skip=CKV2_AWS_5: attached by another stack\n', 1)
+    repo.write("main.tf", text)
+    repo.write(".hullscan.yaml", "severity:\n  CKV_AWS_53: low\n")
+    run = hullscan("iac", ".", "--format", "json", cwd=repo.root)
+    by_rule = {f["rule"]["id"]: f for f in run.json()["findings"]}
+    assert by_rule["CKV_AWS_53"]["severity"] == "low"
+    assert by_rule["CKV2_AWS_5"]["suppression"]["kind"] == "inSource"
+    assert "attached by another stack" in by_rule["CKV2_AWS_5"]["suppression"]["justification"]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("broken.yaml", "apiVersion: v1\nkind: Pod\nspec: [\n", "invalid YAML"),
+        ("dupe.yaml", "apiVersion: v1\nkind: Pod\nkind: Service\n", 'line 3: duplicate key "kind"'),
+        ("bomb.yaml",
+         "apiVersion: v1\nkind: ConfigMap\n"
+         "a: &a [x, x, x, x, x, x, x, x, x]\n"
+         + "".join(f"{c}: &{c} [" + ", ".join([f"*{p}"] * 9) + "]\n"
+                   for p, c in zip("abcdefgh", "bcdefghi", strict=True)),
+         "alias bomb"),
+        ("broken.tf", 'resource "aws_s3_bucket" "b" {\n  bucket = \n', "could not parse"),
+        ("big.yaml", "apiVersion: v1\nkind: ConfigMap\ndata:\n" + "  k: v\n" * 4_000_000,
+         "over the size limit"),
+    ],
+    ids=["syntax", "duplicate-key", "billion-laughs", "hcl", "20MB"],
+)
+def test_bad_input_is_a_one_line_notification(hullscan, repo: Repo, name, content, reason):
+    shutil.copy(IAC / "kubernetes" / "insecure.yaml", repo.root / "good.yaml")
+    repo.write(name, content)
+    run = hullscan("iac", ".", "--format", "json", cwd=repo.root)
+    assert "Traceback" not in run.err
+    notes = [n for n in run.json()["notifications"] if n["path"] == name]
+    assert len(notes) == 1 and reason in notes[0]["message"], run.json()["notifications"]
+    assert "\n" not in notes[0]["message"]
+    assert any(f["location"]["path"] == "good.yaml" for f in run.json()["findings"])
+    assert run.code == 1
+
+
+def test_no_network_and_no_litter(repo: Repo, iac_repo: Repo) -> None:
+    """checkov must not call home (its guidelines endpoint) nor drop files in the tree."""
+    iac_repo.commit("iac files")
+    connections: list[bytes] = []
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    server.settimeout(0.2)
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except TimeoutError:
+                continue
+            connections.append(conn.recv(200))
+            conn.close()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    proxy = f"http://127.0.0.1:{server.getsockname()[1]}"
+    try:
+        run = run_subprocess(
+            [sys.executable, "-m", "hullscan", "iac", ".", "--format", "json"], iac_repo.root,
+            env={"HTTP_PROXY": proxy, "HTTPS_PROXY": proxy, "http_proxy": proxy,
+                 "https_proxy": proxy, "NO_PROXY": "", "no_proxy": ""},
+        )
+    finally:
+        stop.set()
+        thread.join()
+        server.close()
+    assert run.code == 1, run.err
+    assert connections == [], connections
+    assert "Traceback" not in run.err
+    assert git(iac_repo.root, "status", "--porcelain", "--ignored") == ""
+
+
+def test_checkov_missing_gives_exit_3_and_own_rules(iac_repo: Repo) -> None:
+    code = (
+        "import sys\n"
+        "sys.modules['checkov'] = None  # as if hullscan[iac] were not installed\n"
+        "from hullscan.cli import main\n"
+        "raise SystemExit(main(['iac', 'kubernetes', '--format', 'json']))\n"
+    )
+    run = run_subprocess([sys.executable, "-c", code], iac_repo.root)
+    assert run.code == 3
+    data = json.loads(run.out)
+    assert "pip install 'hullscan[iac]'" in data["notifications"][0]["message"]
+    assert {"HS102", "HS140"} <= {f["rule"]["id"] for f in data["findings"]}
+
+
+def test_dockerfile_only_scan_imports_no_checkov(repo: Repo) -> None:
+    repo.write("Dockerfile", "FROM python\n")
+    code = (
+        "import sys, json\nfrom hullscan.cli import main\n"
+        "main(['scan', '-q'])\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] == 'checkov')))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=repo.root, capture_output=True,
+                          text=True, check=True)
+    assert json.loads(proc.stdout.strip().splitlines()[-1]) == []
