@@ -46,7 +46,11 @@ CHECKOV_URI = "https://www.checkov.io/"
 POLICY_INDEX = "https://www.checkov.io/5.Policy%20Index/{}.html"
 
 # framework -> checkov runner module (imported only when files of that framework exist)
+# frameworks that render a folder with an external binary first (checked only when it exists)
+RENDERERS: dict[str, tuple[str, ...]] = {"helm": ("helm",), "kustomize": ("kustomize", "kubectl")}
 RUNNERS: dict[str, str] = {
+    "helm": "checkov.helm.runner",
+    "kustomize": "checkov.kustomize.runner",
     "terraform": "checkov.terraform.runner",
     "terraform_plan": "checkov.terraform.plan_runner",
     "cloudformation": "checkov.cloudformation.runner",
@@ -124,6 +128,15 @@ class IacChecker:
                 text = read_text(target.path, context.config.max_file_size)
             except UnreadableFile as exc:
                 notes.append(Notification(NAME, NotificationLevel.WARNING, str(exc), target.rel))
+                continue
+            if framework in RENDERERS and not any(shutil.which(b) for b in RENDERERS[framework]):
+                binary = " or ".join(RENDERERS[framework])
+                notes.append(Notification(
+                    NAME, NotificationLevel.NOTE,
+                    f"{binary} is not installed: the {framework} folder was not rendered or "
+                    "checked",
+                    target.rel,
+                ))
                 continue
             item = _File(target, framework, text)
             if framework in YAML_FRAMEWORKS:
@@ -219,6 +232,8 @@ class _Checkov:
         if framework not in RUNNERS:
             return [], [Notification(NAME, NotificationLevel.NOTE,
                                      f"no checkov runner for {framework}")]
+        if framework in RENDERERS:
+            return self._run_rendered(framework, files, root)
         by_abs = {str(f.target.path): f for f in files}
         paths = list(by_abs)
         if framework == "terraform":
@@ -232,6 +247,39 @@ class _Checkov:
             self._convert(framework, runner, reports, by_abs, root),
             _parsing_errors(reports, by_abs),
         )
+
+    def _run_rendered(
+        self, framework: str, files: Sequence[_File], root: Path
+    ) -> tuple[list[Finding], list[Notification]]:
+        """Helm charts and kustomizations: checkov renders the folder; results on its files."""
+        findings: list[Finding] = []
+        notes: list[Notification] = []
+        for item in files:
+            folder = item.target.path.parent
+            try:
+                module = importlib.import_module(RUNNERS[framework])
+                runner = module.Runner()
+                runner_filter = self.filter_class(framework=[framework], show_progress_bar=False)
+                report = runner.run(root_folder=str(folder), runner_filter=runner_filter)
+            except Exception as exc:
+                notes.append(Notification(NAME, NotificationLevel.ERROR,
+                                          f"checkov {framework} crashed: {_short(exc)}",
+                                          item.target.rel))
+                continue
+            reports = report if isinstance(report, list) else [report]
+            rendered: dict[str, _File] = {}
+            for rep in reports:
+                for record, _ in _records(rep):
+                    path = Path(str(getattr(record, "file_abs_path", "") or ""))
+                    if path.is_file() and str(path) not in rendered:
+                        try:
+                            rel = path.resolve().relative_to(root).as_posix()
+                        except ValueError:
+                            continue
+                        text = path.read_text("utf-8", "replace")
+                        rendered[str(path)] = _File(Target(path, rel), framework, text)
+            findings.extend(self._convert(framework, runner, reports, rendered, root))
+        return findings, notes
 
     def _run(self, framework: str, paths: list[str]) -> tuple[Any, list[Any]]:
         module = importlib.import_module(RUNNERS[framework])

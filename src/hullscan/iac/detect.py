@@ -46,8 +46,12 @@ def framework_of(path: Path, rel: str) -> str | None:
         return "github_actions"
     if lower in ("serverless.yml", "serverless.yaml"):
         return "serverless"
-    if lower in ("chart.yaml", "values.yaml", "kustomization.yaml", "kustomization.yml"):
-        return None  # charts and kustomizations are folders, handled by helm/kustomize
+    if name == "Chart.yaml":
+        return "helm"  # the chart folder is rendered by helm, then checked
+    if lower in ("kustomization.yaml", "kustomization.yml"):
+        return "kustomize"
+    if lower == "values.yaml" and (path.parent / "Chart.yaml").is_file():
+        return None  # part of a chart
     if "/templates/" in f"/{rel}" and _in_helm_chart(path):
         return None  # Go templates, not YAML
     head = _head(path)
