@@ -42,3 +42,18 @@ def test_readme_documents_every_option_and_exit_code() -> None:
         assert option in README, option
     for code in range(4):
         assert re.search(rf"^\| {code} \|", README, re.MULTILINE), code
+
+
+def test_iac_severity_tables_are_documented() -> None:
+    from hullscan.checkers.iac import SUPERSEDES as IAC_SUPERSEDES
+    from hullscan.iac.severity import CATEGORY_SEVERITY, OVERRIDES
+    from hullscan.workloads import ALL_RULES as WORKLOAD_RULES
+
+    for category, severity in CATEGORY_SEVERITY.items():
+        assert f"| {category} | {severity.value} |" in RULES_DOC
+    for check, (severity, why) in OVERRIDES.items():
+        assert f"| {check} | {severity.value} | {why} |" in RULES_DOC
+    for dropped, (rules, scope) in IAC_SUPERSEDES.items():
+        assert f"| {dropped} | {', '.join(sorted(rules))} | same {scope} |" in RULES_DOC
+    for rule in WORKLOAD_RULES:
+        assert f'<a id="{rule.id.lower()}"></a>' in RULES_DOC, rule.id

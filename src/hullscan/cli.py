@@ -42,6 +42,10 @@ CHECKER_COMMANDS: dict[str, tuple[str, str]] = {
         "check Dockerfiles (hadolint and hullscan's container rules)",
         "Check Dockerfiles with hadolint and hullscan's own container rules.",
     ),
+    "compose": (
+        "check Docker Compose files (compose-lint and hullscan's workload rules)",
+        "Check Docker Compose files with compose-lint and hullscan's own workload rules.",
+    ),
     "iac": (
         "check infrastructure as code (checkov, with real severities)",
         "Check Terraform, CloudFormation, Kubernetes, GitHub workflows, serverless, ARM/Bicep "

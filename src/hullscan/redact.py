@@ -45,11 +45,12 @@ _PLACEHOLDER = re.compile(
     r"your[-_ ]?\w*|redacted|\*\*\*|todo|tbd|/.*|\./.*)$",
     re.IGNORECASE,
 )
-# Lines of the shape NAME=value, NAME: value, NAME value (ENV's legacy form), --name=value.
+# NAME=value, NAME: value, --name=value (quotes allowed around the value).
 _ASSIGNMENT = re.compile(
-    r"(?P<name>[A-Za-z_][A-Za-z0-9_.-]*)(?P<sep>\s*[=:]\s*|\s+)(?P<q>[\"']?)(?P<value>[^\s\"']+)"
+    r"(?P<name>[A-Za-z_][A-Za-z0-9_.-]*)(?P<sep>\s*[=:]\s*)(?P<q>[\"']?)(?P<value>[^\s\"']+)"
 )
-
+_WORDS = re.compile(r"(\s+)")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 
 def is_secret_name(name: str) -> bool:
     """A variable or key name that says it holds a secret (DB_PASSWORD, API_KEY, ...)."""
@@ -72,24 +73,40 @@ def token_kind(value: str) -> str | None:
 def mask(secret: str) -> str:
     """A hint that identifies a secret to its owner without revealing it: at most the first few
     characters (none for short secrets) and the length."""
-    shown = min(4, len(secret) // 5)
+    shown = 0 if len(secret) < 12 else min(4, len(secret) // 5)
     return f"{secret[:shown]}{'*' * 6} ({len(secret)} chars)"
+
+
+def _mask_match(m: re.Match[str]) -> str:
+    """The whole token, or only its secret group (a URL keeps its scheme, user and host)."""
+    if m.re.groups:
+        start, end = m.span(1) if m.group(1) is not None else m.span()
+        return m.string[m.start():start] + "<secret>" + m.string[end:m.end()]
+    return "<secret>"
 
 
 def redact(text: str, *, prose: bool = False) -> str:
     """`text` with every secret-looking value replaced, for fingerprints and messages.
 
-    With `prose=True` (a tool's message), only `NAME=value` and `NAME: value` count as
-    assignments, so a sentence such as "Tokens are mounted" stays readable; otherwise (a line of
-    a scanned file) `NAME value` counts too, as in a Dockerfile's legacy `ENV NAME value`."""
+    `NAME=value` and `NAME: value` count as assignments everywhere. Without `prose` (a line of
+    a scanned file) `NAME value` counts too, as in a Dockerfile's legacy `ENV NAME value`; a
+    tool's message (`prose=True`) keeps sentences such as "Tokens are mounted" readable."""
     for _, pattern in TOKEN_PATTERNS:
-        text = pattern.sub("<secret>", text)
+        text = pattern.sub(_mask_match, text)
 
     def _assignment(m: re.Match[str]) -> str:
-        if prose and not m.group("sep").strip():
-            return m.group(0)
         if is_secret_name(m.group("name")) and not is_placeholder(m.group("value")):
             return f"{m.group('name')}{m.group('sep')}{m.group('q')}<secret>"
         return m.group(0)
 
-    return _ASSIGNMENT.sub(_assignment, text)
+    text = _ASSIGNMENT.sub(_assignment, text)
+    if prose:
+        return text
+    parts = _WORDS.split(text)  # words at even indexes, whitespace at odd ones
+    for index in range(0, len(parts) - 2, 2):
+        name, value = parts[index].strip("\"'"), parts[index + 2]
+        if _IDENTIFIER.fullmatch(name) and is_secret_name(name) and not is_placeholder(
+            value.strip("\"'")
+        ):
+            parts[index + 2] = "<secret>"
+    return "".join(parts)

@@ -10,6 +10,7 @@ from hullscan.checkers.interface import Checker
 # name -> (module, class). Order is the order runs appear in the SARIF.
 CHECKERS: dict[str, tuple[str, str]] = {
     "dockerfile": ("hullscan.checkers.dockerfile", "DockerfileChecker"),
+    "compose": ("hullscan.checkers.compose", "ComposeChecker"),
     "iac": ("hullscan.checkers.iac", "IacChecker"),
 }
 

@@ -1,0 +1,1 @@
+"""Docker Compose files: a safe loader with line positions, and hullscan's own workload rules."""
