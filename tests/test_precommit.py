@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, PROJECT, Repo, run_subprocess
+from conftest import DATA, EXAMPLES, PROJECT, Repo, run_subprocess
 
 HARDENED = (EXAMPLES / "hardened-app" / "Dockerfile").read_text()
 INSECURE = (EXAMPLES / "insecure-app" / "Dockerfile").read_text()
@@ -93,3 +95,25 @@ def test_dockerfile_hook_does_not_import_heavy_libraries(repo: Repo) -> None:
     heavy = {"checkov", "bandit", "pip_audit", "semgrep", "jsonschema", "ruamel"}
     loaded = {m.split(".")[0] for m in data["modules"]}
     assert not heavy & loaded, heavy & loaded
+
+
+def test_compose_hook_fails_with_file_line(repo: Repo, precommit_env) -> None:
+    repo.write("compose.yaml", (DATA / "compose" / "compose.insecure.yaml").read_text())
+    repo.write("ok/compose.yaml", (DATA / "compose" / "compose.hardened.yaml").read_text())
+    run = try_repo(repo, "hullscan-compose", precommit_env)
+    assert run.code == 1, run.out + run.err
+    assert "hullscan compose" in run.out and "Failed" in run.out
+    assert re.search(r"^compose\.yaml:\d+:\d+ (critical|high) HS1\d\d ", run.out, re.MULTILINE)
+    assert "ok/compose.yaml" not in run.out
+
+
+def test_iac_hook_reports_only_the_changed_terraform_file(repo: Repo, precommit_env) -> None:
+    shutil.copytree(DATA / "iac" / "terraform", repo.root / "infra")
+    shutil.copy(DATA / "iac" / "kubernetes" / "insecure.yaml", repo.root / "deploy.yaml")
+    repo.commit("iac")
+    argv = [sys.executable, "-m", "pre_commit", "try-repo", str(PROJECT), "hullscan-iac",
+            "--color", "never", "--files", "infra/variables.tf", "deploy.yaml"]
+    run = run_subprocess(argv, repo.root, env=precommit_env, timeout=1800)
+    assert run.code == 1, run.out + run.err
+    assert "deploy.yaml:28:1 critical CKV_K8S_16" in run.out
+    assert "infra/main.tf" not in run.out  # module context only, not reported
