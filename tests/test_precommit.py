@@ -69,14 +69,18 @@ def test_dockerfile_hook_passes_on_hardened(repo: Repo, precommit_env) -> None:
     assert "Passed" in run.out
 
 
-def test_all_checkers_hook_runs_the_dockerfile_checker(repo: Repo, precommit_env) -> None:
+def test_all_checkers_hook_runs_every_checker(repo: Repo, precommit_env) -> None:
     repo.write("docker/Dockerfile.prod", "FROM python:3.12\n")
     repo.write("README.md", "# demo\n")
+    shutil.copy(DATA / "iac" / "kubernetes" / "insecure.yaml", repo.root / "deploy.yaml")
+    repo.write("compose.yaml", (DATA / "compose" / "compose.insecure.yaml").read_text())
     run = try_repo(repo, "hullscan", precommit_env)
     assert run.code == 1, run.out + run.err
     assert "hullscan (all checkers)" in run.out
     assert "docker/Dockerfile.prod:1:1 high HS100" in run.out
     assert "docker/Dockerfile.prod:1:1 medium HS101" in run.out
+    assert "deploy.yaml:28:1 critical CKV_K8S_16" in run.out
+    assert re.search(r"^compose\.yaml:\d+:\d+ \w+ HS1\d\d ", run.out, re.MULTILINE)
     assert "README.md" not in run.out
 
 
