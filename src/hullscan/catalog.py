@@ -30,3 +30,20 @@ def make_rule(
     )
 
 
+
+
+def tool_rule(
+    rule_id: str, name: str, text: str, origin: str, uri: str, severity: Severity,
+    tags: Sequence[str],
+) -> Rule:
+    """A rule of a wrapped tool (hadolint, checkov, zizmor): its id and text, its link."""
+    return Rule(
+        id=rule_id,
+        name=name,
+        short_description=text,
+        full_description=f"{text} ({origin}).",
+        help_text=f"{text}. See {uri} for the rationale and the fix.",
+        help_uri=uri,
+        default_severity=severity,
+        tags=tuple(tags),
+    )

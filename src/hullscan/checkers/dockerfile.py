@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hullscan.catalog import tool_rule
 from hullscan.checkers.interface import CheckContext
 from hullscan.discover import Target
 from hullscan.dockerfile import rules as own_rules
@@ -205,38 +206,21 @@ def _cli_path(target: Target) -> str:
     return f"./{target.rel}" if target.rel.startswith("-") else target.rel
 
 
-_RULE_CACHE: dict[tuple[str, str], Rule] = {}
-
-
 def _hadolint_rule(code: str, message: str, severity: Severity) -> Rule:
-    key = (code, severity.value)
-    rule = _RULE_CACHE.get(key)
-    if rule is not None:
-        return rule
     if code.startswith("SC"):
         # ShellCheck messages name variables and commands of one occurrence: the rule text
         # stays generic so it is the same whichever occurrence comes first.
         uri = f"https://www.shellcheck.net/wiki/{code}"
-        origin = "ShellCheck, through hadolint, on a RUN instruction"
+        origin = "reported by ShellCheck, through hadolint, on a RUN instruction"
         short = f"ShellCheck {code} in a RUN instruction"
     else:
         uri = f"https://github.com/hadolint/hadolint/wiki/{code}"
-        origin = "hadolint"
+        origin = "reported by hadolint"
         short = redact(message.splitlines()[0], prose=True) if message else code
     if code == "DL1000":
         short = "Dockerfile could not be parsed"
-    rule = Rule(
-        id=code,
-        name=f"hadolint-{code.lower()}",
-        short_description=short,
-        full_description=f"{short} (reported by {origin}).",
-        help_text=f"{short}. See {uri} for the rationale and examples.",
-        help_uri=uri,
-        default_severity=severity,
-        tags=("dockerfile", "hadolint"),
-    )
-    _RULE_CACHE[key] = rule
-    return rule
+    return tool_rule(code, f"hadolint-{code.lower()}", short, origin, uri, severity,
+                     ("dockerfile", "hadolint"))
 
 
 def _hadolint_finding(item: dict[str, Any], by_rel: dict[str, Target]) -> Finding | None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hullscan.catalog import tool_rule
 from hullscan.checkers.interface import CheckContext
 from hullscan.discover import Target
 from hullscan.errors import ToolError, ToolMissingError
@@ -382,27 +383,13 @@ def _terraform_context(files: Sequence[_File]) -> list[str]:
     return sorted(paths)
 
 
-_RULES: dict[tuple[str, str, str], Rule] = {}
-
-
 def _rule(framework: str, check_id: str, name: str, guideline: str | None, sev: Any) -> Rule:
-    key = (check_id, framework, sev.value)
-    rule = _RULES.get(key)
-    if rule is None:
-        uri = guideline or POLICY_INDEX.format(framework)
-        text = name.rstrip(".")
-        rule = Rule(
-            id=check_id,
-            name=f"checkov-{check_id.lower().replace('_', '-')}",
-            short_description=text,
-            full_description=f"{text} (checkov {framework} check {check_id}).",
-            help_text=f"{text}. See {uri} for the rationale and the fix.",
-            help_uri=uri,
-            default_severity=sev,
-            tags=("iac", framework.replace("_", "-"), "checkov"),
-        )
-        _RULES[key] = rule
-    return rule
+    uri = guideline or POLICY_INDEX.format(framework)
+    return tool_rule(
+        check_id, f"checkov-{check_id.lower().replace('_', '-')}", name.rstrip("."),
+        f"checkov {framework} check {check_id}", uri, sev,
+        ("iac", framework.replace("_", "-"), "checkov"),
+    )
 
 
 def _finding(

@@ -10,6 +10,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from hullscan.catalog import tool_rule
 from hullscan.config import Config
 from hullscan.discover import Target
 from hullscan.errors import ToolError
@@ -133,26 +134,10 @@ def run_zizmor(targets: Sequence[Target], root: Path) -> tuple[list[Finding], st
     return findings, exe
 
 
-_ZIZMOR_RULES: dict[tuple[str, str], Rule] = {}
-
-
 def _zizmor_rule(ident: str, desc: str, url: str | None, severity: Severity) -> Rule:
-    key = (ident, severity.value)
-    rule = _ZIZMOR_RULES.get(key)
-    if rule is None:
-        text = desc[:1].upper() + desc[1:] if desc else ident
-        rule = Rule(
-            id=f"zizmor/{ident}",
-            name=f"zizmor-{ident}",
-            short_description=text,
-            full_description=f"{text} (zizmor audit {ident}).",
-            help_text=f"{text}. See {url or ZIZMOR_URI} for the risk and the fix.",
-            help_uri=url or ZIZMOR_URI,
-            default_severity=severity,
-            tags=("iac", "github-actions", "zizmor"),
-        )
-        _ZIZMOR_RULES[key] = rule
-    return rule
+    text = desc[:1].upper() + desc[1:] if desc else ident
+    return tool_rule(f"zizmor/{ident}", f"zizmor-{ident}", text, f"zizmor audit {ident}",
+                     url or ZIZMOR_URI, severity, ("iac", "github-actions", "zizmor"))
 
 
 def _zizmor_finding(item: Any, by_rel: dict[str, Target]) -> Finding | None:
