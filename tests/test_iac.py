@@ -204,3 +204,49 @@ def test_dockerfile_only_scan_imports_no_checkov(repo: Repo) -> None:
     proc = subprocess.run([sys.executable, "-c", code], cwd=repo.root, capture_output=True,
                           text=True, check=True)
     assert json.loads(proc.stdout.strip().splitlines()[-1]) == []
+
+
+def test_checkov_crashing_on_one_file_keeps_the_others(hullscan, repo: Repo) -> None:
+    # A real checkov crash: its Kubernetes parser fails on a non-mapping `metadata`.
+    repo.write("crash.yaml", "apiVersion: v1\nkind: Pod\nmetadata: 5\nspec:\n  containers: 7\n")
+    shutil.copy(IAC / "kubernetes" / "insecure.yaml", repo.root / "good.yaml")
+    run = hullscan("iac", ".", "--format", "json", "--sarif", "out.sarif", cwd=repo.root)
+    assert run.code == 3
+    data = run.json()
+    (note,) = [n for n in data["notifications"] if n["level"] == "error"]
+    assert note["path"] == "crash.yaml" and "checkov crashed on this file" in note["message"]
+    assert ("CKV_K8S_16", 28, "critical") in by_path(run, "good.yaml")
+    log = json.loads((repo.root / "out.sarif").read_text())
+    iac_run = next(r for r in log["runs"] if r["automationDetails"]["id"] == "hullscan/iac/")
+    assert iac_run["invocations"][0]["executionSuccessful"] is False
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: [x]\nspec: {template: [1, 2]}\n",
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec: {containers: {a: b}, volumes: 3}\n",
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec:\n  volumes: [{hostPath: 5}]\n",
+        "apiVersion: v1\nkind: List\nitems: [1, {kind: Pod, spec: {containers: [5]}}]\n",
+        "apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: x}\nspec: {jobTemplate: 4}\n",
+    ],
+)
+def test_own_rules_survive_odd_manifests(hullscan, repo: Repo, text: str) -> None:
+    repo.write("odd.yaml", text)
+    run = hullscan("iac", ".", "--format", "json", cwd=repo.root)
+    assert not any("internal error" in n["message"] for n in run.json()["notifications"])
+    assert "Traceback" not in run.err
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "on: push\njobs: [1]\n",
+        "on: push\njobs:\n  a: {container: 5, services: [x], steps: {a: b}}\n",
+        "on: push\njobs:\n  a: {services: {db: 5}, steps: [1, {uses: 5}]}\n",
+    ],
+)
+def test_workflow_rules_survive_odd_workflows(hullscan, repo: Repo, text: str) -> None:
+    repo.write(".github/workflows/odd.yml", text)
+    run = hullscan("iac", ".", "--format", "json", cwd=repo.root)
+    assert not any("internal error" in n["message"] for n in run.json()["notifications"])

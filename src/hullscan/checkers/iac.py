@@ -119,6 +119,7 @@ class IacChecker:
     def check(self, targets: Sequence[Target], context: CheckContext) -> CheckerResult:
         notes: list[Notification] = []
         files: list[_File] = []
+        successful = True
         for target in targets:
             framework = framework_of(target.path, target.rel) or _framework_by_name(target)
             if framework is None:
@@ -151,14 +152,24 @@ class IacChecker:
 
         findings: list[Finding] = []
         for item in files:
-            if item.framework == "kubernetes":
-                findings.extend(k8s.own_findings(item.target, item.documents, context.config))
-            if item.framework == "github_actions":
-                findings.extend(
-                    workflows.image_findings(item.target, item.documents, context.config)
-                )
+            try:
+                if item.framework == "kubernetes":
+                    findings.extend(
+                        k8s.own_findings(item.target, item.documents, context.config)
+                    )
+                if item.framework == "github_actions":
+                    findings.extend(
+                        workflows.image_findings(item.target, item.documents, context.config)
+                    )
+            except Exception as exc:  # one odd file must not cost the others their findings
+                log.debug("own rules failed on %s", item.target.rel, exc_info=True)
+                notes.append(Notification(
+                    NAME, NotificationLevel.ERROR,
+                    f"internal error in hullscan's rules: {type(exc).__name__}: {_short(exc)}",
+                    item.target.rel,
+                ))
+                successful = False
 
-        successful = True
         tools: list[ToolInfo] = []
         workflow_files = [f.target for f in files if f.framework == "github_actions"]
         if workflow_files:

@@ -30,21 +30,25 @@ def pod_specs(document: Any) -> Iterator[tuple[str, Any]]:
         for item in document.get("items") or []:
             yield from pod_specs(item)
         return
-    name = f"{kind}/{(document.get('metadata') or {}).get('name', '?')}"
+    metadata = document.get("metadata")
+    name = f"{kind}/{metadata.get('name', '?') if isinstance(metadata, dict) else '?'}"
     spec = document.get("spec")
     if not isinstance(spec, dict):
         return
     if kind == "Pod":
         yield name, spec
     elif kind in _TEMPLATE_KINDS:
-        template = (spec.get("template") or {}).get("spec")
+        template = _get(_get(spec, "template"), "spec")
         if isinstance(template, dict):
             yield name, template
     elif kind == "CronJob":
-        job = (spec.get("jobTemplate") or {}).get("spec") or {}
-        template = (job.get("template") or {}).get("spec") if isinstance(job, dict) else None
+        template = _get(_get(_get(_get(spec, "jobTemplate"), "spec"), "template"), "spec")
         if isinstance(template, dict):
             yield name, template
+
+
+def _get(node: Any, key: str) -> Any:
+    return node.get(key) if isinstance(node, dict) else None
 
 
 def own_findings(target: Target, documents: list[Any], config: Config) -> Iterator[Finding]:
