@@ -9,9 +9,11 @@ checkov is an optional extra (`hullscan[iac]`) and is imported only here, inside
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import logging
 import os
 import shutil
+import sys
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -184,7 +186,7 @@ class IacChecker:
                                           f"{exc}; workflows were checked by checkov only"))
         if files:
             try:
-                checkov = _Checkov()
+                checkov = _Checkov({f.framework for f in files})
             except ToolMissingError as exc:
                 successful = False
                 notes.append(Notification(NAME, NotificationLevel.ERROR,
@@ -221,11 +223,40 @@ def _framework_by_name(target: Target) -> str | None:
     return None
 
 
+_DEFERRED = "__hullscan_deferred__"
+
+
+def _defer_terraform_checks() -> None:
+    """checkov's Kubernetes, CloudFormation, ... runners import graph classes from the
+    `checkov.terraform` package, whose `__init__` loads every Terraform check (most of the
+    import time of a one-file Kubernetes run). When no Terraform file is checked, register the
+    package without running its `__init__`; `_load_terraform_checks` runs it if needed later."""
+    if "checkov.terraform" in sys.modules:
+        return
+    spec = importlib.util.find_spec("checkov.terraform")
+    if spec is None or spec.loader is None:
+        return
+    module = importlib.util.module_from_spec(spec)
+    setattr(module, _DEFERRED, True)
+    sys.modules["checkov.terraform"] = module
+    setattr(sys.modules["checkov"], "terraform", module)  # noqa: B010 - what import does
+
+
+def _load_terraform_checks() -> None:
+    module = sys.modules.get("checkov.terraform")
+    if module is not None and getattr(module, _DEFERRED, False):
+        setattr(module, _DEFERRED, False)
+        assert module.__spec__ is not None and module.__spec__.loader is not None
+        module.__spec__.loader.exec_module(module)
+
+
 class _Checkov:
     """checkov, imported lazily; one `run` per framework within this one invocation."""
 
-    def __init__(self) -> None:
+    def __init__(self, frameworks: Iterable[str]) -> None:
         try:
+            if not {"terraform", "terraform_plan"} & set(frameworks):
+                _defer_terraform_checks()
             from checkov.runner_filter import RunnerFilter
             from checkov.version import version
         except ImportError as exc:
@@ -294,6 +325,8 @@ class _Checkov:
         return findings, notes
 
     def _run(self, framework: str, paths: list[str]) -> tuple[Any, list[Any]]:
+        if framework in ("terraform", "terraform_plan"):
+            _load_terraform_checks()
         module = importlib.import_module(RUNNERS[framework])
         runner = module.Runner()
         runner_filter = self.filter_class(
