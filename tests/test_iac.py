@@ -250,3 +250,31 @@ def test_workflow_rules_survive_odd_workflows(hullscan, repo: Repo, text: str) -
     repo.write(".github/workflows/odd.yml", text)
     run = hullscan("iac", ".", "--format", "json", cwd=repo.root)
     assert not any("internal error" in n["message"] for n in run.json()["notifications"])
+
+
+def test_terraform_plan_json_on_the_offending_line(hullscan, repo: Repo) -> None:
+    shutil.copy(IAC / "plan" / "tfplan.json", repo.root / "tfplan.json")
+    run = hullscan("iac", ".", "--format", "json", cwd=repo.root)
+    assert ("CKV_AWS_24", 19, "critical") in by_path(run, "tfplan.json")  # "cidr_blocks"
+
+
+def test_serverless_openapi_and_bicep(hullscan, repo: Repo) -> None:
+    for name in ("openapi.yaml", "serverless.yml", "main.bicep"):
+        shutil.copy(IAC / "other" / name, repo.root / name)
+    run = hullscan("scan", "--format", "json", "--sarif", "out.sarif", cwd=repo.root)
+    assert ("CKV_AWS_1", 10, "critical") in by_path(run, "serverless.yml")
+    assert ("CKV_OPENAPI_3", 13, "medium") in by_path(run, "openapi.yaml")
+    assert ("CKV_AZURE_3", 1, "medium") in by_path(run, "main.bicep")
+
+
+def test_compose_only_scan_imports_no_checkov(repo: Repo) -> None:
+    repo.write("compose.yaml", "services:\n  web:\n    image: nginx\n")
+    code = (
+        "import sys, json\nfrom hullscan.cli import main\n"
+        "main(['scan', '-q'])\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] == 'checkov')))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=repo.root, capture_output=True,
+                          text=True, check=True)
+    assert "compose.yaml:3" in proc.stdout
+    assert json.loads(proc.stdout.strip().splitlines()[-1]) == []

@@ -481,6 +481,10 @@ def _offending_line(
         root = locate.cloudformation_resource(document, str(getattr(record, "resource", "")))
         if root is None:
             return None
+    elif framework == "terraform_plan":
+        root = locate.mapping_at(document, first)
+        if root is None:
+            return None
     return locate.yaml_line(root, keys)
 
 

@@ -142,6 +142,24 @@ def find_yaml_resource(documents: Sequence[Any], first_line: int) -> Any | None:
     return best
 
 
+def mapping_at(document: Any, line: int, limit: int = 100_000) -> Any | None:
+    """The mapping that starts on `line` (checkov's first line of a resource inside a JSON or
+    YAML document, such as a Terraform plan's `values`). checkov counts the line of the
+    opening brace (`"values": {`), ruamel the line of the first key: either matches."""
+    stack = [document]
+    seen = 0
+    while stack and seen < limit:
+        node = stack.pop()
+        seen += 1
+        if isinstance(node, dict):
+            if start_line(node) in (line, line + 1):
+                return node
+            stack.extend(reversed(list(node.values())))
+        elif isinstance(node, list):
+            stack.extend(reversed(node))
+    return None
+
+
 def cloudformation_resource(document: Any, resource: str) -> Any | None:
     """`Resources.<LogicalId>` of a CloudFormation/serverless document for checkov's
     `AWS::Type.LogicalId` resource name."""
