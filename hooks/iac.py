@@ -1,4 +1,5 @@
-"""pre-commit hook `hullscan-iac`: the IaC checker on the files pre-commit passes."""
+"""pre-commit hook `hullscan-iac`: the IaC and Compose checkers on the files pre-commit
+passes."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv,
         prog="hullscan-hook-iac",
         description="Check infrastructure as code with checkov and hullscan's workload rules.",
-        checkers=("iac",),
+        checkers=("compose", "iac"),
     )
 
 

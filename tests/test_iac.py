@@ -278,3 +278,21 @@ def test_compose_only_scan_imports_no_checkov(repo: Repo) -> None:
                           text=True, check=True)
     assert "compose.yaml:3" in proc.stdout
     assert json.loads(proc.stdout.strip().splitlines()[-1]) == []
+
+
+def test_iac_command_covers_compose_files_too(hullscan, repo: Repo) -> None:
+    repo.write("compose.yaml", "services:\n  web:\n    image: nginx\n    privileged: true\n")
+    shutil.copy(IAC / "kubernetes" / "insecure.yaml", repo.root / "deploy.yaml")
+    run = hullscan("iac", "compose.yaml", "deploy.yaml", "--format", "json", cwd=repo.root)
+    checkers = {f["checker"] for f in run.json()["findings"]}
+    assert checkers == {"compose", "iac"}
+    assert {f["location"]["path"] for f in run.json()["findings"] if f["checker"] == "iac"} == {
+        "deploy.yaml"}
+
+
+def test_binary_file_with_an_iac_name_is_reported(hullscan, repo: Repo) -> None:
+    repo.write("deploy.yaml", b"\x00\x01binary\xff")
+    shutil.copy(IAC / "kubernetes" / "insecure.yaml", repo.root / "good.yaml")
+    run = hullscan("scan", "--format", "json", cwd=repo.root)
+    (note,) = [n for n in run.json()["notifications"] if n["path"] == "deploy.yaml"]
+    assert note["message"] == "skipped: binary file"

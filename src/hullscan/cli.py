@@ -36,7 +36,9 @@ exit codes:
 """
 
 
-# One subcommand per checker: (help line, description).
+# One subcommand per checker: (help line, description). `iac` also runs the Compose checker:
+# Compose files are infrastructure as code too (checkov has no framework for them).
+COMMAND_CHECKERS: dict[str, tuple[str, ...]] = {"iac": ("compose", "iac")}
 CHECKER_COMMANDS: dict[str, tuple[str, str]] = {
     "dockerfile": (
         "check Dockerfiles (hadolint and hullscan's container rules)",
@@ -49,7 +51,8 @@ CHECKER_COMMANDS: dict[str, tuple[str, str]] = {
     "iac": (
         "check infrastructure as code (checkov, with real severities)",
         "Check Terraform, CloudFormation, Kubernetes, GitHub workflows, serverless, ARM/Bicep "
-        "and OpenAPI files with checkov (hullscan[iac]) and hullscan's workload rules.",
+        "and OpenAPI files with checkov (hullscan[iac]) and hullscan's workload rules, and "
+        "Compose files with the Compose checker.",
     ),
 }
 
@@ -109,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
         command.add_argument("paths", nargs="+", metavar="PATH", help="files or folders")
         add_common_options(command)
-        command.set_defaults(checkers=(name,))
+        command.set_defaults(checkers=COMMAND_CHECKERS.get(name, (name,)))
     return parser
 
 

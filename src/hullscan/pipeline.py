@@ -54,16 +54,17 @@ def run(request: ScanRequest) -> Report:
     for name in names:
         if name not in CHECKERS:
             raise UsageError(f"unknown checker {name!r}")
-    plans: list[tuple[Checker, list[Target]]] = []
+    checkers = {name: get_checker(name) for name in names if config.checker(name).enabled}
     for name in names:
-        if not config.checker(name).enabled:
+        if name not in checkers:
             log.info("checker %s is disabled in %s", name, config.path)
-            continue
-        checker = get_checker(name)
-        # A checker asked for by name checks every file given to it by name.
-        files = [
-            t for t in targets if (explicit_selection and t.explicit) or checker.applies(t)
-        ]
+    plans: list[tuple[Checker, list[Target]]] = []
+    for checker in checkers.values():
+        files = [t for t in targets if checker.applies(t) or (
+            # A file named on the command line of a one-checker command (`hullscan dockerfile
+            # base.txt`) goes to that checker even when its name does not say what it is.
+            explicit_selection and t.explicit and len(checkers) == 1
+        )]
         # Every enabled checker gets a run, even with no files: an empty run of a category
         # is what closes the code-scanning alerts of files that were fixed or deleted.
         plans.append((checker, files))

@@ -15,14 +15,15 @@ _COMPOSE = re.compile(r"^(docker-)?compose(\.[^/]*)?\.ya?ml$")
 _WORKFLOW_DIR = ".github/workflows/"
 
 
-def _head(path: Path) -> str:
+def _head(path: Path) -> str | None:
+    """The first bytes as text; None for binary content."""
     try:
         with path.open("rb") as handle:
             data = handle.read(SNIFF)
     except OSError:
         return ""
     if b"\0" in data:
-        return ""
+        return None
     return data.decode("utf-8", "replace")
 
 
@@ -55,6 +56,8 @@ def framework_of(path: Path, rel: str) -> str | None:
     if "/templates/" in f"/{rel}" and _in_helm_chart(path):
         return None  # Go templates, not YAML
     head = _head(path)
+    if head is None:
+        return "binary"  # an IaC name with binary content: the checker says it skipped it
     if not head:
         return None
     if is_json and (lower.endswith(".tfplan.json") or lower == "tfplan.json"
