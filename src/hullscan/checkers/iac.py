@@ -78,6 +78,7 @@ SUPERSEDES: dict[str, tuple[frozenset[str], str]] = {
     # zizmor's workflow audits are finer than checkov's: one finding per problem.
     "CKV_GHA_2": (frozenset({"zizmor/template-injection"}), "line"),
     "CKV2_GHA_1": (frozenset({"zizmor/excessive-permissions"}), "file"),
+    "CKV_GHA_1": (frozenset({"zizmor/insecure-commands"}), "file"),
     "zizmor/unpinned-images": (frozenset({"HS101", "HS102"}), "line"),
 }
 
