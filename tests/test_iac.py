@@ -221,35 +221,33 @@ def test_checkov_crashing_on_one_file_keeps_the_others(hullscan, repo: Repo) -> 
     assert iac_run["invocations"][0]["executionSuccessful"] is False
 
 
+ODD = ".github/workflows/odd.yml"
+
+
 @pytest.mark.parametrize(
-    "text",
+    ("path", "text"),
     [
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata: [x]\nspec: {template: [1, 2]}\n",
-        "apiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec: {containers: {a: b}, volumes: 3}\n",
-        "apiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec:\n  volumes: [{hostPath: 5}]\n",
-        "apiVersion: v1\nkind: List\nitems: [1, {kind: Pod, spec: {containers: [5]}}]\n",
-        "apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: x}\nspec: {jobTemplate: 4}\n",
+        ("odd.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: [x]\n"
+                     "spec: {template: [1, 2]}\n"),
+        ("odd.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: x}\n"
+                     "spec: {containers: {a: b}, volumes: 3}\n"),
+        ("odd.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: x}\n"
+                     "spec:\n  volumes: [{hostPath: 5}]\n"),
+        ("odd.yaml", "apiVersion: v1\nkind: List\nitems: [1, {kind: Pod, spec: {containers: [5]}}]\n"),
+        ("odd.yaml", "apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: x}\n"
+                     "spec: {jobTemplate: 4}\n"),
+        (ODD, "on: push\njobs: [1]\n"),
+        (ODD, "on: push\njobs:\n  a: {container: 5, services: [x], steps: {a: b}}\n"),
+        (ODD, "on: push\njobs:\n  a: {services: {db: 5}, steps: [1, {uses: 5}]}\n"),
     ],
 )
-def test_own_rules_survive_odd_manifests(hullscan, repo: Repo, text: str) -> None:
-    repo.write("odd.yaml", text)
+def test_own_rules_survive_odd_manifests_and_workflows(
+    hullscan, repo: Repo, path: str, text: str
+) -> None:
+    repo.write(path, text)
     run = hullscan("iac", ".", "--format", "json", cwd=repo.root)
     assert not any("internal error" in n["message"] for n in run.json()["notifications"])
     assert "Traceback" not in run.err
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "on: push\njobs: [1]\n",
-        "on: push\njobs:\n  a: {container: 5, services: [x], steps: {a: b}}\n",
-        "on: push\njobs:\n  a: {services: {db: 5}, steps: [1, {uses: 5}]}\n",
-    ],
-)
-def test_workflow_rules_survive_odd_workflows(hullscan, repo: Repo, text: str) -> None:
-    repo.write(".github/workflows/odd.yml", text)
-    run = hullscan("iac", ".", "--format", "json", cwd=repo.root)
-    assert not any("internal error" in n["message"] for n in run.json()["notifications"])
 
 
 def test_terraform_plan_json_on_the_offending_line(hullscan, repo: Repo) -> None:
