@@ -233,7 +233,8 @@ ODD = ".github/workflows/odd.yml"
                      "spec: {containers: {a: b}, volumes: 3}\n"),
         ("odd.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: x}\n"
                      "spec:\n  volumes: [{hostPath: 5}]\n"),
-        ("odd.yaml", "apiVersion: v1\nkind: List\nitems: [1, {kind: Pod, spec: {containers: [5]}}]\n"),
+        ("odd.yaml", "apiVersion: v1\nkind: List\n"
+                     "items: [1, {kind: Pod, spec: {containers: [5]}}]\n"),
         ("odd.yaml", "apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: x}\n"
                      "spec: {jobTemplate: 4}\n"),
         (ODD, "on: push\njobs: [1]\n"),
