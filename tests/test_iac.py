@@ -295,3 +295,26 @@ def test_binary_file_with_an_iac_name_is_reported(hullscan, repo: Repo) -> None:
     run = hullscan("scan", "--format", "json", cwd=repo.root)
     (note,) = [n for n in run.json()["notifications"] if n["path"] == "deploy.yaml"]
     assert note["message"] == "skipped: binary file"
+
+
+@pytest.mark.skipif(not (shutil.which("kubectl") or shutil.which("kustomize")),
+                    reason="needs kubectl or kustomize to render kustomizations")
+def test_kustomize_overlay_reports_only_what_it_changes(hullscan, repo: Repo) -> None:
+    shutil.copytree(IAC / "kustomize", repo.root / "k")
+    run = hullscan("iac", ".", "--format", "json", cwd=repo.root)
+    assert by_path(run, "k/overlay/kustomization.yaml") == {("CKV_K8S_18", 2, "high")}
+    assert by_path(run, "k/base/kustomization.yaml") == set()
+    assert ("CKV_K8S_16", 28, "critical") in by_path(run, "k/base/deploy.yaml")
+    assert "Template renderer" not in run.err and "ERROR:root" not in run.err
+
+
+def test_helm_chart_without_helm_is_a_note(hullscan, repo: Repo, monkeypatch) -> None:
+    repo.write("chart/Chart.yaml", "apiVersion: v2\nname: demo\nversion: 0.1.0\n")
+    repo.write("chart/templates/pod.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n"
+               "  name: {{ .Release.Name }}\n")
+    monkeypatch.setenv("PATH", "/nonexistent")  # no helm, whatever the machine has
+    run = hullscan("iac", ".", "--format", "json", cwd=repo.root)
+    (note,) = run.json()["notifications"]
+    assert note["level"] == "note" and note["path"] == "chart/Chart.yaml"
+    assert "helm is not installed" in note["message"]
+    assert run.code == 0

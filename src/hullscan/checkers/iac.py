@@ -112,6 +112,24 @@ def drop_superseded(findings: Sequence[Finding]) -> list[Finding]:
     return kept
 
 
+def _drop_rendered_duplicates(findings: Sequence[Finding]) -> list[Finding]:
+    """A kustomization's rendered resources repeat its plain manifests: keep a rendered finding
+    only when the plain manifest did not already report that check on that resource (what a
+    patch or an overlay changed)."""
+    plain = {
+        (f.rule.id, f.properties.get("resource"))
+        for f in findings if f.properties.get("framework") == "kubernetes"
+    }
+    kept = []
+    for finding in findings:
+        if finding.properties.get("framework") in RENDERERS:
+            resource = str(finding.properties.get("resource", "")).rsplit(":", 1)[-1]
+            if (finding.rule.id, resource) in plain:
+                continue
+        kept.append(finding)
+    return kept
+
+
 class IacChecker:
     name = NAME
     description = "Infrastructure as code: checkov and hullscan's workload rules"
@@ -206,7 +224,7 @@ class IacChecker:
                     findings.extend(produced)
         return CheckerResult(
             checker=NAME,
-            findings=tuple(drop_superseded(findings)),
+            findings=tuple(drop_superseded(_drop_rendered_duplicates(findings))),
             notifications=tuple(notes),
             successful=successful,
             tools=tuple(tools),
@@ -255,6 +273,8 @@ class _Checkov:
     """checkov, imported lazily; one `run` per framework within this one invocation."""
 
     def __init__(self, frameworks: Iterable[str]) -> None:
+        root_logger = logging.getLogger()
+        handlers, level = list(root_logger.handlers), root_logger.level
         try:
             if not {"terraform", "terraform_plan"} & set(frameworks):
                 _defer_terraform_checks()
@@ -264,6 +284,13 @@ class _Checkov:
             raise ToolMissingError(
                 "checkov", "checkov is not installed (pip install 'hullscan[iac]')"
             ) from exc
+        finally:
+            # checkov's import configures the root logger (a stderr handler, DEBUG records kept
+            # in memory): hullscan's output stays its own.
+            for handler in list(root_logger.handlers):
+                if handler not in handlers:
+                    root_logger.removeHandler(handler)
+            root_logger.setLevel(level)
         # No remote guidelines or platform calls: nothing here logs in to a platform.
         os.environ.setdefault("CHECKOV_RUN_SCA_PACKAGE_SCAN_V2", "false")
         logging.getLogger("checkov").setLevel(logging.CRITICAL)
@@ -303,6 +330,15 @@ class _Checkov:
             try:
                 module = importlib.import_module(RUNNERS[framework])
                 runner = module.Runner()
+                missing = runner.check_system_deps()  # also picks the renderer command
+                if missing:
+                    notes.append(Notification(
+                        NAME, NotificationLevel.NOTE,
+                        f"no usable {' or '.join(RENDERERS[framework])} to render this "
+                        f"{framework} folder; not checked",
+                        item.target.rel,
+                    ))
+                    continue
                 runner_filter = self.filter_class(framework=[framework], show_progress_bar=False)
                 report = runner.run(root_folder=str(folder), runner_filter=runner_filter)
             except Exception as exc:
