@@ -105,6 +105,30 @@ def build_parser() -> argparse.ArgumentParser:
     add_common_options(scan)
     scan.set_defaults(checkers=None)
 
+    db = sub.add_parser(
+        "db", help="manage the local OSV vulnerability database",
+        description="The local OSV database (SQLite under $XDG_CACHE_HOME/hullscan, or "
+        "$HULLSCAN_OSV_DB) that offline dependency and image checks use.",
+    )
+    db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    db_import = db_sub.add_parser(
+        "import", help="import OSV records from an all.zip, a folder of OSV JSON files or a URL"
+    )
+    db_import.add_argument("sources", nargs="+", metavar="PATH|URL")
+    db_update = db_sub.add_parser(
+        "update", help="download OSV's per-ecosystem dumps and import them (online)"
+    )
+    db_update.add_argument(
+        "--ecosystem", action="append", metavar="NAME",
+        help="an OSV ecosystem to fetch (repeatable; default: the language ecosystems)",
+    )
+    db_sub.add_parser("status", help="show what the local database holds")
+    for command in (db_import, db_update, db):
+        command.add_argument("-v", "--verbose", action="count", default=0,
+                             help=argparse.SUPPRESS)
+        command.add_argument("-q", "--quiet", action="store_true", help=argparse.SUPPRESS)
+    db.set_defaults(checkers=None, paths=())
+
     for name, (summary, description) in CHECKER_COMMANDS.items():
         command = sub.add_parser(
             name, help=summary, description=description,
@@ -140,7 +164,52 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse: --help/--version (0) or a usage error (2)
         return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
+    if args.command == "db":
+        return run_db(args)
     return execute(args, checkers=args.checkers, paths=args.paths)
+
+
+def run_db(args: argparse.Namespace) -> int:
+    """`hullscan db import|update|status`, behind the same one-line error boundary."""
+    _configure_logging(getattr(args, "verbose", 0), getattr(args, "quiet", False))
+    from hullscan.vuln import dumps
+    from hullscan.vuln.local_db import LocalDatabase
+
+    database = LocalDatabase()
+    try:
+        if args.db_command == "status":
+            status = database.status()
+            print(f"database: {status.path}")
+            if not status.exists:
+                print("empty: run `hullscan db import PATH` or `hullscan db update`")
+                return EXIT_CLEAN
+            print(f"records: {status.records:,} ({status.size / 1024 / 1024:.1f} MiB)")
+            for ecosystem, count in status.by_ecosystem.items():
+                print(f"  {ecosystem}: {count:,}")
+            for source, when, count in status.imports[-10:]:
+                print(f"imported {count:,} records from {source} at {when}")
+            return EXIT_CLEAN
+        if args.db_command == "import":
+            sources = [(s, s) for s in args.sources]
+        else:
+            sources = [(dumps.dump_url(e), e) for e in (args.ecosystem or dumps.DEFAULT_ECOSYSTEMS)]
+        for source, label in sources:
+            with dumps.temporary_folder() as tmp:
+                path = dumps.download(source, Path(tmp)) if "://" in source else Path(source)
+                report = database.import_path(path, label=source)
+            print(f"{label}: imported {report.imported:,} records"
+                  + (f", skipped {len(report.skipped):,}" if report.skipped else ""))
+            for line in report.skipped[:10]:
+                print(f"hullscan: warning: skipped {line}", file=sys.stderr)
+            if len(report.skipped) > 10:
+                print(f"hullscan: warning: ... and {len(report.skipped) - 10:,} more skipped",
+                      file=sys.stderr)
+    except HullscanError as exc:
+        print(f"hullscan: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE if args.db_command == "import" else EXIT_CHECKER_FAILED
+    finally:
+        database.close()
+    return EXIT_CLEAN
 
 
 def execute(
