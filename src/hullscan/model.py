@@ -157,9 +157,12 @@ class Notification:
     level: NotificationLevel
     message: str
     path: str | None = None
+    line: int | None = None
 
     def one_line(self) -> str:
-        where = f"{self.path}: " if self.path else ""
+        where = ""
+        if self.path:
+            where = f"{self.path}:{self.line}: " if self.line else f"{self.path}: "
         return f"{self.checker}: {where}{self.message}"
 
 

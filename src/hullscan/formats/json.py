@@ -75,4 +75,5 @@ def _finding(f: Finding) -> dict[str, Any]:
 
 
 def _notification(n: Notification) -> dict[str, Any]:
-    return {"checker": n.checker, "level": n.level.value, "path": n.path, "message": n.message}
+    return {"checker": n.checker, "level": n.level.value, "path": n.path, "line": n.line,
+            "message": n.message}

@@ -168,5 +168,8 @@ def _invocation(result: CheckerResult) -> dict[str, Any]:
 def _notification(note: Notification) -> dict[str, Any]:
     out: dict[str, Any] = {"level": note.level.value, "message": {"text": note.message}}
     if note.path:
-        out["locations"] = [{"physicalLocation": {"artifactLocation": {"uri": note.path}}}]
+        physical: dict[str, Any] = {"artifactLocation": {"uri": note.path}}
+        if note.line:
+            physical["region"] = {"startLine": note.line}
+        out["locations"] = [{"physicalLocation": physical}]
     return out
