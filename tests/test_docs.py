@@ -38,7 +38,7 @@ def test_readme_documents_every_option_and_exit_code() -> None:
     help_text = build_parser().parse_known_args(["scan"])  # parser builds
     assert help_text
     for option in ("--format", "--output", "--sarif", "--fail-on", "--config", "--quiet",
-                   "--verbose", "--version"):
+                   "--verbose", "--version", "--offline", "--ignore-unfixed"):
         assert option in README, option
     for code in range(4):
         assert re.search(rf"^\| {code} \|", README, re.MULTILINE), code

@@ -76,6 +76,15 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
         "--config", metavar="FILE",
         help="configuration file (default: .hullscan.yaml at the repository root)",
     )
+    vuln = parser.add_argument_group("vulnerability data (dependencies)")
+    vuln.add_argument(
+        "--offline", action="store_true",
+        help="use only the local OSV database (hullscan db import/update), never the network",
+    )
+    vuln.add_argument(
+        "--ignore-unfixed", action="store_true",
+        help="do not report advisories that have no fixed version",
+    )
     out.add_argument("-q", "--quiet", action="store_true", help="print findings only")
     out.add_argument(
         "-v", "--verbose", action="count", default=0,
@@ -225,6 +234,8 @@ def execute(
             checkers=tuple(checkers) if checkers is not None else None,
             config_path=args.config,
             fail_on=args.fail_on,
+            offline=args.offline,
+            ignore_unfixed=args.ignore_unfixed,
         )
         report = run(request)
         _emit(report, args)

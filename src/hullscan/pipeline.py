@@ -29,6 +29,8 @@ class ScanRequest:
     checkers: tuple[str, ...] | None = None  # None: every checker that applies (`scan`)
     config_path: str | None = None
     fail_on: str | None = None  # overrides the configuration's fail_on
+    offline: bool = False
+    ignore_unfixed: bool = False
 
 
 def load_request_config(request: ScanRequest, root: Path) -> Config:
@@ -69,7 +71,10 @@ def run(request: ScanRequest) -> Report:
         # is what closes the code-scanning alerts of files that were fixed or deleted.
         plans.append((checker, files))
 
-    context = CheckContext(root=root, config=config)
+    context = CheckContext(
+        root=root, config=config, offline=request.offline,
+        ignore_unfixed=request.ignore_unfixed,
+    )
     if len(plans) <= 1:
         results = [_run_checker(checker, files, context) for checker, files in plans]
     else:

@@ -17,6 +17,8 @@ from hullscan.model import CheckerResult
 class CheckContext:
     root: Path
     config: Config
+    offline: bool = False  # vulnerability data only from the local database
+    ignore_unfixed: bool = False  # drop advisories that have no fixed version
 
 
 class Checker(Protocol):
