@@ -9,6 +9,7 @@ known to be able to fail.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -49,6 +50,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         binary = install(work / "npm")
+        # Offline, with the examples' demo OSV data, as the README's main job runs.
+        env = dict(os.environ, HULLSCAN_OFFLINE="1", HULLSCAN_OSV_DB=str(work / "demo.sqlite3"))
+        subprocess.run([sys.executable, "-m", "hullscan", "db", "import", "examples/osv-demo"],
+                       cwd=PROJECT, check=True, env=env, stdout=subprocess.DEVNULL)
         produced = []
         for name, target in (("insecure", "examples/insecure-app"),
                              ("hardened", "examples/hardened-app"),
@@ -56,7 +61,7 @@ def main() -> int:
             sarif = work / f"{name}.sarif"
             proc = subprocess.run(
                 [sys.executable, "-m", "hullscan", "scan", target, "--sarif", str(sarif), "-q"],
-                cwd=PROJECT, check=False, stdout=subprocess.DEVNULL,
+                cwd=PROJECT, check=False, stdout=subprocess.DEVNULL, env=env,
             )
             if proc.returncode not in (0, 1):
                 print(f"hullscan scan {target} exited {proc.returncode}")

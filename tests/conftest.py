@@ -194,9 +194,26 @@ def insecure_dockerfile() -> str:
     return (EXAMPLES / "insecure-app" / "Dockerfile").read_text("utf-8")
 
 
+@pytest.fixture(scope="session")
+def demo_osv_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A local OSV database holding the examples' demo records (examples/osv-demo)."""
+    from hullscan.vuln.local_db import LocalDatabase
+
+    path = tmp_path_factory.mktemp("osv") / "demo.sqlite3"
+    database = LocalDatabase(path)
+    database.import_path(EXAMPLES / "osv-demo")
+    database.close()
+    return path
+
+
 @pytest.fixture(autouse=True)
-def _quiet_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    # Tests see what CI sees: no colour, no progress.
+def _quiet_environment(monkeypatch: pytest.MonkeyPatch, demo_osv_db: Path) -> Iterator[None]:
+    # Tests see what CI sees: no colour, no progress. Vulnerability data comes from the demo
+    # database, offline; an accidental online lookup goes to a closed port on 127.0.0.1.
     monkeypatch.setenv("CI", "true")
     monkeypatch.delenv("HULLSCAN_HADOLINT", raising=False)
+    monkeypatch.setenv("HULLSCAN_OFFLINE", "1")
+    monkeypatch.setenv("HULLSCAN_OSV_DB", str(demo_osv_db))
+    monkeypatch.setenv("HULLSCAN_OSV_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("HULLSCAN_OSV_DUMPS_URL", "http://127.0.0.1:9")
     yield

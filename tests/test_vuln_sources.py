@@ -54,6 +54,11 @@ def zip_of(records: list[dict[str, Any]], extra: dict[str, bytes] | None = None)
     return buffer.getvalue()
 
 
+@pytest.fixture(autouse=True)
+def _default_database_location(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HULLSCAN_OSV_DB", raising=False)  # these tests use XDG_CACHE_HOME
+
+
 @pytest.fixture
 def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalDatabase]:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))

@@ -48,6 +48,12 @@ CHECKER_COMMANDS: dict[str, tuple[str, str]] = {
         "check Docker Compose files (compose-lint and hullscan's workload rules)",
         "Check Docker Compose files with compose-lint and hullscan's own workload rules.",
     ),
+    "deps": (
+        "check dependencies in manifests and lockfiles against OSV data",
+        "Match every dependency of requirements files, Python/npm/Go/Rust/Ruby/PHP/Maven/"
+        "Gradle/NuGet lockfiles against OSV vulnerability data (the OSV API, or the local "
+        "database with --offline); each finding on the dependency's line.",
+    ),
     "iac": (
         "check infrastructure as code (checkov, with real severities)",
         "Check Terraform, CloudFormation, Kubernetes, GitHub workflows, serverless, ARM/Bicep "
@@ -79,7 +85,9 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
     vuln = parser.add_argument_group("vulnerability data (dependencies)")
     vuln.add_argument(
         "--offline", action="store_true",
-        help="use only the local OSV database (hullscan db import/update), never the network",
+        default=os.environ.get("HULLSCAN_OFFLINE", "") not in ("", "0", "false", "no"),
+        help="use only the local OSV database (hullscan db import/update), never the network "
+        "(default when HULLSCAN_OFFLINE=1)",
     )
     vuln.add_argument(
         "--ignore-unfixed", action="store_true",

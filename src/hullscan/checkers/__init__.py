@@ -12,6 +12,7 @@ CHECKERS: dict[str, tuple[str, str]] = {
     "dockerfile": ("hullscan.checkers.dockerfile", "DockerfileChecker"),
     "compose": ("hullscan.checkers.compose", "ComposeChecker"),
     "iac": ("hullscan.checkers.iac", "IacChecker"),
+    "deps": ("hullscan.checkers.deps", "DepsChecker"),
 }
 
 

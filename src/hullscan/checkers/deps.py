@@ -1,0 +1,179 @@
+"""The dependency checker: every dependency of every manifest and lockfile, matched against OSV
+data, each finding on the line of the dependency in the file the user edits.
+
+Fail closed: a dependency that could not be audited (the source could not answer, or it cannot
+be resolved from the file alone) is a notification on its line and makes the run exit 3; it is
+never a silent pass.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from hullscan.checkers.interface import CheckContext
+from hullscan.deps.lockfiles import Dependency, LockfileError, reader_for
+from hullscan.discover import Target
+from hullscan.model import (
+    CheckerResult,
+    Finding,
+    Location,
+    Notification,
+    NotificationLevel,
+    Rule,
+    Severity,
+    ToolInfo,
+)
+from hullscan.textfile import UnreadableFile, read_text
+from hullscan.vuln.engine import Audit, audit
+from hullscan.vuln.interface import Advisory, VulnerabilitySource
+
+log = logging.getLogger("hullscan.deps")
+
+NAME = "deps"
+OSV_URI = "https://osv.dev/vulnerability/"
+
+
+@dataclass(frozen=True)
+class _Located:
+    target: Target
+    dependency: Dependency
+
+
+def source_for_run(offline: bool) -> VulnerabilitySource:
+    """The local database with `--offline`, else the OSV API."""
+    if offline:
+        from hullscan.vuln.local_db import LocalDatabase
+
+        return LocalDatabase()
+    from hullscan.vuln.osv_api import OsvApi
+
+    return OsvApi()
+
+
+class DepsChecker:
+    name = NAME
+    description = "Dependencies: manifests and lockfiles matched against OSV data"
+
+    def applies(self, target: Target) -> bool:
+        return reader_for(target.path.name, target.rel) is not None
+
+    def check(self, targets: Sequence[Target], context: CheckContext) -> CheckerResult:
+        notes: list[Notification] = []
+        located: list[_Located] = []
+        successful = True
+        for target in targets:
+            reader = reader_for(target.path.name, target.rel)
+            if reader is None:
+                notes.append(Notification(NAME, NotificationLevel.WARNING,
+                                          "not a known manifest or lockfile; skipped", target.rel))
+                continue
+            try:
+                read = reader(read_text(target.path, context.config.max_file_size))
+            except UnreadableFile as exc:
+                notes.append(Notification(NAME, NotificationLevel.WARNING, str(exc), target.rel))
+                continue
+            except LockfileError as exc:
+                notes.append(Notification(NAME, NotificationLevel.WARNING,
+                                          f"cannot read: {exc}; not audited", target.rel,
+                                          getattr(exc, "line", None)))
+                successful = False
+                continue
+            located.extend(_Located(target, d) for d in read.dependencies)
+            for name, line, reason in read.unpinned:
+                notes.append(Notification(
+                    NAME, NotificationLevel.WARNING,
+                    f"{name} cannot be audited: {reason}", target.rel, line,
+                ))
+                successful = False
+
+        findings: list[Finding] = []
+        tools: list[ToolInfo] = []
+        if located:
+            source = source_for_run(context.offline)
+            tools.append(ToolInfo(source.name))
+            result = audit([item.dependency.package for item in located], source,
+                           ignore_unfixed=context.ignore_unfixed)
+            for problem in result.problems:
+                notes.append(Notification(NAME, NotificationLevel.NOTE,
+                                          f"skipped OSV record {problem}"))
+            findings, failures = _findings(located, result)
+            notes.extend(failures)
+            successful = successful and not failures
+        return CheckerResult(
+            checker=NAME,
+            findings=tuple(findings),
+            notifications=tuple(notes),
+            successful=successful,
+            tools=tuple(tools),
+            files_scanned=len({item.target.rel for item in located}),
+        )
+
+
+def _findings(
+    located: Sequence[_Located], result: Audit
+) -> tuple[list[Finding], list[Notification]]:
+    findings: list[Finding] = []
+    failures: list[Notification] = []
+    for item in located:
+        package = item.dependency.package
+        where = (item.target.rel, item.dependency.line)
+        if package in result.failed:
+            reason = result.failed[package]
+            failures.append(Notification(
+                NAME, NotificationLevel.ERROR,
+                f"{package.name} {package.version} could not be audited: {reason}", *where,
+            ))
+            continue
+        advisories = result.advisories.get(package)
+        if advisories:
+            findings.append(_finding(item, advisories, result.fixes.get(package)))
+    return findings, failures
+
+
+def _rule(advisory: Advisory, severity: Severity) -> Rule:
+    ids = ", ".join(advisory.ids)
+    summary = advisory.summary or f"Known vulnerability {advisory.id}"
+    uri = f"{OSV_URI}{advisory.id}"
+    return Rule(
+        id=advisory.id,
+        name=f"vulnerable-dependency-{advisory.id.lower()}",
+        short_description=summary[:200],
+        full_description=f"{summary} ({ids}).",
+        help_text=f"{summary}. Upgrade to a fixed version. Details: {uri}",
+        help_uri=uri,
+        default_severity=severity,
+        tags=("security", "dependency", "vulnerability"),
+    )
+
+
+def _finding(item: _Located, advisories: Sequence[Advisory], fix: str | None) -> Finding:
+    package = item.dependency.package
+    worst = max(advisories, key=lambda a: (a.severity.rank, a.id))
+    ids = [a.id for a in advisories]
+    aliases = sorted({alias for a in advisories for alias in a.aliases})
+    listed = ", ".join(
+        f"{a.id} ({', '.join(a.aliases[:3])})" if a.aliases else a.id for a in advisories
+    )
+    fix_text = f"upgrade to {fix}" if fix else "no fixed version is known"
+    message = f"{package.name} {package.version} is affected by {listed}; {fix_text}"
+    properties: dict[str, object] = {
+        "package": package.name,
+        "ecosystem": package.ecosystem,
+        "installedVersion": package.version,
+        "advisories": ids,
+        "aliases": aliases,
+        "cve": [a for a in aliases + ids if a.startswith("CVE-")],
+    }
+    if fix:
+        properties["fixedVersion"] = fix
+    return Finding(
+        rule=_rule(worst, worst.severity),
+        checker=NAME,
+        severity=worst.severity,
+        message=message,
+        location=Location(item.target.rel, item.dependency.line),
+        fingerprint_basis=f"{package.ecosystem}/{package.name}",
+        properties=properties,
+    )

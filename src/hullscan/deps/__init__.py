@@ -1,0 +1,1 @@
+"""Dependency scanning: reading lockfiles and manifests into packages to audit."""

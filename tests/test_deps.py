@@ -1,0 +1,157 @@
+"""The dependency checker end to end: lockfiles -> OSV engine -> findings on the dependency's
+line; fail-closed when a dependency cannot be audited."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import PROJECT, Repo
+from test_vuln_sources import RECORDS, FakeOsv, osv_server  # noqa: F401 - the fixture
+
+from hullscan.vuln.local_db import LocalDatabase
+
+
+def by_path(run, path: str) -> dict[str, dict]:
+    return {f["properties"]["package"]: f for f in run.json()["findings"]
+            if f["location"]["path"] == path and f["checker"] == "deps"}
+
+
+def test_example_requirements_against_the_demo_data(hullscan) -> None:
+    sarif = PROJECT / ".cache" / "deps-test.sarif"
+    run = hullscan("scan", "examples/insecure-app", "--format", "json", "--sarif", str(sarif),
+                   cwd=PROJECT)
+    found = by_path(run, "examples/insecure-app/requirements.txt")
+    assert set(found) == {"jinja2", "requests", "pyyaml"}  # flask 3.0.0 has no demo advisory
+    requests = found["requests"]
+    assert requests["location"]["start_line"] == 4
+    assert requests["severity"] == "critical"  # CVSS 3.1 base 9.1
+    assert requests["rule"]["id"] == "x_HULLSCAN-DEMO-0002"
+    assert requests["message"] == (
+        "requests 2.31.0 is affected by x_HULLSCAN-DEMO-0002 (CVE-0000-0002); upgrade to 2.32.0")
+    assert requests["properties"] == {
+        "package": "requests", "ecosystem": "PyPI", "installedVersion": "2.31.0",
+        "advisories": ["x_HULLSCAN-DEMO-0002"], "aliases": ["CVE-0000-0002"],
+        "cve": ["CVE-0000-0002"], "fixedVersion": "2.32.0"}
+    assert found["jinja2"]["severity"] == "medium"
+    sarif.unlink()
+
+
+@pytest.fixture
+def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> LocalDatabase:
+    folder = tmp_path / "osv"
+    folder.mkdir()
+    for item in RECORDS:
+        (folder / f"{item['id']}.json").write_text(json.dumps(item))
+    database = LocalDatabase(tmp_path / "db.sqlite3")
+    database.import_path(folder)
+    database.close()
+    monkeypatch.setenv("HULLSCAN_OSV_DB", str(tmp_path / "db.sqlite3"))
+    return database
+
+
+LOCK = {
+    "name": "app", "version": "1.0.0", "lockfileVersion": 3,
+    "packages": {
+        "": {"name": "app", "version": "1.0.0", "dependencies": {"lodash": "^4.17.0"}},
+        "node_modules/lodash": {"version": "4.17.20"},
+        "node_modules/left-pad": {"version": "1.3.0"},
+    },
+}
+
+
+def test_npm_and_cargo_lockfiles_with_lines(hullscan, repo: Repo, db) -> None:
+    repo.write("web/package-lock.json", json.dumps(LOCK, indent=2))
+    repo.write("Cargo.lock", 'version = 3\n\n[[package]]\nname = "time"\nversion = "0.2.22"\n'
+               'source = "registry+https://github.com/rust-lang/crates.io-index"\n')
+    run = hullscan("deps", ".", "--format", "json", cwd=repo.root)
+    lodash = by_path(run, "web/package-lock.json")["lodash"]
+    lines = (repo.root / "web/package-lock.json").read_text().splitlines()
+    assert '"node_modules/lodash"' in lines[lodash["location"]["start_line"] - 1]
+    assert lodash["properties"]["fixedVersion"] == "4.17.21"
+    time = by_path(run, "Cargo.lock")["time"]
+    assert time["location"]["start_line"] == 4 and time["rule"]["id"] == "RUSTSEC-2024-0001"
+    # these records carry no severity: medium, which does not block at the default threshold
+    assert {f["severity"] for f in run.json()["findings"]} == {"medium"}
+    assert run.code == 0
+
+
+def test_aliases_reported_once(hullscan, repo: Repo, db) -> None:
+    repo.write("requirements.txt", "Jinja2==3.1.3\n")
+    run = hullscan("deps", ".", "--format", "json", "--fail-on", "never", cwd=repo.root)
+    (finding,) = run.json()["findings"]
+    assert finding["properties"]["advisories"] == ["GHSA-aaaa-bbbb-cccc"]
+    assert set(finding["properties"]["aliases"]) == {"CVE-2024-0001", "PYSEC-2024-1"}
+    assert run.code == 0
+
+
+def test_unpinned_requirement_fails_closed_on_its_line(hullscan, repo: Repo, db) -> None:
+    repo.write("requirements.txt", "jinja2==3.1.3\nrequests>=2\n")
+    run = hullscan("deps", ".", "--format", "json", cwd=repo.root)
+    assert run.code == 3
+    (note,) = run.json()["notifications"]
+    assert note["line"] == 2 and note["path"] == "requirements.txt"
+    assert note["message"].startswith("requests cannot be audited")
+    assert "jinja2" in by_path(run, "requirements.txt")  # the pinned one is still checked
+    text = hullscan("deps", ".", cwd=repo.root)
+    assert "requirements.txt:2: requests cannot be audited" in text.err
+
+
+def test_source_down_fails_closed_per_dependency(hullscan, repo: Repo,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HULLSCAN_OFFLINE", "0")  # online, and the API is down (127.0.0.1:9)
+    repo.write("requirements.txt", "jinja2==3.1.3\nflask==3.0.0\n")
+    run = hullscan("deps", ".", "--format", "json", cwd=repo.root)
+    assert run.code == 3
+    notes = run.json()["notifications"]
+    assert [(n["line"], n["level"]) for n in notes] == [(1, "error"), (2, "error")]
+    assert all("could not be audited: cannot reach the OSV API" in n["message"] for n in notes)
+    assert "No known vulnerabilities" not in run.out + run.err
+
+
+def test_online_through_the_osv_api(hullscan, repo: Repo, osv_server: str,  # noqa: F811
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HULLSCAN_OFFLINE", "0")
+    monkeypatch.setenv("HULLSCAN_OSV_URL", osv_server)
+    repo.write("requirements.txt", "jinja2==3.1.3\n")
+    run = hullscan("deps", ".", "--format", "json", cwd=repo.root)
+    (finding,) = run.json()["findings"]
+    assert finding["rule"]["id"] == "GHSA-aaaa-bbbb-cccc"
+    assert "/v1/querybatch" in FakeOsv.calls
+
+
+def test_offline_without_a_database_says_how(hullscan, repo: Repo, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HULLSCAN_OSV_DB", str(tmp_path / "none.sqlite3"))
+    repo.write("requirements.txt", "jinja2==3.1.3\n")
+    run = hullscan("deps", ".", "--offline", cwd=repo.root)
+    assert run.code == 3
+    assert "run `hullscan db import PATH` or `hullscan db update` first" in run.err
+
+
+def test_corrupt_lockfile_is_one_line_and_others_still_checked(hullscan, repo: Repo, db) -> None:
+    repo.write("a/package-lock.json", '{"lockfileVersion": 3, "packages": {')
+    repo.write("b/requirements.txt", "jinja2==3.1.3\n")
+    run = hullscan("deps", ".", "--format", "json", cwd=repo.root)
+    (note,) = [n for n in run.json()["notifications"] if n["path"] == "a/package-lock.json"]
+    assert note["message"].startswith("cannot read:") and "\n" not in note["message"]
+    assert "jinja2" in by_path(run, "b/requirements.txt")
+    assert "Traceback" not in run.err
+
+
+def test_ignore_unfixed(hullscan, repo: Repo, tmp_path: Path, monkeypatch) -> None:
+    record = {"schema_version": "1.6.0", "id": "GHSA-nofx-nofx-nofx",
+              "modified": "2026-01-01T00:00:00Z",
+              "affected": [{"package": {"ecosystem": "PyPI", "name": "leftpad"},
+                            "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}]}]}]}
+    (tmp_path / "r.json").write_text(json.dumps(record))
+    database = LocalDatabase(tmp_path / "db.sqlite3")
+    database.import_path(tmp_path / "r.json")
+    database.close()
+    monkeypatch.setenv("HULLSCAN_OSV_DB", str(tmp_path / "db.sqlite3"))
+    repo.write("requirements.txt", "leftpad==1.0\n")
+    run = hullscan("deps", ".", "--format", "json", cwd=repo.root)
+    assert run.json()["findings"][0]["message"].endswith("no fixed version is known")
+    run = hullscan("deps", ".", "--format", "json", "--ignore-unfixed", cwd=repo.root)
+    assert run.json()["findings"] == []
