@@ -155,3 +155,61 @@ def test_ignore_unfixed(hullscan, repo: Repo, tmp_path: Path, monkeypatch) -> No
     assert run.json()["findings"][0]["message"].endswith("no fixed version is known")
     run = hullscan("deps", ".", "--format", "json", "--ignore-unfixed", cwd=repo.root)
     assert run.json()["findings"] == []
+
+
+def test_network_failing_mid_batch_fails_closed(hullscan, repo: Repo, osv_server: str,  # noqa: F811
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HULLSCAN_OFFLINE", "0")
+    monkeypatch.setenv("HULLSCAN_OSV_URL", osv_server)
+    # jinja2 has two records: the second page of its querybatch fails for good.
+    original = FakeOsv.do_POST
+
+    def second_page_fails(self: FakeOsv) -> None:
+        if len([c for c in FakeOsv.calls if c == "/v1/querybatch"]) >= 1:
+            FakeOsv.calls.append(self.path)
+            self.send_error(500)
+            return
+        original(self)
+
+    monkeypatch.setattr(FakeOsv, "do_POST", second_page_fails)
+    repo.write("requirements.txt", "jinja2==3.1.3\nflask==3.0.0\n")
+    run = hullscan("deps", ".", "--format", "json", cwd=repo.root)
+    assert run.code == 3
+    assert run.json()["findings"] == []  # a half answer is not a pass either
+    assert [n["line"] for n in run.json()["notifications"]] == [1, 2]
+    assert "Traceback" not in run.err
+
+
+def test_malformed_record_is_a_note_and_others_still_match(hullscan, repo: Repo, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    good = RECORDS[0]
+    bad = json.loads(json.dumps(RECORDS[2]))
+    bad["id"] = "GHSA-bad0-bad0-bad0"
+    bad["affected"][0]["package"]["name"] = "jinja2"
+    bad["affected"][0]["package"]["ecosystem"] = "PyPI"
+    bad["affected"][0]["ranges"][0]["events"] = [{"introduced": "not a version!"}]
+    for item in (good, bad):
+        (tmp_path / f"{item['id']}.json").write_text(json.dumps(item))
+    database = LocalDatabase(tmp_path / "db.sqlite3")
+    database.import_path(tmp_path)
+    database.close()
+    monkeypatch.setenv("HULLSCAN_OSV_DB", str(tmp_path / "db.sqlite3"))
+    repo.write("requirements.txt", "jinja2==3.1.3\n")
+    run = hullscan("deps", ".", "--format", "json", cwd=repo.root)
+    assert [f["rule"]["id"] for f in run.json()["findings"]] == ["GHSA-aaaa-bbbb-cccc"]
+    (note,) = run.json()["notifications"]
+    assert note["level"] == "note" and "GHSA-bad0-bad0-bad0" in note["message"]
+
+
+def test_a_100000_entry_lockfile(hullscan, repo: Repo, db) -> None:
+    packages = {"": {"name": "big", "version": "1.0.0"}}
+    for index in range(100_000):
+        packages[f"node_modules/pkg-{index}"] = {"version": "1.0.0"}
+    packages["node_modules/lodash"] = {"version": "4.17.20"}
+    repo.write("package-lock.json", json.dumps(
+        {"name": "big", "lockfileVersion": 3, "packages": packages}, indent=1))
+    repo.write(".hullscan.yaml", "max_file_size: 20MB\n")
+    run = hullscan("deps", ".", "--format", "json", cwd=repo.root)
+    (finding,) = run.json()["findings"]
+    assert finding["properties"]["package"] == "lodash"
+    assert run.json()["checkers"][0]["files_scanned"] == 1
