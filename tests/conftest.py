@@ -137,6 +137,19 @@ def hullscan_exe() -> list[str]:
     return [sys.executable, "-m", "hullscan"]
 
 
+def wheelhouse(*needed: str) -> Path:
+    """The local wheelhouse `scripts/test` fills (pre-commit hook environments, pip-audit's
+    resolution): fails in CI and skips elsewhere when a needed wheel is missing."""
+    folder = Path(os.environ.get("HULLSCAN_WHEELHOUSE", PROJECT / ".cache" / "wheelhouse"))
+    missing = [name for name in needed if not any(folder.glob(f"{name}-*.whl"))]
+    if missing:
+        message = f"no {', '.join(missing)} wheel in {folder}: run scripts/test (it fills it)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return folder
+
+
 @pytest.fixture(scope="session")
 def sarif_validator() -> jsonschema.protocols.Validator:
     schema = json.loads(SARIF_SCHEMA.read_text("utf-8"))

@@ -4,10 +4,12 @@ line; fail-closed when a dependency cannot be audited."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT, Repo
+from conftest import PROJECT, Repo, wheelhouse
 from test_vuln_sources import RECORDS, FakeOsv, osv_server  # noqa: F401 - the fixture
 
 from hullscan.vuln.local_db import LocalDatabase
@@ -104,7 +106,9 @@ def test_source_down_fails_closed_per_dependency(hullscan, repo: Repo,
     repo.write("requirements.txt", "jinja2==3.1.3\nflask==3.0.0\n")
     run = hullscan("deps", ".", "--format", "json", cwd=repo.root)
     assert run.code == 3
-    notes = run.json()["notifications"]
+    pip_audit, *notes = run.json()["notifications"]
+    # pip-audit could not reach its OSV service either; the pins then went to OSV directly
+    assert pip_audit["level"] == "warning" and pip_audit["message"].startswith("pip-audit failed")
     assert [(n["line"], n["level"]) for n in notes] == [(1, "error"), (2, "error")]
     assert all("could not be audited: cannot reach the OSV API" in n["message"] for n in notes)
     assert "No known vulnerabilities" not in run.out + run.err
@@ -115,10 +119,30 @@ def test_online_through_the_osv_api(hullscan, repo: Repo, osv_server: str,  # no
     monkeypatch.setenv("HULLSCAN_OFFLINE", "0")
     monkeypatch.setenv("HULLSCAN_OSV_URL", osv_server)
     repo.write("requirements.txt", "jinja2==3.1.3\n")
-    run = hullscan("deps", ".", "--format", "json", cwd=repo.root)
-    (finding,) = run.json()["findings"]
-    assert finding["rule"]["id"] == "GHSA-aaaa-bbbb-cccc"
-    assert "/v1/querybatch" in FakeOsv.calls
+    repo.write("web/package-lock.json", json.dumps(LOCK, indent=2))
+    online = hullscan("deps", ".", "--format", "json", cwd=repo.root)
+    assert "/v1/query" in FakeOsv.calls  # pip-audit's OSV service, for requirements.txt
+    assert "/v1/querybatch" in FakeOsv.calls  # hullscan's OSV source, for the npm lockfile
+    tools = {t["name"] for t in online.json()["checkers"][0]["tools"]}
+    assert tools == {"pip-audit", "OSV API"}
+    # the same records offline give the same findings: results do not depend on the path
+    folder = repo.root.parent / "osv"
+    folder.mkdir()
+    for item in RECORDS:
+        (folder / f"{item['id']}.json").write_text(json.dumps(item))
+    database = LocalDatabase(repo.root.parent / "db.sqlite3")
+    database.import_path(folder)
+    database.close()
+    monkeypatch.setenv("HULLSCAN_OSV_DB", str(repo.root.parent / "db.sqlite3"))
+    offline = hullscan("deps", ".", "--format", "json", "--offline", cwd=repo.root)
+
+    def essentials(run) -> list[tuple]:
+        return sorted((f["location"]["path"], f["location"]["start_line"], f["rule"]["id"],
+                       f["severity"], f["message"], json.dumps(f["properties"], sort_keys=True))
+                      for f in run.json()["findings"])
+
+    assert essentials(online) == essentials(offline)
+    assert len(essentials(online)) == 2
 
 
 def test_offline_without_a_database_says_how(hullscan, repo: Repo, tmp_path: Path,
@@ -172,11 +196,18 @@ def test_network_failing_mid_batch_fails_closed(hullscan, repo: Repo, osv_server
         original(self)
 
     monkeypatch.setattr(FakeOsv, "do_POST", second_page_fails)
-    repo.write("requirements.txt", "jinja2==3.1.3\nflask==3.0.0\n")
+    # a Pipfile.lock goes through hullscan's OSV source (pip-audit reads requirements files)
+    repo.write("Pipfile.lock", json.dumps({"_meta": {}, "default": {
+        "jinja2": {"version": "==3.1.3"}, "flask": {"version": "==3.0.0"}}, "develop": {}},
+        indent=4))
     run = hullscan("deps", ".", "--format", "json", cwd=repo.root)
     assert run.code == 3
     assert run.json()["findings"] == []  # a half answer is not a pass either
-    assert [n["line"] for n in run.json()["notifications"]] == [1, 2]
+    errors = [n for n in run.json()["notifications"] if n["level"] == "error"]
+    assert sorted(n["message"].split()[0] for n in errors) == ["flask", "jinja2"]
+    lines = (repo.root / "Pipfile.lock").read_text().splitlines()
+    for note in errors:
+        assert note["message"].split()[0] in lines[note["line"] - 1]
     assert "Traceback" not in run.err
 
 
@@ -213,3 +244,79 @@ def test_a_100000_entry_lockfile(hullscan, repo: Repo, db) -> None:
     (finding,) = run.json()["findings"]
     assert finding["properties"]["package"] == "lodash"
     assert run.json()["checkers"][0]["files_scanned"] == 1
+
+
+def test_unpinned_online_resolution_failure_fails_closed(
+    hullscan, repo: Repo, osv_server: str, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+) -> None:
+    monkeypatch.setenv("HULLSCAN_OFFLINE", "0")
+    monkeypatch.setenv("HULLSCAN_OSV_URL", osv_server)
+    # pip-audit resolves through pip: its package index is a closed port here
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple")
+    monkeypatch.setenv("PIP_RETRIES", "0")
+    monkeypatch.setenv("PIP_TIMEOUT", "2")
+    repo.write("requirements.txt", "jinja2==3.1.3\nrequests>=2\n")
+    run = hullscan("deps", ".", "--format", "json", cwd=repo.root)
+    assert run.code == 3
+    notes = run.json()["notifications"]
+    assert any(n["level"] == "error" and n["message"].startswith("pip-audit failed")
+               for n in notes)
+    (unpinned,) = [n for n in notes if n["line"] == 2]
+    assert unpinned["message"].startswith("requests cannot be audited")
+    # the pinned requirement is still audited (through OSV directly)
+    assert [f["properties"]["package"] for f in run.json()["findings"]] == ["jinja2"]
+    assert "Traceback" not in run.err
+
+
+def build_wheel(folder: Path, name: str, version: str) -> None:
+    """A minimal pure-Python wheel, for a package index served from a local folder."""
+    import base64
+    import hashlib
+    import zipfile
+
+    dist = f"{name.replace('-', '_')}-{version}"
+    files = {
+        f"{name.replace('-', '_')}/__init__.py": b"",
+        f"{dist}.dist-info/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: "
+                                      f"{version}\n".encode(),
+        f"{dist}.dist-info/WHEEL": b"Wheel-Version: 1.0\nGenerator: hullscan-tests\n"
+                                   b"Root-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    record = []
+    for path, data in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        record.append(f"{path},sha256={digest},{len(data)}")
+    record.append(f"{dist}.dist-info/RECORD,,")
+    files[f"{dist}.dist-info/RECORD"] = ("\n".join(record) + "\n").encode()
+    with zipfile.ZipFile(folder / f"{dist}-py3-none-any.whl", "w") as archive:
+        for path, data in files.items():
+            archive.writestr(path, data)
+
+
+def test_unpinned_requirement_resolved_by_pip_audit_online(
+    hullscan, repo: Repo, tmp_path: Path, osv_server: str,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The package index is a local folder: pip-audit's own pip, setuptools and wheel (for its
+    # virtualenv) from the test wheelhouse, and a jinja2 3.1.3 built here.
+    links = tmp_path / "links"
+    links.mkdir()
+    house = wheelhouse("pip", "setuptools", "wheel", "packaging")
+    for name in ("pip", "setuptools", "wheel", "packaging"):
+        for wheel in house.glob(f"{name}-*.whl"):
+            shutil.copy(wheel, links)
+    build_wheel(links, "jinja2", "3.1.3")
+    monkeypatch.setenv("HULLSCAN_OFFLINE", "0")
+    monkeypatch.setenv("HULLSCAN_OSV_URL", osv_server)
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(links))
+    repo.write("requirements.txt", "# unpinned: pip-audit resolves it\njinja2>=3\n")
+    run = hullscan("deps", ".", "--format", "json", cwd=repo.root)
+    assert run.json()["notifications"] == []
+    (finding,) = run.json()["findings"]
+    assert finding["location"]["start_line"] == 2
+    assert finding["properties"]["installedVersion"] == "3.1.3"  # what resolution picked
+    assert finding["rule"]["id"] == "GHSA-aaaa-bbbb-cccc"
+    assert run.code == 0  # the record has no severity: medium

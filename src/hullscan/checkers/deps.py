@@ -13,8 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from hullscan.checkers.interface import CheckContext
-from hullscan.deps.lockfiles import Dependency, LockfileError, reader_for
+from hullscan.deps import pipaudit
+from hullscan.deps.lockfiles import Dependency, LockfileError, ReadResult, reader_for
 from hullscan.discover import Target
+from hullscan.errors import ToolError
 from hullscan.model import (
     CheckerResult,
     Finding,
@@ -27,12 +29,13 @@ from hullscan.model import (
 )
 from hullscan.textfile import UnreadableFile, read_text
 from hullscan.vuln.engine import Audit, audit
-from hullscan.vuln.interface import Advisory, VulnerabilitySource
+from hullscan.vuln.interface import Advisory, KnownRecords, PackageRef, VulnerabilitySource
 
 log = logging.getLogger("hullscan.deps")
 
 NAME = "deps"
 OSV_URI = "https://osv.dev/vulnerability/"
+PIP_AUDIT_URI = "https://github.com/pypa/pip-audit"
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,8 @@ class DepsChecker:
     def check(self, targets: Sequence[Target], context: CheckContext) -> CheckerResult:
         notes: list[Notification] = []
         located: list[_Located] = []
+        unpinned: list[tuple[Target, str, int, str]] = []
+        requirement_files: dict[str, tuple[Target, ReadResult]] = {}
         successful = True
         for target in targets:
             reader = reader_for(target.path.name, target.rel)
@@ -80,25 +85,48 @@ class DepsChecker:
                                           getattr(exc, "line", None)))
                 successful = False
                 continue
+            if target.path.suffix == ".txt":  # requirements files: the only .txt readers
+                requirement_files[target.rel] = (target, read)
             located.extend(_Located(target, d) for d in read.dependencies)
-            for name, line, reason in read.unpinned:
-                notes.append(Notification(
-                    NAME, NotificationLevel.WARNING,
-                    f"{name} cannot be audited: {reason}", target.rel, line,
-                ))
-                successful = False
+            unpinned.extend((target, name, line, reason) for name, line, reason in read.unpinned)
+
+        tools: list[ToolInfo] = []
+        extra_sources: list[tuple[list[_Located], VulnerabilitySource]] = []
+        exe = None if context.offline or not requirement_files else pipaudit.available()
+        if exe is not None:
+            tools.append(ToolInfo("pip-audit", information_uri=PIP_AUDIT_URI))
+            resolved_files, audited, source, failures = _run_pip_audit(
+                exe, requirement_files, unpinned, context
+            )
+            notes.extend(failures)
+            successful = successful and not any(
+                n.level is NotificationLevel.ERROR for n in failures
+            )
+            located = [item for item in located if item.target.rel not in resolved_files]
+            unpinned = [u for u in unpinned if u[0].rel not in resolved_files]
+            if audited:
+                extra_sources.append((audited, source))
+        for target, name, line, reason in unpinned:
+            why = reason if exe is not None else f"{reason} (resolving it needs pip-audit online)"
+            notes.append(Notification(NAME, NotificationLevel.WARNING,
+                                      f"{name} cannot be audited: {why}", target.rel, line))
+            successful = False
 
         findings: list[Finding] = []
-        tools: list[ToolInfo] = []
+        batches: list[tuple[list[_Located], VulnerabilitySource]] = []
         if located:
             source = source_for_run(context.offline)
             tools.append(ToolInfo(source.name))
-            result = audit([item.dependency.package for item in located], source,
+            batches.append((located, source))
+        batches.extend(extra_sources)
+        for items, source in batches:
+            result = audit([item.dependency.package for item in items], source,
                            ignore_unfixed=context.ignore_unfixed)
             for problem in result.problems:
                 notes.append(Notification(NAME, NotificationLevel.NOTE,
                                           f"skipped OSV record {problem}"))
-            findings, failures = _findings(located, result)
+            produced, failures = _findings(items, result)
+            findings.extend(produced)
             notes.extend(failures)
             successful = successful and not failures
         return CheckerResult(
@@ -107,8 +135,51 @@ class DepsChecker:
             notifications=tuple(notes),
             successful=successful,
             tools=tuple(tools),
-            files_scanned=len({item.target.rel for item in located}),
+            files_scanned=len({item.target.rel for items, _ in batches for item in items}),
         )
+
+
+def _run_pip_audit(
+    exe: str,
+    files: dict[str, tuple[Target, ReadResult]],
+    unpinned: Sequence[tuple[Target, str, int, str]],
+    context: CheckContext,
+) -> tuple[set[str], list[_Located], VulnerabilitySource, list[Notification]]:
+    """pip-audit on each requirements file (resolving those with unpinned requirements); the
+    packages it reports, located on their requirement's line, and a source holding the OSV
+    records of the ids it found. Files it could not handle stay with the plain OSV path."""
+    from hullscan.vuln.osv_api import OsvApi
+
+    resolved: set[str] = set()
+    located: list[_Located] = []
+    ids: dict[PackageRef, tuple[str, ...]] = {}
+    notes: list[Notification] = []
+    needs_resolution = {target.rel for target, *_ in unpinned}
+    for rel, (target, read) in sorted(files.items()):
+        resolve = rel in needs_resolution
+        try:
+            report = pipaudit.audit_requirements(exe, target.path, context.root, resolve)
+        except ToolError as exc:
+            level = NotificationLevel.ERROR if resolve else NotificationLevel.WARNING
+            fallback = "" if resolve else "; its pins were audited against OSV directly"
+            notes.append(Notification(NAME, level, f"pip-audit failed: {exc}{fallback}", rel))
+            continue
+        resolved.add(rel)
+        lines = {pipaudit.names([d.package]).pop(): d.line for d in read.dependencies}
+        lines.update({pipaudit.names([PackageRef("PyPI", n, "")]).pop(): line
+                      for n, line, _ in read.unpinned})
+        for name, reason in sorted(report.skipped.items()):
+            line = lines.get(pipaudit.names([PackageRef("PyPI", name, "")]).pop(), 1)
+            notes.append(Notification(NAME, NotificationLevel.ERROR,
+                                      f"{name} could not be audited: {reason}", rel, line))
+        for package in report.packages:
+            line = lines.get(pipaudit.names([package]).pop(), 1)
+            located.append(_Located(target, Dependency(package, line)))
+        ids.update(report.vulnerable)
+    wanted = sorted({i for found in ids.values() for i in found})
+    records = OsvApi().fetch_records(wanted) if wanted else {}
+    by_package = {p: [records[i] for i in found if i in records] for p, found in ids.items()}
+    return resolved, located, KnownRecords(by_package), notes
 
 
 def _findings(

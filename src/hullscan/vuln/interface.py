@@ -59,3 +59,16 @@ class VulnerabilitySource(Protocol):
         """Records that may affect each package (the engine applies OSV's matching rules).
         Raises SourceError when the source as a whole cannot answer."""
         ...
+
+
+class KnownRecords:
+    """A source that already holds the candidate records of each package (records fetched by
+    the ids another tool reported), so they still go through the one OSV engine."""
+
+    name = "OSV records"
+
+    def __init__(self, records: Mapping[PackageRef, Sequence[OsvRecord]]) -> None:
+        self._records = records
+
+    def lookup(self, packages: Sequence[PackageRef]) -> SourceResult:
+        return SourceResult(records={p: list(self._records.get(p, ())) for p in packages})

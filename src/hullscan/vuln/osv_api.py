@@ -44,7 +44,7 @@ class OsvApi:
         for start in range(0, len(unique), BATCH):
             self._query_batch(unique[start : start + BATCH], ids)
         wanted = sorted({i for found in ids.values() for i in found})
-        records = self._fetch_all(wanted)
+        records = self.fetch_records(wanted)
         return SourceResult(
             records={p: [records[i] for i in ids[p] if i in records] for p in unique}
         )
@@ -82,7 +82,8 @@ class OsvApi:
             pending = next_pending
         raise SourceError(f"{self.base_url}: querybatch kept paging past {MAX_PAGES} pages")
 
-    def _fetch_all(self, wanted: Sequence[str]) -> dict[str, OsvRecord]:
+    def fetch_records(self, wanted: Sequence[str]) -> dict[str, OsvRecord]:
+        """Full records by id (ids the API does not know are left out)."""
         if not wanted:
             return {}
         with ThreadPoolExecutor(max_workers=min(8, len(wanted))) as pool:
