@@ -294,24 +294,29 @@ def build_wheel(folder: Path, name: str, version: str) -> None:
             archive.writestr(path, data)
 
 
-def test_unpinned_requirement_resolved_by_pip_audit_online(
-    hullscan, repo: Repo, tmp_path: Path, osv_server: str,  # noqa: F811
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # The package index is a local folder: pip-audit's own pip, setuptools and wheel (for its
-    # virtualenv) from the test wheelhouse, and a jinja2 3.1.3 built here.
+@pytest.fixture
+def local_index(tmp_path: Path, osv_server: str,  # noqa: F811
+                monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Online, with the package index a local folder: pip-audit's own pip, setuptools and
+    wheel (for its virtualenv) from the test wheelhouse, and packages built by the test."""
     links = tmp_path / "links"
     links.mkdir()
     house = wheelhouse("pip", "setuptools", "wheel", "packaging")
     for name in ("pip", "setuptools", "wheel", "packaging"):
         for wheel in house.glob(f"{name}-*.whl"):
             shutil.copy(wheel, links)
-    build_wheel(links, "jinja2", "3.1.3")
     monkeypatch.setenv("HULLSCAN_OFFLINE", "0")
     monkeypatch.setenv("HULLSCAN_OSV_URL", osv_server)
     monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
     monkeypatch.setenv("PIP_NO_INDEX", "1")
     monkeypatch.setenv("PIP_FIND_LINKS", str(links))
+    return links
+
+
+def test_unpinned_requirement_resolved_by_pip_audit_online(
+    hullscan, repo: Repo, local_index: Path
+) -> None:
+    build_wheel(local_index, "jinja2", "3.1.3")
     repo.write("requirements.txt", "# unpinned: pip-audit resolves it\njinja2>=3\n")
     run = hullscan("deps", ".", "--format", "json", cwd=repo.root)
     assert run.json()["notifications"] == []
@@ -320,3 +325,28 @@ def test_unpinned_requirement_resolved_by_pip_audit_online(
     assert finding["properties"]["installedVersion"] == "3.1.3"  # what resolution picked
     assert finding["rule"]["id"] == "GHSA-aaaa-bbbb-cccc"
     assert run.code == 0  # the record has no severity: medium
+
+
+def test_pyproject_pep621_resolved_by_pip_audit_online(
+    hullscan, repo: Repo, local_index: Path
+) -> None:
+    build_wheel(local_index, "jinja2", "3.1.3")
+    build_wheel(local_index, "flask", "3.0.0")
+    repo.write("pyproject.toml", '[project]\nname = "app"\nversion = "1"\n'
+               'dependencies = [\n    "flask==3.0.0",\n    "jinja2>=3",\n]\n')
+    run = hullscan("deps", ".", "--format", "json", cwd=repo.root)
+    assert run.json()["notifications"] == []
+    (finding,) = run.json()["findings"]
+    assert (finding["location"]["path"], finding["location"]["start_line"]) == (
+        "pyproject.toml", 6)
+    assert finding["properties"]["installedVersion"] == "3.1.3"
+
+
+def test_pyproject_offline_checks_pins_and_names_the_rest(hullscan, repo: Repo, db) -> None:
+    repo.write("pyproject.toml", '[project]\nname = "app"\nversion = "1"\n'
+               'dependencies = ["jinja2==3.1.3", "requests>=2"]\n')
+    run = hullscan("deps", ".", "--format", "json", cwd=repo.root)
+    assert run.code == 3
+    assert [f["properties"]["package"] for f in run.json()["findings"]] == ["jinja2"]
+    (note,) = run.json()["notifications"]
+    assert note["line"] == 4 and "resolving it needs pip-audit online" in note["message"]

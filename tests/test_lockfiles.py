@@ -591,3 +591,44 @@ def test_read_lockfile_from_disk(tmp_path: Path) -> None:
         read_lockfile(path, max_size=100)
     with pytest.raises(LockfileError, match="not a known"):
         read_lockfile(tmp_path / "notes.txt")
+
+
+PYPROJECT = """[project]
+name = "demo"
+dependencies = [
+    "jinja2==3.1.3",
+    "requests>=2",
+]
+
+[project.optional-dependencies]
+yaml = ["pyyaml==5.3.1"]
+
+[tool.poetry.dependencies]
+python = "^3.11"
+flask = "3.0.0"
+django = "^4.2"
+local = { path = "../local" }
+
+[tool.poetry.group.dev.dependencies]
+pytest = "==8.0.0"
+"""
+
+
+def test_pyproject_pep621_and_poetry() -> None:
+    from hullscan.deps.lockfiles import reader_for
+
+    reader = reader_for("pyproject.toml")
+    assert reader is not None
+    result = reader(PYPROJECT)
+    assert [(d.package.ecosystem, d.package.name, d.package.version, d.line)
+            for d in result.dependencies] == [
+        ("PyPI", "jinja2", "3.1.3", 4),
+        ("PyPI", "pyyaml", "5.3.1", 9),
+        ("PyPI", "flask", "3.0.0", 13),
+        ("PyPI", "pytest", "8.0.0", 18),
+    ]
+    assert result.unpinned == (
+        ("requests", 5, "not pinned to one version"),
+        ("django", 14, "not pinned to one version (use poetry.lock)"),
+        ("local", 15, "git, path or URL dependency"),
+    )

@@ -85,8 +85,8 @@ class DepsChecker:
                                           getattr(exc, "line", None)))
                 successful = False
                 continue
-            if target.path.suffix == ".txt":  # requirements files: the only .txt readers
-                requirement_files[target.rel] = (target, read)
+            if target.path.suffix == ".txt" or target.path.name == "pyproject.toml":
+                requirement_files[target.rel] = (target, read)  # pip-audit's, when online
             located.extend(_Located(target, d) for d in read.dependencies)
             unpinned.extend((target, name, line, reason) for name, line, reason in read.unpinned)
 
@@ -158,22 +158,26 @@ def _run_pip_audit(
     for rel, (target, read) in sorted(files.items()):
         resolve = rel in needs_resolution
         try:
-            report = pipaudit.audit_requirements(exe, target.path, context.root, resolve)
+            listed = pipaudit.requirements_of(target.path)
+            if listed == []:
+                continue  # a Poetry project: poetry.lock is the file to audit
+            report = pipaudit.audit_requirements(exe, target.path, context.root, resolve, listed)
+        except LockfileError:
+            continue  # already reported by the reader
         except ToolError as exc:
             level = NotificationLevel.ERROR if resolve else NotificationLevel.WARNING
             fallback = "" if resolve else "; its pins were audited against OSV directly"
             notes.append(Notification(NAME, level, f"pip-audit failed: {exc}{fallback}", rel))
             continue
         resolved.add(rel)
-        lines = {pipaudit.names([d.package]).pop(): d.line for d in read.dependencies}
-        lines.update({pipaudit.names([PackageRef("PyPI", n, "")]).pop(): line
-                      for n, line, _ in read.unpinned})
+        lines = {pipaudit.key(d.package.name): d.line for d in read.dependencies}
+        lines.update({pipaudit.key(n): line for n, line, _ in read.unpinned})
         for name, reason in sorted(report.skipped.items()):
-            line = lines.get(pipaudit.names([PackageRef("PyPI", name, "")]).pop(), 1)
+            line = lines.get(pipaudit.key(name), 1)
             notes.append(Notification(NAME, NotificationLevel.ERROR,
                                       f"{name} could not be audited: {reason}", rel, line))
         for package in report.packages:
-            line = lines.get(pipaudit.names([package]).pop(), 1)
+            line = lines.get(pipaudit.key(package.name), 1)
             located.append(_Located(target, Dependency(package, line)))
         ids.update(report.vulnerable)
     wanted = sorted({i for found in ids.values() for i in found})

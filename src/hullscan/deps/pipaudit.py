@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,9 +48,33 @@ def osv_query_url() -> str:
     return f"{base}/v1/query"
 
 
-def audit_requirements(exe: str, path: Path, root: Path, resolve: bool) -> Resolved:
-    """Run pip-audit on one requirements file. `resolve=False` audits the pins as written
-    (fast: no virtualenv); `resolve=True` lets pip resolve unpinned requirements (online)."""
+def requirements_of(path: Path) -> list[str] | None:
+    """What pip-audit should audit for this file: None for a requirements file (pip-audit reads
+    it, `-r` includes and all); the PEP 621 requirements of a pyproject.toml without Poetry
+    tables; [] when pip-audit has nothing to do with it."""
+    if path.suffix == ".txt":
+        return None
+    from hullscan.deps.lockfiles._common import load_toml
+    from hullscan.deps.lockfiles.pyproject import pep621_requirements
+
+    data = load_toml(path.read_text("utf-8"))
+    tool = data.get("tool")
+    if isinstance(tool, dict) and "poetry" in tool:
+        return []
+    return pep621_requirements(data)
+
+
+def audit_requirements(
+    exe: str, path: Path, root: Path, resolve: bool, lines: list[str] | None = None
+) -> Resolved:
+    """Run pip-audit on one requirements file, or on `lines` of requirements (written to a
+    temporary file). `resolve=False` audits the pins as written (fast: no virtualenv);
+    `resolve=True` lets pip resolve unpinned requirements (online)."""
+    if lines is not None:
+        with tempfile.TemporaryDirectory(prefix="hullscan-pip-audit-") as tmp:
+            listed = Path(tmp) / "requirements.txt"
+            listed.write_text("".join(f"{line}\n" for line in lines), "utf-8")
+            return audit_requirements(exe, listed, root, resolve)
     argv = [exe, "-r", str(path), "-f", "json", "--progress-spinner", "off",
             "-s", "osv", "--osv-url", osv_query_url()]
     if not resolve:
@@ -91,7 +115,8 @@ def parse(data: object) -> Resolved:
     return Resolved(tuple(packages), vulnerable, skipped)
 
 
-def names(packages: Sequence[PackageRef]) -> set[str]:
+def key(name: str) -> str:
+    """A Python package name as PEP 503 compares it."""
     from hullscan.vuln.local_db import normalise_name
 
-    return {normalise_name("PyPI", p.name) for p in packages}
+    return normalise_name("PyPI", name)

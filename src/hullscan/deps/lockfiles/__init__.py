@@ -26,6 +26,7 @@ from hullscan.deps.lockfiles.pipfile import read_pipfile_lock
 from hullscan.deps.lockfiles.pnpm import read_pnpm_lock
 from hullscan.deps.lockfiles.poetry import read_poetry_lock
 from hullscan.deps.lockfiles.pylock import read_pylock
+from hullscan.deps.lockfiles.pyproject import read_pyproject
 from hullscan.deps.lockfiles.requirements import read_requirements
 from hullscan.deps.lockfiles.uv import read_uv_lock
 from hullscan.deps.lockfiles.yarn import read_yarn_lock
@@ -48,6 +49,7 @@ READERS: dict[str, Reader] = {
     "requirements*.txt": read_requirements,
     "requirements/*.txt": read_requirements,
     "poetry.lock": read_poetry_lock,
+    "pyproject.toml": read_pyproject,
     "uv.lock": read_uv_lock,
     "Pipfile.lock": read_pipfile_lock,
     "pylock.toml": read_pylock,
