@@ -350,3 +350,19 @@ def test_pyproject_offline_checks_pins_and_names_the_rest(hullscan, repo: Repo, 
     assert [f["properties"]["package"] for f in run.json()["findings"]] == ["jinja2"]
     (note,) = run.json()["notifications"]
     assert note["line"] == 4 and "resolving it needs pip-audit online" in note["message"]
+
+
+def test_api_record_failing_the_schema_is_skipped_with_a_note(
+    hullscan, repo: Repo, osv_server: str, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+) -> None:
+    monkeypatch.setenv("HULLSCAN_OFFLINE", "0")
+    monkeypatch.setenv("HULLSCAN_OSV_URL", osv_server)
+    broken = json.loads(json.dumps(RECORDS[2]))
+    broken["affected"][0]["ranges"][0]["type"] = "NONSENSE"
+    monkeypatch.setitem(FakeOsv.records, broken["id"], broken)
+    repo.write("web/package-lock.json", json.dumps(LOCK, indent=2))
+    run = hullscan("deps", ".", "--format", "json", cwd=repo.root)
+    assert run.json()["findings"] == []
+    (note,) = run.json()["notifications"]
+    assert note["level"] == "note" and "fails the OSV schema" in note["message"]
+    assert "GHSA-dddd-eeee-ffff" in note["message"]

@@ -5,7 +5,7 @@ pip-audit resolves what a requirements file really installs (unpinned requiremen
 answer gives packages, versions and advisory ids; hullscan then runs the records of those ids
 through its own OSV engine, so severities, merged aliases and fixes are the same as on the
 offline path. pip-audit's private modules are not used: only its command line and JSON output
-(tested with pip-audit 2.7 to 2.10).
+(tested with pip-audit 2.10).
 
 pip-audit prints "No known vulnerabilities found" and exits 0 when it cannot look a package up;
 hullscan reads every dependency's `skip_reason` instead and fails closed.

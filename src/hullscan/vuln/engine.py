@@ -14,6 +14,7 @@ from hullscan.vuln.interface import (
     SourceError,
     VulnerabilitySource,
 )
+from hullscan.vuln.records import RecordProblem, check_record
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,12 @@ def audit(
             continue
         matched: list[Advisory] = []
         for record in found.records.get(package, ()):
+            if not getattr(source, "validated", False):
+                try:
+                    check_record(record)
+                except RecordProblem as exc:
+                    problems.append(str(exc))
+                    continue
             try:
                 advisory = match.match_record(record, package)
             except match.MatchProblem as exc:

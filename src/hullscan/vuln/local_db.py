@@ -73,6 +73,7 @@ class LocalDatabase:
     """The indexed OSV database; also a VulnerabilitySource."""
 
     name = "local OSV database"
+    validated = True  # records were checked against the OSV schema when imported
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or default_path()
