@@ -12,6 +12,7 @@ import pytest
 from conftest import PROJECT, Repo, wheelhouse
 from test_vuln_sources import RECORDS, FakeOsv, osv_server  # noqa: F401 - the fixture
 
+from hullscan.vuln.interface import PackageRef
 from hullscan.vuln.local_db import LocalDatabase
 
 
@@ -366,3 +367,21 @@ def test_api_record_failing_the_schema_is_skipped_with_a_note(
     (note,) = run.json()["notifications"]
     assert note["level"] == "note" and "fails the OSV schema" in note["message"]
     assert "GHSA-dddd-eeee-ffff" in note["message"]
+
+
+def test_pip_audit_skip_reason_is_not_a_pass() -> None:
+    from hullscan.deps import pipaudit
+
+    # pip-audit's JSON when its service cannot look a package up: it would print "No known
+    # vulnerabilities found" and exit 0; hullscan reads the skip_reason instead.
+    resolved = pipaudit.parse({"dependencies": [
+        {"name": "internal-lib", "skip_reason": "Dependency not found on PyPI and could not be "
+                                                "audited: internal-lib (1.0)"},
+        {"name": "jinja2", "version": "3.1.3", "vulns": [
+            {"id": "PYSEC-2024-1", "aliases": ["CVE-2024-0001"], "fix_versions": ["3.1.4"]}]},
+    ], "fixes": []})
+    assert resolved.skipped == {"internal-lib": "Dependency not found on PyPI and could not be "
+                                                "audited: internal-lib (1.0)"}
+    jinja = PackageRef("PyPI", "jinja2", "3.1.3")
+    assert resolved.packages == (jinja,)
+    assert resolved.vulnerable == {jinja: ("PYSEC-2024-1", "CVE-2024-0001")}
