@@ -41,3 +41,15 @@ def test_secrets_never_leave_in_full(hullscan, repo: Repo, tmp_path: Path) -> No
         }
         for form in forms:
             assert form not in blob, f"a form of {value[:3]}... leaked"
+
+
+def test_a_secret_in_a_dockerfile_is_one_finding(hullscan, repo: Repo) -> None:
+    repo.write("Dockerfile", "FROM python:3.12\nENV DB_PASSWORD=Sup3rS3cretValue99\nUSER 1\n")
+    run = hullscan("scan", "--format", "json", cwd=repo.root)
+    on_line_2 = [f["rule"]["id"] for f in run.json()["findings"]
+                 if f["location"]["start_line"] == 2]
+    assert on_line_2 == ["HS110"]  # the secrets checker's HS210 yields to it
+    repo.write(".hullscan.yaml", "checkers:\n  dockerfile:\n    disable_rules: [HS110]\n")
+    run = hullscan("scan", "--format", "json", cwd=repo.root)
+    assert [f["rule"]["id"] for f in run.json()["findings"]
+            if f["location"]["start_line"] == 2] == ["HS210"]

@@ -11,4 +11,5 @@ class Handler(BaseHTTPRequestHandler):
 
 
 if __name__ == "__main__":
+    # hullscan: ignore[B104] containers listen on all interfaces; the port mapping limits exposure
     HTTPServer(("0.0.0.0", 8080), Handler).serve_forever()

@@ -60,6 +60,19 @@ CHECKER_COMMANDS: dict[str, tuple[str, str]] = {
         "and OpenAPI files with checkov (hullscan[iac]) and hullscan's workload rules, and "
         "Compose files with the Compose checker.",
     ),
+    "secrets": (
+        "check every text file for committed secrets (detect-secrets and hullscan's patterns)",
+        "Find credentials in any text file: cloud keys, tokens, private keys, JWTs, basic-auth "
+        "URLs, secret-named assignments and Kubernetes Secret values, with detect-secrets' "
+        "plugins (checkov's bc-detect-secrets, hullscan[secrets]) and hullscan's own patterns. "
+        "Secrets are reported masked.",
+    ),
+    "code": (
+        "check source code (bandit for Python; semgrep with local rules, when configured)",
+        "Check Python files with bandit (hullscan[code]), run in process; test files are "
+        "skipped by default (checkers.code.exclude_tests). Other languages with semgrep "
+        "(hullscan[semgrep]) and the local rule files listed in checkers.code.semgrep_rules.",
+    ),
 }
 
 

@@ -40,6 +40,8 @@ class IgnoreEntry:
 class CheckerConfig:
     enabled: bool = True
     disable_rules: frozenset[str] = frozenset()
+    # checker-specific keys (e.g. checkers.code.exclude_tests), as validated by the schema
+    options: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True)
@@ -224,6 +226,7 @@ def _build(data: Any, name: str) -> Config:
         checker: CheckerConfig(
             enabled=settings.get("enabled", True),
             disable_rules=frozenset(settings.get("disable_rules", ())),
+            options={k: v for k, v in settings.items() if k not in ("enabled", "disable_rules")},
         )
         for checker, settings in plain.get("checkers", {}).items()
     }

@@ -16,7 +16,7 @@ from hullscan.checkers import CHECKERS, get_checker
 from hullscan.checkers.interface import CheckContext, Checker
 from hullscan.config import Config, find_config, load_config
 from hullscan.discover import Target, discover, find_root, relative
-from hullscan.errors import UsageError
+from hullscan.errors import ConfigError, UsageError
 from hullscan.model import CheckerResult, Notification, NotificationLevel, Report, Severity
 from hullscan.policy import apply_policy
 
@@ -88,6 +88,8 @@ def _run_checker(checker: Checker, files: Sequence[Target], context: CheckContex
     log.info("%s: checking %d file(s)", checker.name, len(files))
     try:
         return checker.check(files, context)
+    except ConfigError:  # a checker setting that cannot work (exit 2), not a crash
+        raise
     except Exception as exc:  # the run goes on: a crashing checker becomes a notification
         log.debug("checker %s crashed", checker.name, exc_info=True)
         return CheckerResult(

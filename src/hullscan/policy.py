@@ -94,6 +94,7 @@ def apply_policy(
     today = today or dt.date.today()
     lines = SourceLines(root, config.max_file_size)
     active_ignores = [e for e in config.ignore if e.expires is None or e.expires >= today]
+    results = _drop_cross_checker_duplicates(results, config)
     processed = [
         _process(result, config, lines, active_ignores) for result in results
     ]
@@ -101,6 +102,37 @@ def apply_policy(
     if expired and config.path is not None:
         processed.append(_expired_result(expired, config, root, lines))
     return Report(results=tuple(processed), fail_on=fail_on, root=str(root))
+
+
+# One finding per problem across checkers: a rule of one checker yields to the rule of another
+# that reports the same problem at the same place with more context.
+CROSS_CHECKER_SUPERSEDES: dict[str, frozenset[str]] = {
+    # a secret set in a Dockerfile ENV/ARG or a Compose environment entry: the container
+    # rule says where it ends up (the image's layers and history)
+    "HS210": frozenset({"HS110"}),
+}
+
+
+def _drop_cross_checker_duplicates(
+    results: Sequence[CheckerResult], config: Config
+) -> list[CheckerResult]:
+    places = {
+        (f.location.path, f.location.start_line, f.rule.id)
+        for result in results for f in result.findings
+        if f.rule.id not in config.checker(result.checker).disable_rules
+    }
+    out = []
+    for result in results:
+        kept = tuple(
+            f for f in result.findings
+            if not any(
+                (f.location.path, f.location.start_line, other) in places
+                for other in CROSS_CHECKER_SUPERSEDES.get(f.rule.id, ())
+            )
+        )
+        out.append(replace(result, findings=kept) if len(kept) != len(result.findings)
+                   else result)
+    return out
 
 
 def _process(

@@ -11,7 +11,14 @@ import re
 # Values that are secrets whatever they are called: (kind, pattern).
 TOKEN_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("AWS access key id", re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b")),
-    ("private key", re.compile(r"-----BEGIN (?:[A-Z]+ )*PRIVATE KEY(?: BLOCK)?-----")),
+    # the header and, when the key is on one line (JSON, "\n" escapes), its body up to END
+    (
+        "private key",
+        re.compile(
+            r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----(?:[A-Za-z0-9+/= \\]|\\n)*"
+            r"(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----)?"
+        ),
+    ),
     ("GitHub token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,})")),
     ("GitLab token", re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}")),
     ("Slack token", re.compile(r"\bxox[baprs]-[A-Za-z0-9-]{10,}")),
@@ -24,6 +31,16 @@ TOKEN_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
     ),
     ("password in URL", re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s:/@'\"]+:([^\s@/'\"]{3,})@")),
+    # the 40-character secret key near an AWS keyword (the pattern detect-secrets uses)
+    (
+        "AWS secret access key",
+        re.compile(
+            r"aws.{0,20}?(?:key|pwd|pw|password|pass|token|secret).{0,20}?"
+            r"(?<![0-9a-zA-Z/+])([0-9a-zA-Z/+]{40})(?![0-9a-zA-Z/+=])",
+            re.IGNORECASE,
+        ),
+    ),
+    ("Azure storage key", re.compile(r"(?i)\bAccountKey\s*=\s*([A-Za-z0-9+/]{86}==)")),
 )
 
 _SECRET_NAME = re.compile(
@@ -68,6 +85,19 @@ def token_kind(value: str) -> str | None:
         if pattern.search(value):
             return kind
     return None
+
+
+def token_spans(text: str) -> list[tuple[str, int, int]]:
+    """Every shape-recognised secret in `text`: (kind, start, end) of the secret part (for a
+    pattern with a group, only the group: a URL's password, not its host)."""
+    spans: list[tuple[str, int, int]] = []
+    for kind, pattern in TOKEN_PATTERNS:
+        for m in pattern.finditer(text):
+            if m.re.groups and m.group(1) is not None:
+                spans.append((kind, m.start(1), m.end(1)))
+            else:
+                spans.append((kind, m.start(), m.end()))
+    return spans
 
 
 def mask(secret: str) -> str:

@@ -13,6 +13,8 @@ CHECKERS: dict[str, tuple[str, str]] = {
     "compose": ("hullscan.checkers.compose", "ComposeChecker"),
     "iac": ("hullscan.checkers.iac", "IacChecker"),
     "deps": ("hullscan.checkers.deps", "DepsChecker"),
+    "secrets": ("hullscan.checkers.secrets", "SecretsChecker"),
+    "code": ("hullscan.checkers.code", "CodeChecker"),
 }
 
 
