@@ -68,12 +68,14 @@ def test_all_checkers_hook_runs_every_checker(repo: Repo, precommit_env) -> None
     repo.write("README.md", "# demo\n")
     shutil.copy(DATA / "iac" / "kubernetes" / "insecure.yaml", repo.root / "deploy.yaml")
     repo.write("compose.yaml", (DATA / "compose" / "compose.insecure.yaml").read_text())
+    repo.write("app/run.py", "import subprocess\n\nsubprocess.call('ls', shell=True)\n")
     run = try_repo(repo, "hullscan", precommit_env)
     assert run.code == 1, run.out + run.err
     assert "hullscan (all checkers)" in run.out
     assert "docker/Dockerfile.prod:1:1 high HS100" in run.out
     assert "docker/Dockerfile.prod:1:1 medium HS101" in run.out
     assert "deploy.yaml:28:1 critical CKV_K8S_16" in run.out
+    assert re.search(r"^app/run\.py:3:\d+ \w+ B602 ", run.out, re.MULTILINE)  # bandit ran
     assert re.search(r"^compose\.yaml:\d+:\d+ \w+ HS1\d\d ", run.out, re.MULTILINE)
     assert "README.md" not in run.out
 
@@ -114,4 +116,5 @@ def test_iac_hook_reports_only_the_changed_terraform_file(repo: Repo, precommit_
     run = run_subprocess(argv, repo.root, env=precommit_env, timeout=1800)
     assert run.code == 1, run.out + run.err
     assert "deploy.yaml:28:1 critical CKV_K8S_16" in run.out
+    assert re.search(r"^app/run\.py:3:\d+ \w+ B602 ", run.out, re.MULTILINE)  # bandit ran
     assert "infra/main.tf" not in run.out  # module context only, not reported
