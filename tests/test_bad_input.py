@@ -105,3 +105,20 @@ def test_hanging_hadolint_times_out(hullscan, repo: Repo, tmp_path: Path) -> Non
         tools.DEFAULT_TIMEOUT = old
     assert run.code == 3 and "timed out after 1 s" in run.err
 
+
+
+def test_broken_symlink_is_one_warning_and_others_still_checked(hullscan, repo: Repo) -> None:
+    import os
+
+    repo.write("good/Dockerfile", GOOD)
+    os.symlink("missing/Dockerfile", repo.root / "Dockerfile")
+    run = hullscan("scan", "--format", "json", "--sarif", "out.sarif", cwd=repo.root)
+    data = run.json()
+    (note,) = [n for n in data["notifications"] if n["path"] == "Dockerfile"]
+    assert note == {"checker": "discovery", "level": "warning", "path": "Dockerfile",
+                    "line": None, "message": "broken symbolic link: skipped"}
+    assert "good/Dockerfile" in {f["location"]["path"] for f in data["findings"]}
+    assert run.code == 1
+    named = hullscan("dockerfile", "Dockerfile", cwd=repo.root)
+    assert "hullscan: warning: discovery: Dockerfile: broken symbolic link: skipped" in named.err
+    assert "Traceback" not in run.err + named.err

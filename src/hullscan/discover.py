@@ -91,16 +91,19 @@ def _walk(folder: Path) -> Iterable[Path]:
 
 
 def discover(
-    paths: Sequence[str], root: Path, in_git: bool, exclude: Sequence[str] = ()
+    paths: Sequence[str], root: Path, in_git: bool, exclude: Sequence[str] = (),
+    skipped: list[tuple[str, str]] | None = None,
 ) -> list[Target]:
-    """List the files to scan, sorted by relative path, without duplicates."""
+    """List the files to scan, sorted by relative path, without duplicates. Files that cannot
+    be scanned at all (a broken symbolic link) are added to `skipped` as (path, reason)."""
     found: dict[str, Target] = {}
+    broken: list[tuple[str, str]] = [] if skipped is None else skipped
     for given in paths or ["."]:
         candidate = Path(given)
         if not candidate.exists() and not candidate.is_symlink():
             raise UsageError(f"{given}: no such file or directory")
         if candidate.is_file() or (candidate.is_symlink() and not candidate.is_dir()):
-            _add(found, candidate, root, explicit=True, exclude=exclude)
+            _add(found, candidate, root, explicit=True, exclude=exclude, broken=broken)
             continue
         folder = candidate.resolve()
         files: Iterable[Path]
@@ -113,16 +116,22 @@ def discover(
         else:
             files = _walk(folder)
         for path in files:
-            _add(found, path, root, explicit=False, exclude=exclude)
+            _add(found, path, root, explicit=False, exclude=exclude, broken=broken)
     return [found[k] for k in sorted(found)]
 
 
 def _add(
-    found: dict[str, Target], path: Path, root: Path, *, explicit: bool, exclude: Sequence[str]
+    found: dict[str, Target], path: Path, root: Path, *, explicit: bool, exclude: Sequence[str],
+    broken: list[tuple[str, str]],
 ) -> None:
     absolute = Path(os.path.abspath(path))
     if absolute.is_symlink():
         real = absolute.resolve()
+        if not real.exists():
+            rel = relative(absolute, root)
+            if not (exclude and match_any(exclude, rel)):
+                broken.append((rel, "broken symbolic link: skipped"))
+            return
         if not real.is_file():
             return
         # Report a symlinked file at its real path when that is inside the repository.

@@ -22,6 +22,8 @@ from hullscan.policy import apply_policy
 
 log = logging.getLogger("hullscan")
 
+DISCOVERY = "discovery"
+
 
 @dataclass(frozen=True)
 class ScanRequest:
@@ -48,7 +50,8 @@ def run(request: ScanRequest) -> Report:
     config = load_request_config(request, root)
     fail_on_text = request.fail_on or config.fail_on
     fail_on = None if fail_on_text == "never" else Severity.parse(fail_on_text)
-    targets = discover(request.paths, root, in_git, config.exclude)
+    skipped: list[tuple[str, str]] = []
+    targets = discover(request.paths, root, in_git, config.exclude, skipped)
     log.debug("root %s (git: %s), %d files", root, in_git, len(targets))
 
     explicit_selection = request.checkers is not None
@@ -81,6 +84,15 @@ def run(request: ScanRequest) -> Report:
         with ThreadPoolExecutor(max_workers=len(plans)) as pool:
             futures = [pool.submit(_run_checker, c, f, context) for c, f in plans]
             results = [f.result() for f in futures]
+    if skipped:
+        # Files no checker could be given: reported once, in a run of their own.
+        results.append(CheckerResult(
+            checker=DISCOVERY,
+            notifications=tuple(
+                Notification(DISCOVERY, NotificationLevel.WARNING, reason, rel)
+                for rel, reason in skipped
+            ),
+        ))
     return apply_policy(results, config, root, fail_on)
 
 
