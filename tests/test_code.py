@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -281,7 +282,9 @@ def test_semgrep_rules_without_semgrep_is_a_config_error(hullscan, repo: Repo) -
     repo.write("rules/js.yaml", "rules: []\n")
     repo.write("web/app.js", "eval(location.hash)\n")
     repo.write(".hullscan.yaml", "checkers:\n  code:\n    semgrep_rules: [rules/js.yaml]\n")
-    run = hullscan("code", "web/app.js", cwd=repo.root)
+    # as on a machine without hullscan[semgrep] (the dev install has it)
+    run = hullscan("code", "web/app.js", cwd=repo.root,
+                   env={"HULLSCAN_SEMGREP": str(repo.root / "no-semgrep")})
     assert run.code == 2, run.err
     [line] = run.err.strip().splitlines()
     assert line.startswith("hullscan: error: .hullscan.yaml: checkers.code.semgrep_rules:")
@@ -309,3 +312,20 @@ def test_semgrep_json_mapping(tmp_path: Path) -> None:
     assert "hunter22" not in findings[1].message
     assert [(n.path, n.level.value) for n in notes] == [("web/broken.js", "warning")]
     assert notes[0].message.startswith("semgrep: Syntax error")
+
+
+def test_semgrep_runs_local_rules_for_other_languages(hullscan, repo: Repo) -> None:
+    if shutil.which("semgrep", path=str(Path(sys.executable).parent)) is None:
+        pytest.fail("semgrep is part of the dev install (hullscan[semgrep]); install it")
+    repo.write("rules/js.yaml",
+               "rules:\n  - id: js-eval\n    pattern: eval($X)\n"
+               "    message: eval of dynamic input\n    languages: [javascript]\n"
+               "    severity: ERROR\n    metadata:\n      cwe: ['CWE-95: Eval Injection']\n")
+    repo.write("web/app.js", "const a = 1;\neval(userInput);\n")
+    repo.write("web/safe.js", "const a = 1;\nconsole.log(a);\n")
+    repo.write(".hullscan.yaml", "checkers:\n  code:\n    semgrep_rules: [rules/js.yaml]\n")
+    run = hullscan("code", ".", "--format", "json", "--sarif", "out.sarif", cwd=repo.root)
+    (finding,) = [f for f in run.json()["findings"] if f["checker"] == "code"]
+    assert (finding["location"]["path"], finding["location"]["start_line"]) == ("web/app.js", 2)
+    assert finding["severity"] == "high" and finding["rule"]["id"].endswith("js-eval")
+    assert run.code == 1
