@@ -116,5 +116,4 @@ def test_iac_hook_reports_only_the_changed_terraform_file(repo: Repo, precommit_
     run = run_subprocess(argv, repo.root, env=precommit_env, timeout=1800)
     assert run.code == 1, run.out + run.err
     assert "deploy.yaml:28:1 critical CKV_K8S_16" in run.out
-    assert re.search(r"^app/run\.py:3:\d+ \w+ B602 ", run.out, re.MULTILINE)  # bandit ran
     assert "infra/main.tf" not in run.out  # module context only, not reported
