@@ -184,7 +184,6 @@ class CheckerResult:
     notifications: tuple[Notification, ...] = ()
     successful: bool = True
     tools: tuple[ToolInfo, ...] = ()
-    rules: tuple[Rule, ...] = ()
     files_scanned: int = 0
 
 

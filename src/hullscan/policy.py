@@ -253,4 +253,4 @@ def _expired_result(
     processed = _process(
         CheckerResult(checker=POLICY_CHECKER, findings=tuple(findings)), config, lines, ()
     )
-    return replace(processed, rules=(EXPIRED_IGNORE,), files_scanned=0)
+    return replace(processed, files_scanned=0)

@@ -188,16 +188,12 @@ class CodeChecker:
             except ToolError as exc:
                 successful = False
                 notes.append(Notification(NAME, NotificationLevel.ERROR, str(exc)))
-        rules: dict[str, Rule] = {}
-        for finding in findings:
-            rules.setdefault(finding.rule.id, finding.rule)
         return CheckerResult(
             checker=NAME,
             findings=tuple(findings),
             notifications=tuple(notes),
             successful=successful,
             tools=tuple(tools),
-            rules=tuple(rules[k] for k in sorted(rules)),
             files_scanned=len(python) + len(others) - unchecked,
         )
 

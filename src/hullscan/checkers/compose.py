@@ -139,16 +139,12 @@ class ComposeChecker:
                 seen.add(key)
                 findings.append(finding)
         findings.extend(f for f, _ in own)
-        rules: dict[str, Rule] = {}
-        for finding in findings:
-            rules.setdefault(finding.rule.id, finding.rule)
         return CheckerResult(
             checker=NAME,
             findings=tuple(findings),
             notifications=tuple(notes),
             successful=successful,
             tools=tuple(tools),
-            rules=tuple(rules[k] for k in sorted(rules)),
             files_scanned=len(loaded),
         )
 

@@ -93,7 +93,6 @@ class DockerfileChecker:
             readable.append(_Readable(target, text))
 
         findings: list[Finding] = []
-        rules: dict[str, Rule] = {}
         successful = True
         tools: list[ToolInfo] = []
         hadolint_findings: list[Finding] = []
@@ -120,15 +119,12 @@ class DockerfileChecker:
                 continue
             findings.append(finding)
         findings.extend(own)
-        for finding in findings:
-            rules.setdefault(finding.rule.id, finding.rule)
         return CheckerResult(
             checker=NAME,
             findings=tuple(findings),
             notifications=tuple(notes),
             successful=successful,
             tools=tuple(tools),
-            rules=tuple(rules[k] for k in sorted(rules)),
             files_scanned=len(readable),
         )
 

@@ -294,11 +294,10 @@ class SecretsChecker:
             noun = noun.replace("file", f"file{plural}", 1)
             sample = ", ".join(paths[:3]) + (", ..." if len(paths) > 3 else "")
             notes.append(Notification(NAME, level, f"skipped {len(paths)} {noun} ({sample})"))
-        used = sorted({f.rule.id for f in findings})
         return CheckerResult(
             checker=NAME, findings=tuple(findings), notifications=tuple(notes),
             successful=successful, tools=tuple(tools),
-            rules=tuple(RULES[r] for r in used), files_scanned=scanned,
+            files_scanned=scanned,
         )
 
 

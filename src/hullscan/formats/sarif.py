@@ -33,18 +33,14 @@ def to_sarif(report: Report) -> dict[str, Any]:
 
 
 def _rules_of(result: CheckerResult) -> list[Rule]:
-    rules: dict[str, Rule] = {}
-    for rule in result.rules:
-        rules.setdefault(rule.id, rule)
-    # A finding's rule carries its effective severity (after configured overrides).
-    for finding in result.findings:
-        rules[finding.rule.id] = finding.rule
+    """The rules the run's results use, by id. A finding's rule carries its effective severity
+    (after configured overrides)."""
+    rules = {finding.rule.id: finding.rule for finding in result.findings}
     return [rules[k] for k in sorted(rules)]
 
 
 def _run(result: CheckerResult) -> dict[str, Any]:
-    referenced = {f.rule.id for f in result.findings}
-    rules = [r for r in _rules_of(result) if r.id in referenced]
+    rules = _rules_of(result)
     index = {rule.id: i for i, rule in enumerate(rules)}
     driver: dict[str, Any] = {
         "name": TOOL_NAME,
