@@ -12,10 +12,15 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hullscan import __version__
 from hullscan.errors import HullscanError, OutputError
 from hullscan.model import NotificationLevel, Report
+
+if TYPE_CHECKING:
+    from hullscan.formats.interface import RenderContext
+    from hullscan.pipeline import ScanRequest
 
 EXIT_CLEAN = 0
 EXIT_FINDINGS = 1
@@ -23,7 +28,7 @@ EXIT_USAGE = 2
 EXIT_CHECKER_FAILED = 3
 
 FAIL_ON_CHOICES = ("critical", "high", "medium", "low", "info", "never")
-FORMAT_CHOICES = ("text", "sarif", "json")
+FORMAT_CHOICES = ("text", "sarif", "json", "github", "markdown")
 
 log = logging.getLogger("hullscan")
 
@@ -87,6 +92,15 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
         "--sarif", metavar="FILE", help="also write SARIF 2.1.0 to FILE (for code scanning)"
     )
     out.add_argument(
+        "--summary", metavar="FILE",
+        help="also append a Markdown summary to FILE (e.g. \"$GITHUB_STEP_SUMMARY\")",
+    )
+    out.add_argument(
+        "--outputs", metavar="FILE",
+        help="also append counts as name=value lines to FILE (findings, blocking, new, "
+        "unchanged, suppressed; e.g. \"$GITHUB_OUTPUT\")",
+    )
+    out.add_argument(
         "--fail-on", choices=FAIL_ON_CHOICES, default=None,
         help="exit 1 when a finding at or above this severity is not suppressed "
         "(default: fail_on from the config, else high)",
@@ -105,6 +119,26 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
     vuln.add_argument(
         "--ignore-unfixed", action="store_true",
         help="do not report advisories that have no fixed version",
+    )
+    compare = parser.add_argument_group("comparison (what blocks)")
+    compare.add_argument(
+        "--new-only", action="store_true",
+        help="block only on findings the merge base of --base and HEAD does not have (it is "
+        "scanned too, in a temporary git worktree); known ones are reported as unchanged",
+    )
+    compare.add_argument(
+        "--base", metavar="REF",
+        help="the branch or commit to compare with, for --new-only (fetched from origin when "
+        "missing from a shallow clone)",
+    )
+    compare.add_argument(
+        "--baseline", metavar="FILE",
+        help="findings accepted in FILE (hullscan baseline write) are unchanged, not blocking",
+    )
+    compare.add_argument(
+        "--shard", metavar="I/N",
+        help="check only the I-th of N deterministic parts of the files (for matrix jobs; "
+        "combine the SARIF files with hullscan merge)",
     )
     out.add_argument("-q", "--quiet", action="store_true", help="print findings only")
     out.add_argument(
@@ -132,8 +166,57 @@ def build_parser() -> argparse.ArgumentParser:
     )
     scan.add_argument("paths", nargs="*", metavar="PATH", default=["."],
                       help="files or folders (default: .)")
+    scan.add_argument(
+        "--checkers", metavar="LIST", type=_checker_list, default=None,
+        help="comma-separated checkers to run (default: every checker that applies; "
+        f"known: {', '.join(_all_checkers())})",
+    )
     add_common_options(scan)
-    scan.set_defaults(checkers=None)
+
+    baseline = sub.add_parser(
+        "baseline", help="accept today's findings in a baseline file",
+        description="Write the current findings to a baseline file, reviewed like code, so a "
+        "repository can adopt hullscan without fixing everything first. Scans with "
+        "--baseline FILE then report those findings as unchanged and do not block on them.",
+    )
+    baseline_sub = baseline.add_subparsers(dest="baseline_command", metavar="ACTION",
+                                           required=True)
+    baseline_write = baseline_sub.add_parser(
+        "write", help="scan and write the findings to the baseline file",
+        description="Scan like `hullscan scan` and write every unsuppressed finding to the "
+        "baseline file (stable order, one finding per line, a count per rule).",
+    )
+    baseline_write.add_argument("paths", nargs="*", metavar="PATH", default=["."],
+                                help="files or folders (default: .)")
+    baseline_write.add_argument(
+        "-o", "--output", metavar="FILE", default=".hullscan-baseline.json",
+        help="the baseline file (default: .hullscan-baseline.json)",
+    )
+    baseline_write.add_argument("--checkers", metavar="LIST", type=_checker_list, default=None,
+                                help="comma-separated checkers (default: all that apply)")
+    baseline_write.add_argument("--config", metavar="FILE", help="configuration file")
+    baseline_write.add_argument("--offline", action="store_true",
+                                default=os.environ.get("HULLSCAN_OFFLINE", "") not in
+                                ("", "0", "false", "no"),
+                                help="use only the local OSV database")
+    baseline_write.add_argument("--ignore-unfixed", action="store_true",
+                                help="do not record advisories that have no fixed version")
+    baseline_write.add_argument("-q", "--quiet", action="store_true", help=argparse.SUPPRESS)
+    baseline_write.add_argument("-v", "--verbose", action="count", default=0,
+                                help=argparse.SUPPRESS)
+
+    merge = sub.add_parser(
+        "merge", help="combine SARIF files (matrix jobs, other tools) into one upload",
+        description="Combine SARIF files into one that GitHub accepts: runs of the same tool "
+        "and category merged, at most 20 runs, at most 25,000 results per run (the most "
+        "severe kept, with a notification). Every input is validated first; on any error "
+        "nothing is written.",
+    )
+    merge.add_argument("inputs", nargs="+", metavar="SARIF")
+    merge.add_argument("-o", "--output", metavar="FILE", required=True,
+                       help="the merged SARIF file")
+    merge.add_argument("-q", "--quiet", action="store_true", help="print errors only")
+    merge.add_argument("-v", "--verbose", action="count", default=0, help=argparse.SUPPRESS)
 
     db = sub.add_parser(
         "db", help="manage the local OSV vulnerability database",
@@ -170,6 +253,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _all_checkers() -> list[str]:
+    from hullscan.checkers import CHECKERS
+
+    return sorted(CHECKERS)
+
+
+def _checker_list(text: str) -> tuple[str, ...] | None:
+    names = tuple(n.strip() for n in text.replace(" ", ",").split(",") if n.strip())
+    if not names or names == ("all",):
+        return None
+    known = _all_checkers()
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown checker {unknown[0]!r} (known: {', '.join(known)})"
+        )
+    return names
+
+
 def run_hook(
     argv: Sequence[str] | None, *, prog: str, description: str,
     checkers: Sequence[str] | None,
@@ -196,7 +298,61 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
     if args.command == "db":
         return run_db(args)
+    if args.command == "baseline":
+        return run_baseline(args)
+    if args.command == "merge":
+        return run_merge(args)
     return execute(args, checkers=args.checkers, paths=args.paths)
+
+
+def run_baseline(args: argparse.Namespace) -> int:
+    """`hullscan baseline write`: scan, then write the accepted findings."""
+    _configure_logging(args.verbose, args.quiet)
+    try:
+        from hullscan.baseline import count_by_rule, render_baseline
+        from hullscan.pipeline import ScanRequest, run
+
+        report = run(ScanRequest(
+            paths=tuple(args.paths) or (".",), checkers=args.checkers, config_path=args.config,
+            fail_on="never", offline=args.offline, ignore_unfixed=args.ignore_unfixed,
+        ))
+        for note in report.notifications:
+            if note.level is NotificationLevel.ERROR or not args.quiet:
+                print(f"hullscan: {note.level.value}: {note.one_line()}", file=sys.stderr)
+        _write(args.output, render_baseline(report.findings))
+    except HullscanError as exc:
+        print(f"hullscan: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    counts = count_by_rule(report.findings)
+    total = sum(counts.values())
+    if not args.quiet:
+        print(f"{args.output}: {total} finding{'s' if total != 1 else ''} accepted")
+        for rule, count in counts.items():
+            print(f"  {rule}: {count}")
+    if report.failed_checkers:
+        print(f"hullscan: error: checker(s) failed: {', '.join(report.failed_checkers)}; the "
+              "baseline lacks their findings", file=sys.stderr)
+        return EXIT_CHECKER_FAILED
+    return EXIT_CLEAN
+
+
+def run_merge(args: argparse.Namespace) -> int:
+    """`hullscan merge`: one SARIF upload from many files."""
+    _configure_logging(args.verbose, args.quiet)
+    from hullscan.sarif_merge import merge_files
+
+    try:
+        merged = merge_files([Path(p) for p in args.inputs], Path(args.output))
+    except HullscanError as exc:
+        print(f"hullscan: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    for note in merged.notes:
+        print(f"hullscan: warning: {note}", file=sys.stderr)
+    if not args.quiet:
+        print(f"{args.output}: {merged.runs_in} run(s) from {len(args.inputs)} file(s) merged "
+              f"into {merged.runs_out}, {merged.results_out} result(s)"
+              + (f", {merged.dropped} dropped over the limit" if merged.dropped else ""))
+    return EXIT_CLEAN
 
 
 def run_db(args: argparse.Namespace) -> int:
@@ -248,7 +404,7 @@ def execute(
     """Run the pipeline for parsed arguments and render it. The one error boundary."""
     _configure_logging(args.verbose, args.quiet)
     try:
-        from hullscan.pipeline import ScanRequest, run
+        from hullscan.pipeline import ScanRequest, parse_shard, run
 
         request = ScanRequest(
             paths=tuple(paths) or (".",),
@@ -257,9 +413,13 @@ def execute(
             fail_on=args.fail_on,
             offline=args.offline,
             ignore_unfixed=args.ignore_unfixed,
+            new_only=args.new_only,
+            base=args.base,
+            baseline=args.baseline,
+            shard=parse_shard(args.shard) if args.shard else None,
         )
         report = run(request)
-        _emit(report, args)
+        _emit(report, args, _context(request, args))
     except HullscanError as exc:
         print(f"hullscan: error: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -267,6 +427,48 @@ def execute(
         print("hullscan: interrupted", file=sys.stderr)
         return 130
     return exit_code(report)
+
+
+def _context(request: ScanRequest, args: argparse.Namespace) -> RenderContext:
+    """Links for the Markdown summary (GitHub's environment, when there is one) and the
+    command that reproduces this run locally."""
+    import json
+    import shlex
+
+    from hullscan.formats import RenderContext
+
+    server = os.environ.get("GITHUB_SERVER_URL", "").rstrip("/")
+    repository = os.environ.get("GITHUB_REPOSITORY", "")
+    revision = os.environ.get("GITHUB_SHA") or None
+    event_path = os.environ.get("GITHUB_EVENT_PATH")
+    if event_path:
+        try:
+            event = json.loads(Path(event_path).read_text("utf-8"))
+            head = event.get("pull_request", {}).get("head", {}).get("sha")
+            if isinstance(head, str) and head:
+                revision = head  # the PR's head commit, not the merge commit checked out
+        except (OSError, ValueError, AttributeError):
+            pass
+    command = ["hullscan", "scan", *request.paths]
+    if request.checkers is not None and args.command == "scan":
+        command += ["--checkers", ",".join(request.checkers)]
+    elif args.command not in ("scan", None):
+        command[1] = args.command
+    if request.config_path:
+        command += ["--config", request.config_path]
+    if args.fail_on:
+        command += ["--fail-on", args.fail_on]
+    if request.new_only and request.base:
+        command += ["--new-only", "--base", request.base]
+    if request.baseline:
+        command += ["--baseline", request.baseline]
+    if request.offline:
+        command.append("--offline")
+    return RenderContext(
+        repository_url=f"{server}/{repository}" if server and repository else None,
+        revision=revision,
+        reproduce=shlex.join(command),
+    )
 
 
 def exit_code(report: Report) -> int:
@@ -277,23 +479,38 @@ def exit_code(report: Report) -> int:
     return EXIT_CLEAN
 
 
-def _emit(report: Report, args: argparse.Namespace) -> None:
-    from hullscan.formats import FORMATS, sarif, text
+def _emit(report: Report, args: argparse.Namespace, context: RenderContext) -> None:
+    from hullscan.formats import FORMATS, github, sarif, text
 
     for note in report.notifications:
         if args.quiet and note.level is not NotificationLevel.ERROR:
             continue
         print(f"hullscan: {note.level.value}: {note.one_line()}", file=sys.stderr)
 
+    for entry in report.expiring_ignores:
+        if not args.quiet:
+            where = f"{entry.path}:{entry.line}: " if entry.path and entry.line else ""
+            print(f"hullscan: warning: {where}{entry.description} expires on {entry.expires}",
+                  file=sys.stderr)
+
     if args.sarif:
         _write(args.sarif, sarif.render(report))
+    if args.summary:
+        _append(args.summary, github.summary(report, context))
+    if args.outputs:
+        counts = {
+            "findings": len(report.active), "blocking": len(report.blocking),
+            "new": len(report.new), "unchanged": len(report.baselined),
+            "suppressed": len(report.findings) - len(report.active),
+        }
+        _append(args.outputs, "".join(f"{k}={v}\n" for k, v in counts.items()))
     if args.format == "text":
         colour = args.output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
         rendered = text.render(
             report, colour=colour, show_suppressed=args.verbose > 0, quiet=args.quiet
         )
     else:
-        rendered = FORMATS[args.format](report)
+        rendered = FORMATS[args.format](report, context)
     if args.output:
         _write(args.output, rendered)
         if args.format != "text" and not args.quiet:
@@ -304,10 +521,35 @@ def _emit(report: Report, args: argparse.Namespace) -> None:
 
 
 def _write(path: str, content: str) -> None:
+    """Write all of `content` or nothing: a temporary file beside `path`, then a rename."""
+    import tempfile
+
+    target = Path(path)
     try:
-        Path(path).write_text(content, encoding="utf-8")
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or Path("."))
     except OSError as exc:
         raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from exc
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(content)
+        if target.exists():
+            os.chmod(tmp, target.stat().st_mode & 0o777)
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, target)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from exc
+
+
+def _append(path: str, content: str) -> None:
+    try:
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(content)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot append: {exc.strerror or exc}") from exc
 
 
 def _configure_logging(verbose: int, quiet: bool) -> None:

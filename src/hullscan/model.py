@@ -6,6 +6,7 @@ SARIF is one output format of this model, not the model. A checker builds `Findi
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import hashlib
 from collections.abc import Iterable, Mapping
@@ -115,6 +116,14 @@ class Suppression:
     justification: str
 
 
+class BaselineState(enum.Enum):
+    """Whether a finding was there before: compared with the base commit of a pull request
+    (`--new-only --base REF`) or with an accepted baseline file (`--baseline FILE`)."""
+
+    NEW = "new"
+    UNCHANGED = "unchanged"
+
+
 @dataclass(frozen=True)
 class Finding:
     """One problem found by one checker at one place.
@@ -133,10 +142,16 @@ class Finding:
     fingerprint_basis: str | None = None
     properties: Mapping[str, object] = field(default_factory=dict)
     suppression: Suppression | None = None
+    baseline_state: BaselineState | None = None  # None: no comparison was made
 
     @property
     def suppressed(self) -> bool:
         return self.suppression is not None
+
+    @property
+    def baselined(self) -> bool:
+        """Known before (in the base commit or the baseline file): reported, never blocking."""
+        return self.baseline_state is BaselineState.UNCHANGED
 
     def sort_key(self) -> tuple[str, int, int, str, str, str]:
         return (*self.location.sort_key(), self.rule.id, self.message, self.fingerprint)
@@ -188,12 +203,26 @@ class CheckerResult:
 
 
 @dataclass(frozen=True)
+class ExpiringIgnore:
+    """A configured ignore entry that still suppresses, but not for long."""
+
+    description: str
+    expires: dt.date
+    reason: str
+    path: str | None = None  # the configuration file
+    line: int | None = None
+
+
+@dataclass(frozen=True)
 class Report:
     """The result of one hullscan invocation, after the policy has run."""
 
     results: tuple[CheckerResult, ...]
     fail_on: Severity | None
     root: str
+    expiring_ignores: tuple[ExpiringIgnore, ...] = ()
+    # what findings were compared with ("base commit 1a2b3c4", "baseline FILE"), if anything
+    compared_with: tuple[str, ...] = ()
 
     @property
     def findings(self) -> tuple[Finding, ...]:
@@ -208,11 +237,21 @@ class Report:
         return tuple(f for f in self.findings if not f.suppressed)
 
     @property
+    def new(self) -> tuple[Finding, ...]:
+        """Active findings that are not known from the base commit or the baseline."""
+        return tuple(f for f in self.active if not f.baselined)
+
+    @property
+    def baselined(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.active if f.baselined)
+
+    @property
     def blocking(self) -> tuple[Finding, ...]:
+        """What fails the run: new, unsuppressed findings at or above the threshold."""
         if self.fail_on is None:
             return ()
         threshold = self.fail_on
-        return tuple(f for f in self.active if f.severity.rank >= threshold.rank)
+        return tuple(f for f in self.new if f.severity.rank >= threshold.rank)
 
     @property
     def failed_checkers(self) -> tuple[str, ...]:

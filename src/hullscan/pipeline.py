@@ -6,10 +6,11 @@ how the report is rendered.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from hullscan.checkers import CHECKERS, get_checker
@@ -18,11 +19,12 @@ from hullscan.config import Config, find_config, load_config
 from hullscan.discover import Target, discover, find_root, relative
 from hullscan.errors import ConfigError, UsageError
 from hullscan.model import CheckerResult, Notification, NotificationLevel, Report, Severity
-from hullscan.policy import apply_policy
+from hullscan.policy import apply_policy, compare
 
 log = logging.getLogger("hullscan")
 
 DISCOVERY = "discovery"
+COMPARISON = "comparison"
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,25 @@ class ScanRequest:
     fail_on: str | None = None  # overrides the configuration's fail_on
     offline: bool = False
     ignore_unfixed: bool = False
+    new_only: bool = False  # compare with the merge base of `base` and HEAD
+    base: str | None = None
+    baseline: str | None = None  # a baseline file (hullscan baseline write)
+    shard: tuple[int, int] | None = None  # (index from 1, count)
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """`I/N` with 1 <= I <= N."""
+    index, sep, count = text.partition("/")
+    if sep and index.isdigit() and count.isdigit() and 1 <= int(index) <= int(count):
+        return int(index), int(count)
+    raise UsageError(f"--shard {text!r}: expected I/N with 1 <= I <= N, e.g. 2/4")
+
+
+def in_shard(rel: str, shard: tuple[int, int]) -> bool:
+    """Deterministic: the same file lands in the same shard on every machine and run."""
+    index, count = shard
+    digest = hashlib.sha256(rel.encode("utf-8", "surrogatepass")).digest()
+    return int.from_bytes(digest[:8], "big") % count == index - 1
 
 
 def load_request_config(request: ScanRequest, root: Path) -> Config:
@@ -46,19 +67,91 @@ def load_request_config(request: ScanRequest, root: Path) -> Config:
 
 
 def run(request: ScanRequest) -> Report:
+    if request.new_only and not request.base:
+        raise UsageError("--new-only needs --base REF (the branch or commit to compare with)")
+    if request.base and not request.new_only:
+        raise UsageError("--base is used with --new-only")
     root, in_git = find_root(request.paths)
     config = load_request_config(request, root)
+    known: set[str] = set()
+    if request.baseline is not None:
+        from hullscan.baseline import load_baseline
+
+        known |= load_baseline(request.baseline)
+    report = _scan(request, request.paths, root, in_git, config)
+    compared: list[str] = []
+    if request.baseline is not None:
+        compared.append(f"baseline {request.baseline}")
+    notes: list[str] = []
+    if request.new_only and request.base:
+        base, base_notes = _scan_base(request, root, in_git, config)
+        notes.extend(base_notes)
+        if base is not None:
+            known |= {f.fingerprint for f in base.findings}
+            compared.append(f"base commit {base.root}")
+    if compared:
+        report = compare(report, known, "; ".join(compared))
+    if notes:
+        report = replace(report, results=(*report.results, CheckerResult(
+            checker=COMPARISON,
+            notifications=tuple(
+                Notification(COMPARISON, NotificationLevel.WARNING, n) for n in notes
+            ),
+        )))
+    return report
+
+
+def _scan_base(
+    request: ScanRequest, root: Path, in_git: bool, config: Config
+) -> tuple[Report | None, list[str]]:
+    """Scan the merge base the same way (same paths, configuration and checkers) in a temporary
+    worktree. Returns its report with `root` set to the commit, and notes for the user."""
+    from hullscan.gitbase import resolve_base, worktree
+
+    assert request.base is not None
+    base = resolve_base(root, request.base, in_git)
+    notes = list(base.notes)
+    if base.commit is None:
+        return None, notes
+    log.info("scanning the %s", base.label)
+    with worktree(root, base.commit) as tree:
+        paths = []
+        for given in request.paths:
+            rel = relative(Path(given).resolve(), root)
+            if rel.startswith("../"):
+                raise UsageError(f"{given}: outside the repository, cannot compare with --base")
+            if (tree / rel).exists():
+                paths.append(str(tree / rel))
+        if not paths:
+            return Report(results=(), fail_on=None, root=base.commit), notes
+        report = _scan(request, paths, tree, True, config)
+    for result in report.results:
+        if not result.successful and result.checker != DISCOVERY:
+            notes.append(f"the {result.checker} checker failed on the {base.label}: its "
+                         "findings all count as new")
+    return replace(report, root=base.commit[:12]), notes
+
+
+def _scan(
+    request: ScanRequest, paths: Sequence[str], root: Path, in_git: bool, config: Config
+) -> Report:
     fail_on_text = request.fail_on or config.fail_on
     fail_on = None if fail_on_text == "never" else Severity.parse(fail_on_text)
     skipped: list[tuple[str, str]] = []
-    targets = discover(request.paths, root, in_git, config.exclude, skipped)
+    targets = discover(paths, root, in_git, config.exclude, skipped)
+    if request.shard is not None:
+        shard = request.shard
+        targets = [t for t in targets if in_shard(t.rel, shard)]
+        skipped = [(rel, why) for rel, why in skipped if in_shard(rel, shard)]
     log.debug("root %s (git: %s), %d files", root, in_git, len(targets))
 
     explicit_selection = request.checkers is not None
     names = list(request.checkers) if request.checkers is not None else list(CHECKERS)
     for name in names:
         if name not in CHECKERS:
-            raise UsageError(f"unknown checker {name!r}")
+            raise UsageError(
+                f"unknown checker {name!r} (known: {', '.join(sorted(CHECKERS))})"
+            )
     checkers = {name: get_checker(name) for name in names if config.checker(name).enabled}
     for name in names:
         if name not in checkers:

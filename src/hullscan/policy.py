@@ -3,7 +3,11 @@
 In order: rules disabled per checker are dropped; severity overrides apply; content fingerprints
 are computed; inline (`# hullscan: ignore[RULE] reason`) and configured `ignore` entries suppress
 (kept in the output, marked as suppressed); an expired ignore entry no longer suppresses and
-becomes a finding of its own; findings are sorted deterministically.
+becomes a finding of its own; findings are sorted deterministically. Entries expiring within
+`EXPIRY_WARNING_DAYS` are listed in the report.
+
+`compare` then marks findings known before (fingerprints of the base commit's scan, or of an
+accepted baseline file) as unchanged: they stay in the report and the SARIF, and never block.
 """
 
 from __future__ import annotations
@@ -12,14 +16,16 @@ import datetime as dt
 import fnmatch
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from pathlib import Path
 
 from hullscan import RULES_DOCS
 from hullscan.config import Config, IgnoreEntry
 from hullscan.model import (
+    BaselineState,
     CheckerResult,
+    ExpiringIgnore,
     Finding,
     Location,
     Notification,
@@ -34,6 +40,7 @@ from hullscan.model import (
 from hullscan.redact import redact
 
 POLICY_CHECKER = "policy"
+EXPIRY_WARNING_DAYS = 14
 
 EXPIRED_IGNORE = Rule(
     id="HS001",
@@ -101,7 +108,30 @@ def apply_policy(
     expired = [e for e in config.ignore if e.expires is not None and e.expires < today]
     if expired and config.path is not None:
         processed.append(_expired_result(expired, config, root, lines))
-    return Report(results=tuple(processed), fail_on=fail_on, root=str(root))
+    soon = today + dt.timedelta(days=EXPIRY_WARNING_DAYS)
+    expiring = tuple(
+        ExpiringIgnore(e.describe(), e.expires, e.reason, config.path, e.line)
+        for e in sorted(active_ignores, key=lambda e: (e.expires or today, e.line or 0))
+        if e.expires is not None and e.expires <= soon
+    )
+    return Report(
+        results=tuple(processed), fail_on=fail_on, root=str(root), expiring_ignores=expiring
+    )
+
+
+def compare(report: Report, known: Collection[str], compared_with: str) -> Report:
+    """Mark each finding new or unchanged by its fingerprint. A fingerprint carries its
+    occurrence (`:2`), so a second copy of a known problem in the same file is new."""
+    results = tuple(
+        replace(result, findings=tuple(
+            replace(f, baseline_state=BaselineState.UNCHANGED if f.fingerprint in known
+                    or (f.baseline_state is BaselineState.UNCHANGED) else BaselineState.NEW)
+            for f in result.findings
+        ))
+        for result in report.results
+    )
+    return replace(report, results=results,
+                   compared_with=(*report.compared_with, compared_with))
 
 
 # One finding per problem across checkers: a rule of one checker yields to the rule of another

@@ -25,6 +25,9 @@ def to_json(report: Report) -> dict[str, Any]:
             "findings": len(report.active),
             "suppressed": len(report.findings) - len(report.active),
             "blocking": len(report.blocking),
+            "new": len(report.new),
+            "unchanged": len(report.baselined),
+            "compared_with": list(report.compared_with),
             "by_severity": {s.value: counts[s] for s in Severity},
             "failed_checkers": list(report.failed_checkers),
         },
@@ -39,6 +42,11 @@ def to_json(report: Report) -> dict[str, Any]:
         ],
         "findings": [_finding(f) for f in report.findings],
         "notifications": [_notification(n) for n in report.notifications],
+        "expiring_ignores": [
+            {"ignore": e.description, "expires": e.expires.isoformat(), "reason": e.reason,
+             "path": e.path, "line": e.line}
+            for e in report.expiring_ignores
+        ],
     }
 
 
@@ -65,6 +73,7 @@ def _finding(f: Finding) -> dict[str, Any]:
             "end_column": loc.end_column,
         },
         "fingerprint": f.fingerprint,
+        "baseline_state": f.baseline_state.value if f.baseline_state else None,
         "properties": dict(sorted(f.properties.items())),
         "suppression": (
             {"kind": f.suppression.kind.value, "justification": f.suppression.justification}

@@ -3,7 +3,8 @@
 One run per checker, each with its own `automationDetails.id` (`hullscan/<checker>/`) so GitHub
 accepts them in one upload; the rules each run's results use, with `security-severity`; every
 result at a repository-relative file with `startLine >= 1`; a content fingerprint as
-`primaryLocationLineHash`; suppressed findings kept with a `suppressions` entry; a checker that
+`primaryLocationLineHash`; suppressed findings kept with a `suppressions` entry; `baselineState`
+`new` or `unchanged` when a base commit or baseline was compared; a checker that
 could not run recorded in `invocations[].toolExecutionNotifications`.
 """
 
@@ -141,6 +142,8 @@ def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
         "partialFingerprints": {"primaryLocationLineHash": finding.fingerprint},
         "properties": properties,
     }
+    if finding.baseline_state is not None:
+        out["baselineState"] = finding.baseline_state.value
     if finding.suppression is not None:
         out["suppressions"] = [
             {

@@ -21,7 +21,8 @@ _DIM = "\033[2m"
 
 def render(report: Report, *, colour: bool = False, show_suppressed: bool = False,
            quiet: bool = False) -> str:
-    shown = [f for f in report.findings if show_suppressed or not f.suppressed]
+    shown = [f for f in report.findings
+             if show_suppressed or not (f.suppressed or f.baselined)]
     by_file: dict[str, list[Finding]] = defaultdict(list)
     for finding in shown:
         by_file[finding.location.path].append(finding)
@@ -39,8 +40,10 @@ def render(report: Report, *, colour: bool = False, show_suppressed: bool = Fals
             text = f"{path}:{loc.start_line}:{loc.start_column or 1} {sev} {f.rule.id} {f.message}"
             if f.suppressed and f.suppression is not None:
                 text += f" [suppressed: {f.suppression.justification}]"
-                if colour:
-                    text = f"{_DIM}{text}{_RESET}"
+            elif f.baselined:
+                text += " [unchanged: known before]"
+            if colour and (f.suppressed or f.baselined):
+                text = f"{_DIM}{text}{_RESET}"
             lines.append(text)
     if not quiet:
         if lines:
@@ -62,6 +65,8 @@ def summary(report: Report) -> str:
     suppressed = len(report.findings) - total
     if suppressed:
         text += f", {suppressed} suppressed"
+    if report.compared_with:
+        text += f", {len(report.baselined)} unchanged (not blocking)"
     scanned = sum(r.files_scanned for r in report.results)
     text += f"; {scanned} file{'s' if scanned != 1 else ''} checked"
     if report.fail_on is None:

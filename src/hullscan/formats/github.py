@@ -1,0 +1,272 @@
+"""GitHub's two surfaces for a job: annotations (workflow commands) and the job summary.
+
+Annotations: GitHub keeps at most 10 errors, 10 warnings and 10 notices per step and drops the
+rest silently in print order, so the most severe are printed first, each level stops at its
+limit, and a last notice says how many were left out and where to find them. Only findings that
+count (unsuppressed, and new when a base or baseline was compared) are annotated; a checker that
+failed is an error annotation of its own. The full list follows as plain text for the log.
+
+The summary (`markdown`): counts per severity and checker, the blocking findings first with
+links to their file and line at the commit under review, what did not block (suppressed,
+unchanged), expired and soon-expiring ignores, and how to reproduce locally. GitHub drops a step
+summary over 1 MiB, so rows stop at a budget with a note.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable
+from urllib.parse import quote
+
+from hullscan.formats import text
+from hullscan.formats.interface import RenderContext
+from hullscan.model import Finding, NotificationLevel, Report, Severity, count_by_severity
+
+ANNOTATIONS_PER_LEVEL = 10
+SUMMARY_BUDGET = 1_000_000  # bytes; GitHub's limit is 1 MiB per step
+_LEVEL = {
+    Severity.CRITICAL: "error",
+    Severity.HIGH: "error",
+    Severity.MEDIUM: "warning",
+    Severity.LOW: "notice",
+    Severity.INFO: "notice",
+}
+
+
+def _escape_data(value: str) -> str:
+    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(value: str) -> str:
+    return _escape_data(value).replace(":", "%3A").replace(",", "%2C")
+
+
+def _command(level: str, message: str, **properties: object) -> str:
+    props = ",".join(
+        f"{key}={_escape_property(str(value))}" for key, value in properties.items()
+        if value is not None
+    )
+    return f"::{level}{' ' + props if props else ''}::{_escape_data(message)}"
+
+
+def _by_severity(findings: Iterable[Finding]) -> list[Finding]:
+    return sorted(findings, key=lambda f: (-f.severity.rank, *f.sort_key()))
+
+
+def annotation_lines(report: Report, limit: int = ANNOTATIONS_PER_LEVEL) -> list[str]:
+    """Workflow-command lines, most severe first, within GitHub's per-level limits."""
+    lines: list[str] = []
+    used = {"error": 0, "warning": 0, "notice": 0}
+    for note in report.notifications:
+        if note.level is NotificationLevel.ERROR and used["error"] < limit:
+            used["error"] += 1
+            lines.append(_command(
+                "error", note.one_line(), file=note.path, line=note.line,
+                title=f"hullscan: {note.checker} could not check everything",
+            ))
+    findings = _by_severity(report.new)
+    left_out = 0
+    planned: list[tuple[str, Finding]] = []
+    for finding in findings:
+        level = _LEVEL[finding.severity]
+        if used[level] < limit:
+            used[level] += 1
+            planned.append((level, finding))
+        else:
+            left_out += 1
+    if left_out and used["notice"] >= limit:
+        # the last notice slot goes to the "more findings" notice
+        for i in range(len(planned) - 1, -1, -1):
+            if planned[i][0] == "notice":
+                del planned[i]
+                left_out += 1
+                break
+    for level, finding in planned:
+        loc = finding.location
+        lines.append(_command(
+            level, finding.message,
+            file=loc.path, line=loc.start_line, col=loc.start_column,
+            endLine=loc.end_line if loc.end_line and loc.end_line > loc.start_line else None,
+            title=f"{finding.rule.id} {finding.rule.name} ({finding.severity.value})",
+        ))
+    if left_out:
+        noun = "finding is" if left_out == 1 else "findings are"
+        lines.append(_command(
+            "notice",
+            f"{left_out} more {noun} not annotated (GitHub shows at most {limit} errors, "
+            f"{limit} warnings and {limit} notices per step): see the job summary, the "
+            "code-scanning alerts or the SARIF file.",
+            title="hullscan: more findings",
+        ))
+    return lines
+
+
+def render(report: Report, context: RenderContext | None = None) -> str:
+    """The `github` format: annotations, then the findings as text for the job log."""
+    body = text.render(report)
+    return "\n".join(annotation_lines(report)) + "\n" + body
+
+
+# --- the job summary --------------------------------------------------------------------------
+
+
+def _cell(value: str, limit: int = 400) -> str:
+    value = " ".join(value.split())
+    if len(value) > limit:
+        value = value[: limit - 1] + "…"
+    return html.escape(value, quote=False).replace("|", "\\|")
+
+
+def _link(finding: Finding, context: RenderContext) -> str:
+    loc = finding.location
+    label = f"{loc.path}:{loc.start_line}"
+    if context.repository_url and context.revision:
+        url = (f"{context.repository_url}/blob/{context.revision}/"
+               f"{quote(loc.path)}#L{loc.start_line}")
+        return f"[{_cell(label)}]({url})"
+    return f"`{_cell(label)}`"
+
+
+def _row(finding: Finding, context: RenderContext) -> str:
+    rule = finding.rule.id
+    if finding.rule.help_uri:
+        rule = f"[{_cell(rule)}]({finding.rule.help_uri})"
+    return (f"| {finding.severity.value} | {rule} | {_link(finding, context)} | "
+            f"{_cell(finding.message)} |")
+
+
+_TABLE_HEAD = ["| severity | rule | where | finding |", "|---|---|---|---|"]
+
+
+class _Budget:
+    """Lines of Markdown up to a byte budget."""
+
+    def __init__(self, limit: int) -> None:
+        self.lines: list[str] = []
+        self.left = limit
+        self.cut = 0
+
+    def add(self, line: str) -> bool:
+        size = len(line.encode("utf-8")) + 1
+        if size > self.left:
+            self.cut += 1
+            return False
+        self.lines.append(line)
+        self.left -= size
+        return True
+
+
+def summary(report: Report, context: RenderContext | None = None,
+            budget: int = SUMMARY_BUDGET) -> str:
+    context = context or RenderContext()
+    reserve = 2_000  # for the closing sections and the cut note
+    out = _Budget(budget - reserve)
+    blocking = _by_severity(report.blocking)
+    new = report.new
+    threshold = report.fail_on.value if report.fail_on else "never"
+    failed = report.failed_checkers
+    if failed:
+        head = f"## hullscan: checker(s) failed: {', '.join(failed)}"
+    elif blocking:
+        head = (f"## hullscan: {len(blocking)} blocking finding"
+                f"{'s' if len(blocking) != 1 else ''} (fail-on {threshold})")
+    else:
+        head = f"## hullscan: nothing blocks (fail-on {threshold})"
+    out.add(head)
+    out.add("")
+    if report.compared_with:
+        out.add(f"Compared with {', '.join(report.compared_with)}: {len(new)} new, "
+                f"{len(report.baselined)} unchanged (unchanged findings do not block).")
+        out.add("")
+    _counts_table(report, out)
+    if blocking:
+        out.add("")
+        out.add("### Blocking findings")
+        out.add("")
+        for line in _TABLE_HEAD:
+            out.add(line)
+        for finding in blocking:
+            out.add(_row(finding, context))
+    blocking_ids = {id(f) for f in blocking}
+    others = [f for f in _by_severity(new) if id(f) not in blocking_ids]
+    if others:
+        out.add("")
+        out.add("### Other findings" if not report.compared_with else "### Other new findings")
+        out.add("")
+        for line in _TABLE_HEAD:
+            out.add(line)
+        for finding in others:
+            out.add(_row(finding, context))
+    tail = _Budget(reserve + out.left)
+    suppressed = len(report.findings) - len(report.active)
+    tail.add("")
+    tail.add("### Not blocking")
+    tail.add("")
+    tail.add(f"- suppressed (inline or by `ignore:` entries): {suppressed}")
+    if report.compared_with:
+        tail.add(f"- unchanged (known in the {', '.join(report.compared_with)}): "
+                 f"{len(report.baselined)}")
+    expired = [f for f in report.findings if f.rule.id == "HS001"]
+    if expired:
+        tail.add("")
+        tail.add("### Expired ignores")
+        tail.add("")
+        for finding in expired:
+            tail.add(f"- {_link(finding, context)}: {_cell(finding.message)}")
+    if report.expiring_ignores:
+        tail.add("")
+        tail.add("### Ignores expiring within 14 days")
+        tail.add("")
+        for entry in report.expiring_ignores:
+            where = f"`{entry.path}:{entry.line}`" if entry.path and entry.line else "config"
+            tail.add(f"- {where}: {_cell(entry.description)} expires on {entry.expires} "
+                     f"(reason: {_cell(entry.reason)})")
+    problems = [n for n in report.notifications if n.level is not NotificationLevel.NOTE]
+    if problems:
+        tail.add("")
+        tail.add("### Problems")
+        tail.add("")
+        for note in problems[:50]:
+            tail.add(f"- {note.level.value}: {_cell(note.one_line())}")
+        if len(problems) > 50:
+            tail.add(f"- ... and {len(problems) - 50} more (see the job log)")
+    if context.reproduce:
+        tail.add("")
+        tail.add("### Reproduce locally")
+        tail.add("")
+        tail.add("```sh")
+        tail.add("pip install 'hullscan[all]'")
+        tail.add(context.reproduce)
+        tail.add("```")
+    cut = out.cut + tail.cut
+    lines = out.lines + tail.lines
+    if cut:
+        lines += ["", f"_{cut} more line(s) left out: GitHub drops a job summary over 1 MiB. "
+                  "The SARIF file and the code-scanning alerts have every finding._"]
+    return "\n".join(lines) + "\n"
+
+
+def _counts_table(report: Report, out: _Budget) -> None:
+    counted = report.new
+    checkers = [r.checker for r in report.results if r.findings or r.files_scanned]
+    if not checkers:
+        out.add("No files to check.")
+        return
+    out.add("| severity | " + " | ".join(checkers) + " | total |")
+    out.add("|---|" + "---:|" * (len(checkers) + 1))
+    totals = count_by_severity(counted)
+    for severity in Severity:
+        row = [
+            str(sum(1 for f in counted if f.checker == c and f.severity is severity))
+            for c in checkers
+        ]
+        out.add(f"| {severity.value} | " + " | ".join(row) + f" | {totals[severity]} |")
+    scanned = sum(r.files_scanned for r in report.results)
+    out.add("")
+    out.add(f"{len(counted)} finding{'s' if len(counted) != 1 else ''} in {scanned} "
+            f"checked file{'s' if scanned != 1 else ''}.")
+
+
+def markdown(report: Report, context: RenderContext | None = None) -> str:
+    return summary(report, context)
+
