@@ -101,11 +101,11 @@ def apply_policy(
     today = today or dt.date.today()
     lines = SourceLines(root, config.max_file_size)
     active_ignores = [e for e in config.ignore if e.expires is None or e.expires >= today]
+    expired = [e for e in config.ignore if e.expires is not None and e.expires < today]
     results = _drop_cross_checker_duplicates(results, config)
     processed = [
-        _process(result, config, lines, active_ignores) for result in results
+        _process(result, config, lines, active_ignores, expired) for result in results
     ]
-    expired = [e for e in config.ignore if e.expires is not None and e.expires < today]
     if expired and config.path is not None:
         processed.append(_expired_result(expired, config, root, lines))
     soon = today + dt.timedelta(days=EXPIRY_WARNING_DAYS)
@@ -119,14 +119,25 @@ def apply_policy(
     )
 
 
+EXPIRED_IGNORE_PROPERTY = "expiredIgnore"
+
+
 def compare(report: Report, known: Collection[str], compared_with: str) -> Report:
     """Mark each finding new or unchanged by its fingerprint. A fingerprint carries its
-    occurrence (`:2`), so a second copy of a known problem in the same file is new."""
+    occurrence (`:2`), so a second copy of a known problem in the same file is new. A finding
+    an expired ignore entry used to suppress is new whatever came before: the exception ran
+    out, so the problem is back up for review (and blocks)."""
+
+    def state(finding: Finding) -> BaselineState:
+        if finding.rule.id == EXPIRED_IGNORE.id or EXPIRED_IGNORE_PROPERTY in finding.properties:
+            return BaselineState.NEW
+        if finding.fingerprint in known or finding.baseline_state is BaselineState.UNCHANGED:
+            return BaselineState.UNCHANGED
+        return BaselineState.NEW
+
     results = tuple(
         replace(result, findings=tuple(
-            replace(f, baseline_state=BaselineState.UNCHANGED if f.fingerprint in known
-                    or (f.baseline_state is BaselineState.UNCHANGED) else BaselineState.NEW)
-            for f in result.findings
+            replace(f, baseline_state=state(f)) for f in result.findings
         ))
         for result in report.results
     )
@@ -166,7 +177,8 @@ def _drop_cross_checker_duplicates(
 
 
 def _process(
-    result: CheckerResult, config: Config, lines: SourceLines, ignores: Sequence[IgnoreEntry]
+    result: CheckerResult, config: Config, lines: SourceLines, ignores: Sequence[IgnoreEntry],
+    expired: Sequence[IgnoreEntry] = (),
 ) -> CheckerResult:
     disabled = config.checker(result.checker).disable_rules
     kept: list[Finding] = []
@@ -182,7 +194,7 @@ def _process(
             )
         kept.append(finding)
     fingerprinted = _fingerprint(kept, lines)
-    final = [_suppress(f, lines, ignores) for f in fingerprinted]
+    final = [_suppress(f, lines, ignores, expired) for f in fingerprinted]
     final.sort(key=Finding.sort_key)
     return replace(result, findings=tuple(final))
 
@@ -203,7 +215,10 @@ def _fingerprint(findings: list[Finding], lines: SourceLines) -> list[Finding]:
     return out
 
 
-def _suppress(finding: Finding, lines: SourceLines, ignores: Sequence[IgnoreEntry]) -> Finding:
+def _suppress(
+    finding: Finding, lines: SourceLines, ignores: Sequence[IgnoreEntry],
+    expired: Sequence[IgnoreEntry] = (),
+) -> Finding:
     if finding.suppression is not None:
         return finding
     inline = _inline_reason(finding, lines)
@@ -215,6 +230,12 @@ def _suppress(finding: Finding, lines: SourceLines, ignores: Sequence[IgnoreEntr
             return replace(
                 finding, suppression=Suppression(SuppressionKind.EXTERNAL, entry.reason)
             )
+    for entry in expired:
+        if _ignore_matches(entry, finding):
+            assert entry.expires is not None
+            properties = {**finding.properties,
+                          EXPIRED_IGNORE_PROPERTY: entry.expires.isoformat()}
+            return replace(finding, properties=properties)
     return finding
 
 
