@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# The Action's scan step. Runs hullscan once (annotations on stdout, the job summary appended to
+# $GITHUB_STEP_SUMMARY, counts to $GITHUB_OUTPUT), records its exit code and whether the SARIF
+# can be uploaded, and always succeeds: the Verdict step fails the job after the upload, so
+# reviewers see the results of a failing run.
+set -uo pipefail
+out="${GITHUB_OUTPUT:?}"
+zero_sha="0000000000000000000000000000000000000000"
+
+fail_usage() {  # a problem with the Action's inputs: one annotation, exit code 2
+  echo "::error title=hullscan::${1//%/%25}"
+  if [ "${INPUT_SUMMARY:-true}" = true ] && [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then
+    printf '## hullscan could not run\n\n%s\n' "$1" >>"$GITHUB_STEP_SUMMARY"
+  fi
+  echo "exit-code=2" >>"$out"
+  exit 0
+}
+
+sarif="${INPUT_SARIF_FILE:-}"
+[ -n "$sarif" ] || sarif="${RUNNER_TEMP:?}/hullscan.sarif"
+
+set -f  # split paths on white space, without glob expansion
+# shellcheck disable=SC2206
+paths=(${INPUT_PATHS:-.})
+set +f
+[ "${#paths[@]}" -gt 0 ] || paths=(.)
+
+args=(scan "${paths[@]}" --sarif "$sarif" --outputs "$out" --fail-on "${INPUT_FAIL_ON:-high}")
+[ -z "${INPUT_CHECKERS:-}" ] || args+=(--checkers "$INPUT_CHECKERS")
+[ -z "${INPUT_CONFIG:-}" ] || args+=(--config "$INPUT_CONFIG")
+[ -z "${INPUT_BASELINE:-}" ] || args+=(--baseline "$INPUT_BASELINE")
+[ -z "${INPUT_SHARD:-}" ] || args+=(--shard "$INPUT_SHARD")
+
+base=""
+case "${INPUT_NEW_ONLY:-auto}" in
+  auto) base="${PR_BASE_SHA:-}" ;;
+  true)
+    if [ -n "${PR_BASE_SHA:-}" ]; then
+      base="$PR_BASE_SHA"
+    elif [ -n "${PUSH_BEFORE:-}" ] && [ "$PUSH_BEFORE" != "$zero_sha" ]; then
+      base="$PUSH_BEFORE"
+    else
+      echo "::notice title=hullscan::new-only: a ${EVENT_NAME:-} event has no base commit; every finding counts"
+    fi ;;
+  false) ;;
+  *) fail_usage "new-only: '${INPUT_NEW_ONLY}' is not auto, true or false" ;;
+esac
+[ -z "$base" ] || args+=(--new-only --base "$base")
+
+case "${INPUT_ANNOTATIONS:-true}" in
+  true) args+=(--format github) ;;
+  false) args+=(--format text) ;;
+  *) fail_usage "annotations: '${INPUT_ANNOTATIONS}' is not true or false" ;;
+esac
+case "${INPUT_SUMMARY:-true}" in
+  true) args+=(--summary "${GITHUB_STEP_SUMMARY:?}") ;;
+  false) ;;
+  *) fail_usage "summary: '${INPUT_SUMMARY}' is not true or false" ;;
+esac
+
+case "${OSV_MODE:-online}" in
+  file|cache) args+=(--offline) ;;
+  *) unset HULLSCAN_OSV_DB ;;
+esac
+
+errors="$(mktemp)"
+"${HULLSCAN:?}" "${args[@]}" 2>"$errors"
+code=$?
+cat "$errors" >&2
+last_error="$(grep -v '^\s*$' "$errors" | tail -n 1)"
+rm -f "$errors"
+echo "exit-code=$code" >>"$out"
+
+if [ "$code" -eq 2 ]; then
+  fail_usage "${last_error#hullscan: error: }"
+fi
+if [ ! -s "$sarif" ]; then
+  exit 0
+fi
+echo "sarif-file=$sarif" >>"$out"
+if [ "${INPUT_UPLOAD_SARIF:-true}" != true ]; then
+  echo "upload=false" >>"$out"
+  echo "no-upload-reason=upload-sarif is false" >>"$out"
+elif [ -n "${PR_HEAD_REPO:-}" ] && [ "$PR_HEAD_REPO" != "${REPOSITORY:-}" ]; then
+  echo "upload=false" >>"$out"
+  echo "no-upload-reason=a pull request from a fork gets a read-only token" >>"$out"
+else
+  echo "upload=true" >>"$out"
+fi
+exit 0
