@@ -35,13 +35,29 @@ def test_readme_shows_every_subcommand_and_hook() -> None:
 
 
 def test_readme_documents_every_option_and_exit_code() -> None:
-    help_text = build_parser().parse_known_args(["scan"])  # parser builds
-    assert help_text
-    for option in ("--format", "--output", "--sarif", "--fail-on", "--config", "--quiet",
-                   "--verbose", "--version", "--offline", "--ignore-unfixed"):
+    parser = build_parser()
+    subcommands = next(a for a in parser._actions if a.dest == "command").choices
+    options = {"--version"}
+    for name in ("scan", "merge", "baseline"):
+        for action in subcommands[name]._actions:
+            options.update(o for o in action.option_strings if o.startswith("--"))
+    options -= {"--help"}
+    assert {"--new-only", "--base", "--baseline", "--shard", "--summary", "--checkers"} <= options
+    for option in sorted(options):
         assert option in README, option
+    for fmt in ("text", "sarif", "json", "github", "markdown"):
+        assert f"`{fmt}`" in README or f"|{fmt}" in README, fmt
     for code in range(4):
         assert re.search(rf"^\| {code} \|", README, re.MULTILINE), code
+
+
+def test_readme_documents_every_action_input_and_output() -> None:
+    action = YAML(typ="safe").load((PROJECT / "action.yml").read_text())
+    for name, spec in action["inputs"].items():
+        assert f"| `{name}` |" in README, name
+        assert spec.get("description"), name
+    for name in action["outputs"]:
+        assert f"`{name}`" in README, name
 
 
 def test_iac_severity_tables_are_documented() -> None:
