@@ -152,3 +152,18 @@ def test_cli_writes_summary_outputs_and_github_format(hullscan, repo: Repo,
                    (repo.root / "outputs.txt").read_text().splitlines())
     assert outputs["blocking"] == "1" and int(outputs["findings"]) >= 3
     assert outputs["new"] == outputs["findings"] and outputs["unchanged"] == "0"
+
+
+def test_hook_entry_point_writes_a_summary_with_a_reproduce_command(
+    repo: Repo, monkeypatch, capsys
+) -> None:
+    from hullscan_hooks import dockerfile as hook
+
+    repo.write("Dockerfile", "FROM python:3.12\nUSER 10001\n")
+    repo.commit()
+    monkeypatch.chdir(repo.root)
+    code = hook.main(["Dockerfile", "--fail-on", "medium", "--summary", "s.md"])
+    assert code == 1
+    text = (repo.root / "s.md").read_text("utf-8")
+    assert "hullscan scan Dockerfile --checkers dockerfile --fail-on medium" in text
+    assert "HS101" in capsys.readouterr().out

@@ -449,11 +449,12 @@ def _context(request: ScanRequest, args: argparse.Namespace) -> RenderContext:
                 revision = head  # the PR's head commit, not the merge commit checked out
         except (OSError, ValueError, AttributeError):
             pass
+    subcommand = getattr(args, "command", None)  # None in a pre-commit hook
     command = ["hullscan", "scan", *request.paths]
-    if request.checkers is not None and args.command == "scan":
+    if request.checkers is not None and subcommand in ("scan", None):
         command += ["--checkers", ",".join(request.checkers)]
-    elif args.command not in ("scan", None):
-        command[1] = args.command
+    elif subcommand is not None and subcommand != "scan":
+        command[1] = subcommand
     if request.config_path:
         command += ["--config", request.config_path]
     if args.fail_on:
