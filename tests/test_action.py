@@ -1,0 +1,323 @@
+"""The GitHub Action, run for real: action.yml's own `run:` steps in a simulated GitHub
+environment (tests/action_harness.py), standing in only for the `uses:` steps that need GitHub.
+
+The install step really installs hullscan[all] from the action's checkout into a virtual
+environment (pip pointed at the local wheelhouse, no network); one runner folder is shared by
+the tests of this module so later runs reuse that environment, as a warm cache would.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from action_harness import (
+    ActionRun,
+    HarnessContext,
+    StepFailure,
+    UsesCall,
+    find_expressions_in_run,
+    parse_workflow_commands,
+    pinned_uses,
+    run_action,
+)
+from conftest import EXAMPLES, PROJECT, Repo, assert_github_rules, git, wheelhouse
+
+SHA = re.compile(r"^[0-9a-f]{40}$")
+OLD = "FROM python:3.12\nRUN pip install flask\n"
+CLEAN = "FROM python:3.12@sha256:" + "a" * 64 + "\nUSER 10001\n"
+CURL = "RUN curl -s https://get.example.com/install.sh | sh\n"
+
+
+@dataclass
+class GitHub:
+    """The stand-ins for the actions that need GitHub, and what they were given."""
+
+    sarif_validator: Any
+    upload_fails: bool = False
+    uploaded: list[dict[str, Any]] = field(default_factory=list)
+    artifacts: list[tuple[str, str]] = field(default_factory=list)
+    caches: list[dict[str, str]] = field(default_factory=list)
+
+    def setup_python(self, call: UsesCall, ctx: HarnessContext) -> dict[str, str]:
+        assert call.with_["update-environment"] == "false"  # the workflow's Python is untouched
+        version = f"{sys.version_info.major}.{sys.version_info.minor}.{sys.version_info.micro}"
+        return {"python-path": sys.executable, "python-version": version}
+
+    def cache(self, call: UsesCall, ctx: HarnessContext) -> dict[str, str]:
+        self.caches.append(dict(call.with_))
+        return {"cache-hit": "false"}
+
+    def upload_sarif(self, call: UsesCall, ctx: HarnessContext) -> dict[str, str]:
+        assert call.with_["category"] == "hullscan"
+        log = json.loads(Path(call.with_["sarif_file"]).read_text("utf-8"))
+        errors = list(self.sarif_validator.iter_errors(log))
+        assert not errors, errors[:3]
+        assert_github_rules(log, ctx.workspace)
+        if self.upload_fails:
+            raise StepFailure("Resource not accessible by integration")
+        self.uploaded.append(log)
+        return {"sarif-id": "stand-in"}
+
+    def upload_artifact(self, call: UsesCall, ctx: HarnessContext) -> dict[str, str]:
+        assert Path(call.with_["path"]).is_file()
+        self.artifacts.append((call.with_["name"], call.with_["path"]))
+        return {"artifact-id": "1"}
+
+    def stand_ins(self) -> dict[str, Callable[[UsesCall, HarnessContext], dict[str, str]]]:
+        return {
+            "actions/setup-python": self.setup_python,
+            "actions/cache": self.cache,
+            "github/codeql-action/upload-sarif": self.upload_sarif,
+            "actions/upload-artifact": self.upload_artifact,
+        }
+
+
+@pytest.fixture(scope="module")
+def runner_temp(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("runner")
+
+
+@pytest.fixture
+def github(sarif_validator: Any) -> GitHub:
+    return GitHub(sarif_validator)
+
+
+@pytest.fixture
+def act(runner_temp: Path, github: GitHub, demo_osv_db: Path) -> Callable[..., ActionRun]:
+    folder = wheelhouse("checkov", "bandit", "pip_audit", "zizmor")
+
+    def run(workspace: Path, event: dict[str, Any], event_name: str = "pull_request",
+            **inputs: str) -> ActionRun:
+        inputs.setdefault("offline-db", str(demo_osv_db))
+        return run_action(
+            PROJECT, inputs={k.replace("_", "-"): v for k, v in inputs.items()},
+            workspace=workspace, event_name=event_name, event=event, runner_temp=runner_temp,
+            env={"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(folder)},
+            stand_ins=github.stand_ins(), sha=git(workspace, "rev-parse", "HEAD").strip(),
+        )
+
+    return run
+
+
+def pull_request(repo: Repo, base: str = "main", fork: bool = False) -> dict[str, Any]:
+    return {
+        "number": 7,
+        "pull_request": {
+            "number": 7,
+            "base": {"sha": git(repo.root, "rev-parse", base).strip(), "ref": "main"},
+            "head": {"sha": git(repo.root, "rev-parse", "HEAD").strip(), "ref": "feature",
+                     "repo": {"full_name": "someone/app" if fork else "octo/app",
+                              "fork": fork}},
+        },
+        "repository": {"full_name": "octo/app"},
+    }
+
+
+def old_findings_repo(repo: Repo) -> None:
+    """A repository full of old findings, and a feature branch."""
+    repo.write("app/Dockerfile", OLD)
+    repo.write("worker/Dockerfile", OLD + CURL)
+    repo.write("clean/Dockerfile", CLEAN)
+    repo.commit("base")
+    git(repo.root, "checkout", "-q", "-b", "feature")
+
+
+def annotations(run: ActionRun) -> list[Any]:
+    return [c for c in parse_workflow_commands(run.stdout)
+            if c.command in ("error", "warning", "notice")]
+
+
+def test_pr_adding_a_vulnerable_dockerfile_line_blocks(act, repo: Repo, github: GitHub) -> None:
+    old_findings_repo(repo)
+    repo.write("app/Dockerfile", OLD + CURL)
+    repo.commit("feature: install script")
+    run = act(repo.root, pull_request(repo))
+
+    assert run.outputs["exit-code"] == "1"
+    assert run.outputs["blocking"] == "1"
+    assert int(run.outputs["findings"]) > 1  # the old ones are reported too
+    assert run.failed and run.exit_code == 1
+    # the upload ran before the verdict failed the job
+    assert run.step_outcomes["upload"] == "success" and len(github.uploaded) == 1
+    states = {(r["ruleId"], r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+               r["baselineState"]) for run_ in github.uploaded[0]["runs"]
+              for r in run_["results"]}
+    assert ("HS121", "app/Dockerfile", "new") in states
+    assert ("HS121", "worker/Dockerfile", "unchanged") in states
+    # annotations: only what the PR introduced, the most severe first
+    found = annotations(run)
+    errors = [a for a in found if a.command == "error" and a.properties.get("file")]
+    assert errors[0].properties["file"] == "app/Dockerfile"
+    assert errors[0].properties["line"] == "3"
+    assert errors[0].properties["title"].startswith("HS121")
+    assert not any(a.properties.get("file") == "worker/Dockerfile" for a in found)
+    assert any(a.command == "error" and "1 blocking finding(s) at or above high" in a.message
+               for a in found)
+    # the summary: blocking first, linked at the PR's head commit
+    head = git(repo.root, "rev-parse", "HEAD").strip()
+    assert run.summary.startswith("## hullscan: 1 blocking finding (fail-on high)")
+    assert f"https://github.com/octo/app/blob/{head}/app/Dockerfile#L3" in run.summary
+    assert "unchanged" in run.summary and "### Reproduce locally" in run.summary
+    assert "--new-only --base" in run.summary
+    assert github.artifacts == []  # uploaded: no artifact needed
+
+
+def test_pr_touching_only_clean_files_passes_with_new_only(act, repo: Repo,
+                                                           github: GitHub) -> None:
+    old_findings_repo(repo)
+    repo.write("clean/Dockerfile", CLEAN + "LABEL team=platform\n")
+    repo.commit("feature: label")
+    run = act(repo.root, pull_request(repo))
+    assert not run.failed, run.stdout + run.stderr
+    assert run.outputs["exit-code"] == "0" and run.outputs["blocking"] == "0"
+    assert int(run.outputs["findings"]) >= 4
+    assert not [a for a in annotations(run) if a.properties.get("file")]
+    assert run.summary.startswith("## hullscan: nothing blocks (fail-on high)")
+    assert "0 new, " in run.summary
+    assert len(github.uploaded) == 1
+    # the same repository without new-only blocks on the old findings
+    full = act(repo.root, pull_request(repo), new_only="false")
+    assert full.failed and full.outputs["exit-code"] == "1"
+
+
+def test_fork_pr_skips_the_upload_but_annotates_and_keeps_the_sarif(
+    act, repo: Repo, github: GitHub
+) -> None:
+    old_findings_repo(repo)
+    repo.write("app/Dockerfile", OLD + CURL)
+    repo.commit("feature from a fork")
+    run = act(repo.root, pull_request(repo, fork=True), artifact_name="sarif-fork")
+    assert run.step_outcomes["upload"] == "skipped" and github.uploaded == []
+    assert github.artifacts == [("sarif-fork", run.outputs["sarif-file"])]
+    notices = [a.message for a in annotations(run) if a.command == "notice"]
+    assert any("a pull request from a fork gets a read-only token" in n
+               and "artifact sarif-fork" in n for n in notices)
+    assert any(a.properties.get("file") == "app/Dockerfile" for a in annotations(run))
+    assert "## hullscan: 1 blocking finding" in run.summary
+    assert run.failed and run.outputs["exit-code"] == "1"  # the verdict follows fail-on
+
+
+def test_failed_upload_is_a_notice_and_the_verdict_still_follows_fail_on(
+    act, repo: Repo, github: GitHub
+) -> None:
+    old_findings_repo(repo)
+    repo.write("clean/Dockerfile", CLEAN + "LABEL x=y\n")
+    repo.commit()
+    github.upload_fails = True
+    run = act(repo.root, pull_request(repo))
+    assert run.step_outcomes["upload"] == "failure"
+    assert run.step_conclusions["upload"] == "success"  # continue-on-error
+    assert any("the upload to code scanning failed" in a.message for a in annotations(run))
+    assert github.artifacts and github.artifacts[0][0] == "hullscan-sarif"
+    assert not run.failed
+
+
+def test_expired_ignore_blocks(act, repo: Repo) -> None:
+    config = ("ignore:\n  - rule: HS121\n    reason: vendor installer, reviewed\n"
+              "    expires: {date}\n")
+    repo.write("app/Dockerfile", CLEAN + CURL)
+    repo.write(".hullscan.yaml", config.format(date="2099-12-31"))
+    repo.commit("base")
+    git(repo.root, "checkout", "-q", "-b", "feature")
+    repo.write(".hullscan.yaml", config.format(date="2020-06-30"))
+    repo.commit("touch the config only")
+    run = act(repo.root, pull_request(repo))
+    assert run.failed and run.outputs["exit-code"] == "1"
+    assert "### Expired ignores" in run.summary
+    assert "expired on 2020-06-30" in run.summary
+    assert any(a.properties.get("title", "").startswith("HS121") for a in annotations(run))
+
+
+def test_push_event_scans_everything_by_default(act, repo: Repo, github: GitHub) -> None:
+    repo.write("Dockerfile", CLEAN)
+    repo.commit()
+    run = act(repo.root, {"ref": "refs/heads/main", "before": "0" * 40}, event_name="push")
+    assert not run.failed and run.outputs["exit-code"] == "0"
+    assert "Compared with" not in run.summary
+    assert len(github.uploaded) == 1
+
+
+def test_shallow_clone_gets_the_base_commit(act, repo: Repo, tmp_path: Path) -> None:
+    old_findings_repo(repo)
+    repo.write("clean/Dockerfile", CLEAN + "LABEL x=y\n")
+    repo.commit()
+    event = pull_request(repo)
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--depth=1", "--branch", "feature", f"file://{repo.root}",
+        str(clone))
+    run = act(clone, event)
+    assert not run.failed, run.stderr[-2000:]
+    assert "fetched base" in run.stderr
+    assert "0 new, " in run.summary
+
+
+@pytest.mark.parametrize(("inputs", "message"), [
+    ({"checkers": "dockerfile,containers"}, "unknown checker 'containers'"),
+    ({"fail_on": "hgh"}, "invalid choice: 'hgh'"),
+    ({"new_only": "maybe"}, "new-only: 'maybe' is not auto, true or false"),
+])
+def test_bad_inputs_stop_with_one_error_and_exit_2(act, repo: Repo, github: GitHub,
+                                                   inputs: dict[str, str],
+                                                   message: str) -> None:
+    repo.write("Dockerfile", OLD)
+    repo.commit()
+    run = act(repo.root, pull_request(repo), **inputs)
+    assert run.outputs["exit-code"] == "2"
+    assert run.failed and run.exit_code == 2
+    errors = [a.message for a in annotations(run) if a.command == "error"]
+    assert any(message in e for e in errors), errors
+    assert "## hullscan could not run" in run.summary
+    assert github.uploaded == [] and github.artifacts == []  # no half-baked SARIF
+
+
+def test_base_commit_that_does_not_exist_is_exit_2(act, repo: Repo) -> None:
+    repo.write("Dockerfile", OLD)
+    repo.commit()
+    event = pull_request(repo)
+    event["pull_request"]["base"]["sha"] = "1" * 40
+    run = act(repo.root, event)
+    assert run.outputs["exit-code"] == "2"
+    assert any("no such commit in this repository" in a.message
+               for a in annotations(run) if a.command == "error")
+
+
+def test_scripts_get_inputs_only_through_env() -> None:
+    assert find_expressions_in_run(PROJECT) == []
+
+
+@pytest.mark.parametrize("path", [PROJECT / "action.yml",
+                                  *sorted((EXAMPLES / "workflows").glob("*.yml"))],
+                         ids=lambda p: p.name)
+def test_every_uses_is_pinned_to_a_full_sha_with_a_comment(path: Path) -> None:
+    uses = [u for u in pinned_uses(path) if not u[0].startswith("./")]
+    assert uses
+    for action, ref, comment in uses:
+        assert SHA.match(ref), f"{path.name}: {action}@{ref} is not pinned to a commit"
+        assert comment, f"{path.name}: {action}@{ref} has no version comment"
+
+
+def test_examples_pin_a_commit_of_this_repository_that_has_the_action() -> None:
+    import subprocess
+
+    pins = {ref for path in (EXAMPLES / "workflows").glob("*.yml")
+            for action, ref, _ in pinned_uses(path) if action == "hullscan/hullscan"}
+    assert len(pins) == 1
+    pin = pins.pop()
+    probe = subprocess.run(["git", "cat-file", "-e", f"{pin}:action.yml"], cwd=PROJECT,
+                           capture_output=True, check=False)
+    if probe.returncode != 0:
+        shallow = subprocess.run(["git", "rev-parse", "--is-shallow-repository"], cwd=PROJECT,
+                                 capture_output=True, text=True, check=False).stdout.strip()
+        if shallow == "true":
+            pytest.skip("a shallow clone of hullscan does not have the pinned commit")
+    assert probe.returncode == 0, f"{pin} is not a commit of this repository with action.yml"
+    for path in (EXAMPLES / "workflows").glob("*.yml"):
+        text = path.read_text("utf-8")
+        assert "hullscan/hullscan@" not in text.replace(f"hullscan/hullscan@{pin}", "")
