@@ -95,9 +95,10 @@ def act(runner_temp: Path, github: GitHub, demo_osv_db: Path) -> Callable[..., A
 
     def run(workspace: Path, event: dict[str, Any], event_name: str = "pull_request",
             **inputs: str) -> ActionRun:
-        inputs.setdefault("offline-db", str(demo_osv_db))
+        given = {k.replace("_", "-"): v for k, v in inputs.items()}
+        given.setdefault("offline-db", str(demo_osv_db))
         return run_action(
-            PROJECT, inputs={k.replace("_", "-"): v for k, v in inputs.items()},
+            PROJECT, inputs=given,
             workspace=workspace, event_name=event_name, event=event, runner_temp=runner_temp,
             env={"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(folder)},
             stand_ins=github.stand_ins(), sha=git(workspace, "rev-parse", "HEAD").strip(),
@@ -321,3 +322,47 @@ def test_examples_pin_a_commit_of_this_repository_that_has_the_action() -> None:
     for path in (EXAMPLES / "workflows").glob("*.yml"):
         text = path.read_text("utf-8")
         assert "hullscan/hullscan@" not in text.replace(f"hullscan/hullscan@{pin}", "")
+
+
+def test_offline_db_as_a_cache_key(act, repo: Repo, github: GitHub, demo_osv_db: Path) -> None:
+    """offline-db names a cache: restored (here: a hit holding the demo data) and used offline;
+    a miss tries `hullscan db update`, and a failed download is a warning, not a crash."""
+    import shutil
+
+    repo.write("requirements.txt", (EXAMPLES / "insecure-app" / "requirements.txt").read_text())
+    repo.commit()
+    restored: list[str] = []
+
+    def cache_hit(call: UsesCall, ctx: HarnessContext) -> dict[str, str]:
+        if call.with_["path"].endswith("osv.sqlite3"):
+            assert call.with_["key"].startswith("hullscan-osv-demo-")
+            assert call.with_["restore-keys"] == "hullscan-osv-demo-"
+            Path(call.with_["path"]).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(demo_osv_db, call.with_["path"])
+            restored.append(call.with_["path"])
+            return {"cache-hit": "true"}
+        return {"cache-hit": "false"}
+
+    github.cache = cache_hit  # type: ignore[method-assign]
+    run = act(repo.root, pull_request(repo), offline_db="demo", checkers="deps",
+              new_only="false", fail_on="never")
+    assert restored and not run.failed, run.stderr[-2000:]
+    assert int(run.outputs["findings"]) >= 1
+    assert "x_HULLSCAN-DEMO" in json.dumps(github.uploaded[0])
+
+    github.cache = GitHub.cache.__get__(github)  # type: ignore[method-assign]
+    Path(restored[0]).unlink()  # a miss restores nothing
+    missed = act(repo.root, pull_request(repo), offline_db="demo", checkers="deps",
+                 new_only="false", fail_on="never")
+    assert any("could not download OSV data" in a.message for a in annotations(missed))
+    assert missed.outputs["exit-code"] == "3"  # fails closed: nothing to check against
+    assert missed.failed
+
+
+def test_offline_db_path_that_does_not_exist_is_an_error(act, repo: Repo) -> None:
+    repo.write("Dockerfile", CLEAN)
+    repo.commit()
+    run = act(repo.root, pull_request(repo), offline_db="data/osv.sqlite3")
+    assert run.failed and run.exit_code == 2
+    assert any("offline-db: data/osv.sqlite3: no such file" in a.message
+               for a in annotations(run))
