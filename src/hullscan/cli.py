@@ -81,6 +81,10 @@ CHECKER_COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+def _offline_default() -> bool:
+    return os.environ.get("HULLSCAN_OFFLINE", "") not in ("", "0", "false", "no")
+
+
 def add_common_options(parser: argparse.ArgumentParser) -> None:
     out = parser.add_argument_group("output and policy")
     out.add_argument(
@@ -112,7 +116,7 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
     vuln = parser.add_argument_group("vulnerability data (dependencies)")
     vuln.add_argument(
         "--offline", action="store_true",
-        default=os.environ.get("HULLSCAN_OFFLINE", "") not in ("", "0", "false", "no"),
+        default=_offline_default(),
         help="use only the local OSV database (hullscan db import/update), never the network "
         "(default when HULLSCAN_OFFLINE=1)",
     )
@@ -195,9 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
     baseline_write.add_argument("--checkers", metavar="LIST", type=_checker_list, default=None,
                                 help="comma-separated checkers (default: all that apply)")
     baseline_write.add_argument("--config", metavar="FILE", help="configuration file")
-    baseline_write.add_argument("--offline", action="store_true",
-                                default=os.environ.get("HULLSCAN_OFFLINE", "") not in
-                                ("", "0", "false", "no"),
+    baseline_write.add_argument("--offline", action="store_true", default=_offline_default(),
                                 help="use only the local OSV database")
     baseline_write.add_argument("--ignore-unfixed", action="store_true",
                                 help="do not record advisories that have no fixed version")
