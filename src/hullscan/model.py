@@ -191,6 +191,27 @@ class ToolInfo:
 
 
 @dataclass(frozen=True)
+class Component:
+    """A package a checker inventoried (the image checker: every OS and language package of
+    the image), for software bills of materials. `purl` is the package URL."""
+
+    name: str
+    version: str
+    purl: str
+    kind: str  # deb, apk, rpm, python, npm, go, maven
+    properties: Mapping[str, str] = field(default_factory=dict)  # layer, location, source, ...
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What a checker inventoried as a whole, when it is not a file: an image."""
+
+    name: str  # the reference the user gave
+    digest: str | None = None
+    properties: Mapping[str, str] = field(default_factory=dict)  # os, architecture, ...
+
+
+@dataclass(frozen=True)
 class CheckerResult:
     """Everything one checker produced in one invocation."""
 
@@ -200,6 +221,8 @@ class CheckerResult:
     successful: bool = True
     tools: tuple[ToolInfo, ...] = ()
     files_scanned: int = 0
+    subject: Subject | None = None
+    components: tuple[Component, ...] = ()
 
 
 @dataclass(frozen=True)

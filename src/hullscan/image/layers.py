@@ -1,0 +1,445 @@
+"""Layers, streamed once and never extracted: each layer is scanned on its own (in whatever
+order the source delivers it), then the scans are applied in layer order with whiteouts and
+opaque folders, so a file a later layer removed is gone from the final view.
+
+Only files some inventory asks for are kept (bounded memory whatever the image size); every
+entry is checked: absolute paths and `..` are normalised inside the image root (an entry that
+would escape is skipped with a problem), links are recorded as paths inside the image and never
+followed on the host, device files and fifos are ignored. A layer's compressed bytes are hashed
+while streaming and compared with the digest the manifest names; the uncompressed size is
+capped (decompression bombs); a truncated or corrupt layer stops that layer with a problem.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import os
+import posixpath
+import stat
+import tarfile
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from hullscan.image.model import FileVersion, FileView, Inventory
+
+log = logging.getLogger("hullscan.image")
+
+CHUNK = 1024 * 1024
+DEFAULT_MAX_LAYER_SIZE = 16 * 1024**3  # uncompressed bytes per layer
+DEFAULT_MAX_ENTRIES = 10_000_000  # tar entries per layer
+_GZIP = b"\x1f\x8b"
+_ZSTD = b"\x28\xb5\x2f\xfd"
+WHITEOUT = ".wh."
+OPAQUE = ".wh..wh..opq"
+
+
+class LayerProblem(Exception):
+    """A layer that cannot be read to the end (one line)."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_layer_size: int = DEFAULT_MAX_LAYER_SIZE
+    max_entries: int = DEFAULT_MAX_ENTRIES
+
+
+@dataclass
+class LayerScan:
+    """What one layer holds, as far as hullscan cares."""
+
+    files: dict[str, FileVersion] = field(default_factory=dict)  # captured regular files
+    links: dict[str, str] = field(default_factory=dict)  # symlink path -> target (image path)
+    whiteouts: list[str] = field(default_factory=list)  # paths this layer deletes below it
+    opaque: list[str] = field(default_factory=list)  # folders this layer empties below it
+    digest: str = ""  # sha256:... of the bytes as delivered (compressed)
+    entries: int = 0
+    size: int = 0  # uncompressed bytes
+    problems: list[str] = field(default_factory=list)
+    complete: bool = True
+
+
+class _Hashing(io.RawIOBase):
+    """Reads through, hashing what passes (the blob as stored)."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self._raw = raw
+        self.digest = hashlib.sha256()
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        data = self._raw.read(len(buffer))
+        if not data:
+            return 0
+        self.digest.update(data)
+        self.count += len(data)
+        n = len(data)
+        buffer[:n] = data
+        return n
+
+    def drain(self) -> None:
+        while data := self._raw.read(CHUNK):
+            self.digest.update(data)
+            self.count += len(data)
+
+
+class _Decompressing(io.RawIOBase):
+    """gzip (possibly several members), zstd or plain, with an uncompressed byte cap."""
+
+    def __init__(self, raw: IO[bytes], limit: int, label: str) -> None:
+        self._raw = raw
+        self._limit = limit
+        self._label = label
+        self.count = 0
+        self._buffer = b""
+        self._eof = False
+        head = raw.read(4)
+        self._kind = "plain"
+        self._pending = head
+        if head.startswith(_GZIP):
+            self._kind = "gzip"
+            self._z: zlib._Decompress | None = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif head.startswith(_ZSTD):
+            self._kind = "zstd"
+            try:
+                import zstandard
+            except ImportError as exc:
+                raise LayerProblem(f"{label}: zstd-compressed layer: install zstandard") from exc
+            self._zstd = zstandard.ZstdDecompressor().stream_reader(
+                io.BufferedReader(Prefixed(head, raw), CHUNK), read_across_frames=True
+            )
+            self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def _fill(self) -> bytes:
+        if self._kind == "plain":
+            data = self._pending or self._raw.read(CHUNK)
+            self._pending = b""
+            return data
+        if self._kind == "zstd":
+            try:
+                return bytes(self._zstd.read(CHUNK))
+            except Exception as exc:  # zstandard.ZstdError
+                raise LayerProblem(f"{self._label}: corrupt zstd data: {exc}") from exc
+        assert self._z is not None
+        while True:
+            data = self._pending or self._raw.read(CHUNK)
+            self._pending = b""
+            if not data:
+                if not self._z.eof:
+                    raise LayerProblem(f"{self._label}: truncated gzip data")
+                return b""
+            try:
+                out = self._z.decompress(data, CHUNK * 4)
+                while self._z.unconsumed_tail and len(out) < CHUNK * 4:
+                    out += self._z.decompress(self._z.unconsumed_tail, CHUNK * 4)
+                if self._z.unconsumed_tail:
+                    self._pending = self._z.unconsumed_tail
+                if self._z.eof and self._z.unused_data:
+                    rest = self._z.unused_data
+                    self._z = zlib.decompressobj(16 + zlib.MAX_WBITS)  # another gzip member
+                    self._pending = rest + self._pending
+            except zlib.error as exc:
+                raise LayerProblem(f"{self._label}: corrupt gzip data: {exc}") from exc
+            if out:
+                return out
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        if not self._buffer and not self._eof:
+            self._buffer = self._fill()
+            if not self._buffer:
+                self._eof = True
+        if not self._buffer:
+            return 0
+        n = min(len(buffer), len(self._buffer))
+        buffer[:n] = self._buffer[:n]
+        self._buffer = self._buffer[n:]
+        self.count += n
+        if self.count > self._limit:
+            raise LayerProblem(
+                f"{self._label}: expands past {self._limit:,} bytes (checkers.image."
+                "max_layer_size): stopped reading it"
+            )
+        return n
+
+
+class Prefixed(io.RawIOBase):
+    def __init__(self, head: bytes, raw: IO[bytes]) -> None:
+        self._head = head
+        self._raw = raw
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        if self._head:
+            n = min(len(buffer), len(self._head))
+            buffer[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        data = self._raw.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def normalise(name: str) -> str | None:
+    """An entry name as a path inside the image root (no leading /), or None when it would
+    leave the root (`../etc/passwd`)."""
+    parts: list[str] = []
+    for part in name.replace("\\", "/").split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if not parts:
+                return None
+            parts.pop()
+            continue
+        parts.append(part)
+    return "/".join(parts)
+
+
+def _link_target(path: str, target: str) -> str | None:
+    """A symlink's target as an image path (absolute targets are relative to the image root;
+    `..` cannot climb above it, as in a chroot)."""
+    joined = target if target.startswith("/") else posixpath.join(posixpath.dirname(path), target)
+    parts: list[str] = []
+    for part in joined.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if parts:
+                parts.pop()
+            continue
+        parts.append(part)
+    return "/".join(parts) or None
+
+
+class Scanner:
+    """Scans layers for what the inventories want."""
+
+    def __init__(self, inventories: Sequence[Inventory], limits: Limits | None = None) -> None:
+        self.inventories = list(inventories)
+        self.limits = limits or Limits()
+
+    def _want(self, path: str, size: int, mode: int) -> list[tuple[Inventory, int]]:
+        wanted = []
+        for inventory in self.inventories:
+            try:
+                n = inventory.wants(path, size, mode)
+            except Exception:  # an inventory's bug must not stop the walk
+                log.debug("%s.wants(%s) failed", inventory.name, path, exc_info=True)
+                continue
+            if n > 0:
+                wanted.append((inventory, n))
+        return wanted
+
+    def _capture(self, path: str, size: int, mode: int, layer: int,
+                 stream: IO[bytes]) -> FileVersion | None:
+        wanted = self._want(path, size, mode)
+        if not wanted:
+            return None
+        for inventory, _n in wanted:
+            data = inventory.read(path, stream, size)
+            if data is not None:
+                return FileVersion(path, layer, data, mode)
+        limit = max(n for _inv, n in wanted)
+        return FileVersion(path, layer, stream.read(min(size, limit)), mode)
+
+    def scan_tar(self, raw: IO[bytes], layer: int, label: str) -> LayerScan:
+        """Scan one layer blob (gzip, zstd or plain tar) from a stream, reading it once."""
+        scan = LayerScan()
+        hashing = _Hashing(raw)
+        try:
+            data = _Decompressing(io.BufferedReader(hashing, CHUNK), self.limits.max_layer_size,
+                                  label)
+            with tarfile.open(fileobj=io.BufferedReader(data, CHUNK), mode="r|",
+                              bufsize=CHUNK) as tar:
+                self._scan_members(tar, scan, layer, label)
+            hashing.drain()  # the tar's end padding and anything after it belong to the blob
+            scan.size = data.count
+        except LayerProblem as exc:
+            scan.problems.append(str(exc))
+            scan.complete = False
+        except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
+            reason = str(exc) or type(exc).__name__
+            scan.problems.append(f"{label}: truncated or corrupt layer: {reason}")
+            scan.complete = False
+        scan.digest = "sha256:" + hashing.digest.hexdigest()
+        return scan
+
+    def _scan_members(self, tar: tarfile.TarFile, scan: LayerScan, layer: int,
+                      label: str) -> None:
+        escaped = 0
+        for member in tar:
+            scan.entries += 1
+            if scan.entries > self.limits.max_entries:
+                raise LayerProblem(
+                    f"{label}: more than {self.limits.max_entries:,} entries: stopped reading it"
+                )
+            path = normalise(member.name)
+            if path is None:
+                escaped += 1
+                if escaped <= 3:
+                    scan.problems.append(
+                        f"{label}: entry {member.name[:200]!r} leaves the image root: ignored"
+                    )
+                continue
+            if not path:
+                continue
+            base = posixpath.basename(path)
+            folder = posixpath.dirname(path)
+            if base == OPAQUE:
+                scan.opaque.append(folder)
+                continue
+            if base.startswith(WHITEOUT):
+                scan.whiteouts.append(posixpath.join(folder, base[len(WHITEOUT):]))
+                continue
+            if member.isreg():
+                extracted = tar.extractfile(member)
+                if extracted is None:
+                    continue
+                captured = self._capture(path, member.size, member.mode, layer, extracted)
+                if captured is not None:
+                    scan.files[path] = captured
+                else:
+                    scan.files.pop(path, None)
+            elif member.issym():
+                target = _link_target(path, member.linkname)
+                if target is not None and self._want(path, 0, 0o100644):
+                    scan.links[path] = target
+            elif member.islnk():
+                target = normalise(member.linkname)
+                source = scan.files.get(target) if target else None
+                if source is not None and self._want(path, len(source.data), source.mode):
+                    scan.files[path] = FileVersion(path, layer, source.data, source.mode)
+            # directories, devices and fifos carry nothing to inventory
+        if escaped > 3:
+            scan.problems.append(f"{label}: {escaped} entries leave the image root: ignored")
+
+    def scan_folder(self, root: Path, layer: int = 0) -> LayerScan:
+        """An unpacked root filesystem as one layer (dir:). Symbolic links are recorded as image
+        paths, never followed on this machine."""
+        scan = LayerScan()
+        for folder, dirnames, filenames in os.walk(root, followlinks=False):
+            dirnames.sort()
+            for name in sorted(filenames) + [d for d in dirnames
+                                              if os.path.islink(os.path.join(folder, d))]:
+                full = os.path.join(folder, name)
+                path = normalise(os.path.relpath(full, root))
+                if not path:
+                    continue
+                scan.entries += 1
+                try:
+                    info = os.lstat(full)
+                except OSError as exc:
+                    scan.problems.append(f"{path}: cannot read: {exc.strerror or exc}")
+                    continue
+                if stat.S_ISLNK(info.st_mode):
+                    target = _link_target(path, os.readlink(full))
+                    if target is not None and self._want(path, 0, 0o100644):
+                        scan.links[path] = target
+                    continue
+                if not stat.S_ISREG(info.st_mode):
+                    continue
+                if not self._want(path, info.st_size, info.st_mode):
+                    continue
+                try:
+                    with open(full, "rb") as handle:
+                        captured = self._capture(path, info.st_size, info.st_mode, layer, handle)
+                except OSError as exc:
+                    scan.problems.append(f"{path}: cannot read: {exc.strerror or exc}")
+                    continue
+                if captured is not None:
+                    scan.files[path] = captured
+                scan.size += info.st_size
+        return scan
+
+
+@dataclass(frozen=True)
+class Composed:
+    """The layers applied in order."""
+
+    view: FileView
+    problems: tuple[str, ...]
+
+
+def _removed(path: str, scan: LayerScan) -> bool:
+    """A whiteout removes its path and everything below it; an opaque marker empties its
+    folder (the folder itself stays)."""
+    for gone in scan.whiteouts:
+        if path == gone or path.startswith(gone + "/"):
+            return True
+    return any(not folder or path.startswith(folder + "/") for folder in scan.opaque)
+
+
+def compose(scans: Sequence[LayerScan]) -> Composed:
+    """Apply layer scans in order (the Nth scan is layer N): each layer's whiteouts and opaque
+    folders remove what the layers below it left, then its own files are added."""
+    present: dict[str, FileVersion] = {}
+    links: dict[str, str] = {}
+    history: dict[str, list[FileVersion]] = {}
+    problems: list[str] = []
+    for index, scan in enumerate(scans):
+        problems.extend(scan.problems)
+        if scan.opaque or scan.whiteouts:
+            for mapping in (present, links):
+                gone = [path for path in mapping if _removed(path, scan)]
+                for path in gone:
+                    del mapping[path]
+        for path, version in scan.files.items():
+            if version.layer != index:  # scanned before the layer order was known
+                version = FileVersion(version.path, index, version.data, version.mode)
+            present[path] = version
+            links.pop(path, None)
+            history.setdefault(path, []).append(version)
+        for path, target in scan.links.items():
+            links[path] = target
+            present.pop(path, None)
+    return Composed(LinkedFileView(history, present, links), tuple(problems))
+
+
+class LinkedFileView(FileView):
+    """A FileView whose `final` follows symbolic links inside the image (e.g. etc/os-release
+    -> ../usr/lib/os-release), at most 16 hops."""
+
+    def __init__(self, versions: dict[str, list[FileVersion]], final: dict[str, FileVersion],
+                 links: dict[str, str]) -> None:
+        super().__init__(versions, final)
+        self._links = links
+
+    def final(self, path: str) -> FileVersion | None:
+        for _ in range(16):
+            found = super().final(path)
+            if found is not None:
+                return found
+            target = self._resolve_prefix(path)
+            if target is None or target == path:
+                return None
+            path = target
+        return None
+
+    def _resolve_prefix(self, path: str) -> str | None:
+        parts = path.split("/")
+        for i in range(len(parts), 0, -1):
+            prefix = "/".join(parts[:i])
+            if prefix in self._links:
+                return "/".join([self._links[prefix], *parts[i:]]).strip("/")
+        return None
+
+
+def iter_chunks(stream: IO[bytes], size: int = CHUNK) -> Iterator[bytes]:
+    while chunk := stream.read(size):
+        yield chunk
+
+
+def total_entries(scans: Iterable[LayerScan]) -> int:
+    return sum(s.entries for s in scans)
