@@ -67,6 +67,30 @@ def main() -> int:
                 print(f"hullscan scan {target} exited {proc.returncode}")
                 return 1
             produced.append(sarif)
+        # the other writers: shards combined by `hullscan merge`, and a baseline comparison
+        # (results with baselineState)
+        shards = []
+        for index in (1, 2):
+            shard = work / f"shard{index}.sarif"
+            subprocess.run(
+                [sys.executable, "-m", "hullscan", "scan", "examples", "--shard", f"{index}/2",
+                 "--sarif", str(shard), "-q"],
+                cwd=PROJECT, check=False, stdout=subprocess.DEVNULL, env=env,
+            )
+            shards.append(str(shard))
+        merged = work / "merged.sarif"
+        subprocess.run([sys.executable, "-m", "hullscan", "merge", *shards, "-o", str(merged),
+                        "-q"], cwd=PROJECT, check=True, env=env)
+        produced.append(merged)
+        baseline = work / "baseline.json"
+        subprocess.run([sys.executable, "-m", "hullscan", "baseline", "write",
+                        "examples/insecure-app/Dockerfile", "-o", str(baseline), "-q"],
+                       cwd=PROJECT, check=True, env=env)
+        compared = work / "compared.sarif"
+        subprocess.run([sys.executable, "-m", "hullscan", "scan", "examples/insecure-app",
+                        "--baseline", str(baseline), "--sarif", str(compared), "-q"],
+                       cwd=PROJECT, check=False, stdout=subprocess.DEVNULL, env=env)
+        produced.append(compared)
 
         broken = json.loads(produced[0].read_text())
         broken["runs"][0]["results"][0]["locations"] = []
