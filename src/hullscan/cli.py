@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hullscan import __version__
-from hullscan.errors import HullscanError, OutputError
+from hullscan.errors import HullscanError, OutputError, UsageError
 from hullscan.model import NotificationLevel, Report
 
 if TYPE_CHECKING:
     from hullscan.formats.interface import RenderContext
+    from hullscan.image.model import ImageRequest
     from hullscan.pipeline import ScanRequest
 
 EXIT_CLEAN = 0
@@ -79,6 +80,31 @@ CHECKER_COMMANDS: dict[str, tuple[str, str]] = {
         "(hullscan[semgrep]) and the local rule files listed in checkers.code.semgrep_rules.",
     ),
 }
+
+
+def add_image_options(parser: argparse.ArgumentParser, *, with_reference: bool) -> None:
+    group = parser.add_argument_group("image")
+    if with_reference:
+        group.add_argument(
+            "--image", metavar="REF",
+            help="also check a container image (see hullscan image --help for REF forms)",
+        )
+    group.add_argument(
+        "--dockerfile", metavar="PATH",
+        help="the Dockerfile the image was built from: findings point at the line of the "
+        "instruction that brought each package in (default: ./Dockerfile when it exists)",
+    )
+    group.add_argument(
+        "--anchor", metavar="PATH",
+        help="without a Dockerfile: the repository file image findings point at",
+    )
+    group.add_argument("--platform", metavar="OS/ARCH[/VARIANT]",
+                       help="the platform to pick from a multi-platform image "
+                       "(default linux/amd64)")
+    group.add_argument(
+        "--insecure-registry", metavar="HOST[:PORT]", action="append", default=[],
+        help="allow plain HTTP to this registry (loopback registries always may)",
+    )
 
 
 def _offline_default() -> bool:
@@ -176,6 +202,23 @@ def build_parser() -> argparse.ArgumentParser:
         f"known: {', '.join(_all_checkers())})",
     )
     add_common_options(scan)
+    add_image_options(scan, with_reference=True)
+
+    image = sub.add_parser(
+        "image", help="check a container image: packages against OSV, configuration, layers",
+        description="Inventory the OS packages (dpkg, apk, rpm) and language packages "
+        "(Python, Node, Go, Java) of a container image without a Docker daemon, match them "
+        "against OSV data, and audit the image (root user, secrets in Env, SSH, key files in "
+        "any layer). REF: docker-archive:PATH (docker save output), oci:PATH[:TAG] (an OCI "
+        "layout folder or tar), dir:PATH (an unpacked root filesystem), "
+        "registry:NAME[:TAG|@DIGEST] (Registry API v2), docker:NAME (the local daemon), or a "
+        "bare NAME[:TAG] (the daemon when one runs, else the registry).",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    image.add_argument("reference", metavar="REF", help="the image")
+    add_common_options(image)
+    add_image_options(image, with_reference=False)
+    image.set_defaults(checkers=("image",), paths=["."])
 
     baseline = sub.add_parser(
         "baseline", help="accept today's findings in a baseline file",
@@ -409,6 +452,7 @@ def execute(
         from hullscan.pipeline import ScanRequest, parse_shard, run
 
         request = ScanRequest(
+            image=_image_request(args),
             paths=tuple(paths) or (".",),
             checkers=tuple(checkers) if checkers is not None else None,
             config_path=args.config,
@@ -429,6 +473,29 @@ def execute(
         print("hullscan: interrupted", file=sys.stderr)
         return 130
     return exit_code(report)
+
+
+def _image_request(args: argparse.Namespace) -> ImageRequest | None:
+    from hullscan.image.model import ImageRequest
+
+    reference = getattr(args, "reference", None) or getattr(args, "image", None)
+    if not reference:
+        for option in ("dockerfile", "anchor", "platform"):
+            if getattr(args, option, None):
+                raise UsageError(f"--{option} is used with an image (--image REF)")
+        return None
+    dockerfile = args.dockerfile
+    if dockerfile is None and args.anchor is None and Path("Dockerfile").is_file():
+        dockerfile = "Dockerfile"
+    writes_sarif = bool(args.sarif) or args.format == "sarif"
+    if writes_sarif and dockerfile is None and args.anchor is None:
+        raise UsageError(
+            "image findings need a repository file to point at in SARIF: give --dockerfile "
+            "PATH (the Dockerfile the image was built from) or --anchor PATH"
+        )
+    return ImageRequest(reference=reference, dockerfile=dockerfile, anchor=args.anchor,
+                        platform=args.platform,
+                        insecure_registries=tuple(args.insecure_registry))
 
 
 def _context(request: ScanRequest, args: argparse.Namespace) -> RenderContext:
@@ -465,6 +532,15 @@ def _context(request: ScanRequest, args: argparse.Namespace) -> RenderContext:
         command += ["--new-only", "--base", request.base]
     if request.baseline:
         command += ["--baseline", request.baseline]
+    if request.image is not None:
+        if subcommand == "image":
+            command = ["hullscan", "image", request.image.reference]
+        else:
+            command += ["--image", request.image.reference]
+        if request.image.dockerfile:
+            command += ["--dockerfile", request.image.dockerfile]
+        if request.image.anchor:
+            command += ["--anchor", request.image.anchor]
     if request.offline:
         command.append("--offline")
     return RenderContext(

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hullscan.checkers import CHECKERS, get_checker
 from hullscan.checkers.interface import CheckContext, Checker
@@ -21,9 +22,13 @@ from hullscan.errors import ConfigError, UsageError
 from hullscan.model import CheckerResult, Notification, NotificationLevel, Report, Severity
 from hullscan.policy import apply_policy, compare
 
+if TYPE_CHECKING:
+    from hullscan.image.model import ImageRequest
+
 log = logging.getLogger("hullscan")
 
 DISCOVERY = "discovery"
+IMAGE = "image"
 COMPARISON = "comparison"
 
 
@@ -39,6 +44,7 @@ class ScanRequest:
     base: str | None = None
     baseline: str | None = None  # a baseline file (hullscan baseline write)
     shard: tuple[int, int] | None = None  # (index from 1, count)
+    image: ImageRequest | None = None  # an image for the image checker
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -124,7 +130,8 @@ def _scan_base(
                 paths.append(str(tree / rel))
         if not paths:
             return Report(results=(), fail_on=None, root=base.commit), notes
-        report = _scan(request, paths, tree, True, config)
+        # the image is the same on both sides: its findings are always judged on their own
+        report = _scan(replace(request, image=None), paths, tree, True, config)
     for result in report.results:
         if not result.successful and result.checker != DISCOVERY:
             notes.append(f"the {result.checker} checker failed on the {base.label}: its "
@@ -152,6 +159,13 @@ def _scan(
             raise UsageError(
                 f"unknown checker {name!r} (known: {', '.join(sorted(CHECKERS))})"
             )
+    if request.image is None:
+        if explicit_selection and IMAGE in names and len(names) == 1:
+            raise UsageError("the image checker needs an image: hullscan image REF, or "
+                             "--image REF")
+        names = [n for n in names if n != IMAGE]
+    elif IMAGE not in names:
+        names.append(IMAGE)
     checkers = {name: get_checker(name) for name in names if config.checker(name).enabled}
     for name in names:
         if name not in checkers:
@@ -169,7 +183,7 @@ def _scan(
 
     context = CheckContext(
         root=root, config=config, offline=request.offline,
-        ignore_unfixed=request.ignore_unfixed,
+        ignore_unfixed=request.ignore_unfixed, image=request.image,
     )
     if len(plans) <= 1:
         results = [_run_checker(checker, files, context) for checker, files in plans]

@@ -6,15 +6,18 @@ print one line and the SARIF can record why a checker could not run.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
 import subprocess
 import sys
 import sysconfig
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from hullscan.errors import ToolFailedError, ToolMissingError, ToolTimeoutError
 
@@ -100,6 +103,74 @@ def run_tool(
             tool, f"exited with code {proc.returncode}: {first_line(stderr)}", stderr
         )
     return ToolRun(tuple(argv), proc.returncode, stdout, stderr)
+
+
+@contextlib.contextmanager
+def stream_tool(
+    tool: str, argv: Sequence[str], *, timeout: float | None = None,
+) -> Iterator[IO[bytes]]:
+    """Run `argv` and hand its stdout as a stream (for output too large to hold, such as
+    `docker save`). On exit the tool is waited for (killed past `timeout`); a non-zero exit
+    raises ToolFailedError with its stderr's first line."""
+    limit = DEFAULT_TIMEOUT if timeout is None else timeout
+    log.debug("streaming %s (timeout %ss)", " ".join(argv), limit)
+    try:
+        proc = subprocess.Popen(
+            list(argv), stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL
+        )
+    except (FileNotFoundError, PermissionError) as exc:
+        raise ToolMissingError(tool, f"cannot start {argv[0]}: {exc.strerror}") from exc
+    except OSError as exc:
+        raise ToolFailedError(tool, f"cannot start {argv[0]}: {exc}") from exc
+    fired = threading.Event()
+
+    def kill() -> None:
+        fired.set()
+        proc.kill()
+
+    timer = threading.Timer(limit, kill)
+    timer.start()
+    assert proc.stdout is not None and proc.stderr is not None
+    stderr_stream = proc.stderr
+    stderr_chunks: list[bytes] = []
+    reader = threading.Thread(target=lambda: stderr_chunks.append(stderr_stream.read()),
+                              daemon=True)
+    reader.start()
+    try:
+        yield proc.stdout
+        while proc.stdout.read(1024 * 1024):
+            pass  # let the tool finish writing
+    except BaseException:
+        # the reader gave up: when the tool itself failed, its stderr says why (a missing
+        # image, no daemon); otherwise stop it and let the reader's error through
+        try:
+            returncode = proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            raise
+        finally:
+            timer.cancel()
+            reader.join(timeout=5)
+            proc.stdout.close()
+            proc.stderr.close()
+        if returncode != 0 and not fired.is_set():
+            stderr = b"".join(stderr_chunks).decode("utf-8", "replace")
+            raise ToolFailedError(
+                tool, f"exited with code {returncode}: {first_line(stderr)}", stderr
+            ) from None
+        raise
+    returncode = proc.wait()
+    timer.cancel()
+    reader.join(timeout=5)
+    proc.stdout.close()
+    proc.stderr.close()
+    stderr = b"".join(stderr_chunks).decode("utf-8", "replace")
+    if returncode != 0:
+        if fired.is_set():
+            raise ToolTimeoutError(tool, f"timed out after {limit:g} s")
+        raise ToolFailedError(tool, f"exited with code {returncode}: {first_line(stderr)}",
+                              stderr)
 
 
 def first_line(text: str, limit: int = 300) -> str:

@@ -15,6 +15,8 @@ CHECKERS: dict[str, tuple[str, str]] = {
     "deps": ("hullscan.checkers.deps", "DepsChecker"),
     "secrets": ("hullscan.checkers.secrets", "SecretsChecker"),
     "code": ("hullscan.checkers.code", "CodeChecker"),
+    # runs only when an image is named (hullscan image REF, scan --image REF)
+    "image": ("hullscan.checkers.image", "ImageChecker"),
 }
 
 

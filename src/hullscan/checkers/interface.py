@@ -6,11 +6,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from hullscan.config import Config
 from hullscan.discover import Target
 from hullscan.model import CheckerResult
+
+if TYPE_CHECKING:
+    from hullscan.image.model import ImageRequest
 
 
 @dataclass(frozen=True)
@@ -19,6 +22,7 @@ class CheckContext:
     config: Config
     offline: bool = False  # vulnerability data only from the local database
     ignore_unfixed: bool = False  # drop advisories that have no fixed version
+    image: ImageRequest | None = None  # the image checker's subject
 
 
 class Checker(Protocol):

@@ -161,6 +161,10 @@ class FileView:
         """Every version of `path` the layers wrote, in layer order (deleted ones included)."""
         return self._versions.get(path, ())
 
+    def captured_paths(self) -> list[str]:
+        """Every path any layer wrote that was captured, deleted or not."""
+        return sorted(self._versions)
+
     def glob_final(self, predicate: Callable[[str], bool]) -> list[FileVersion]:
         return [self._final[p] for p in sorted(self._final) if predicate(p)]
 
@@ -182,3 +186,14 @@ class Inventory:
 
     def packages(self, files: FileView, os_info: OSInfo) -> list[Package]:
         raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class ImageRequest:
+    """What the user asked of the image checker."""
+
+    reference: str  # docker-archive:PATH, oci:PATH[:TAG], dir:PATH, registry:NAME, docker:NAME
+    dockerfile: str | None = None  # the Dockerfile it was built from (repository path)
+    anchor: str | None = None  # without a Dockerfile: the repository file results point at
+    platform: str | None = None  # os/arch[/variant]
+    insecure_registries: tuple[str, ...] = ()

@@ -174,8 +174,7 @@ def _assemble(reference: str, config: Any, descriptors: list[dict[str, Any]],
 def open_archive(path: Path, reference: str, scanner: Scanner, tag: str | None = None,
                  platform: str | None = None) -> ScannedImage:
     try:
-        handle = open(path, "rb")
-    except OSError as exc:
+        with open(path, "rb") as handle:
+            return read_archive(handle, reference, scanner, tag, platform)
+    except OSError as exc:  # opening it (read errors inside become problems)
         raise ImageError(f"{reference}: cannot read {path}: {exc.strerror or exc}") from None
-    with handle:
-        return read_archive(handle, reference, scanner, tag, platform)

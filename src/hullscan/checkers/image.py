@@ -1,0 +1,364 @@
+"""The image checker: an image's OS and language packages matched against OSV data with the
+dependency checker's engine, plus an audit of what the image itself carries (root user, secrets
+in Env, SSH exposed, key and credential files in any layer).
+
+Each finding points where reviewers look: with the Dockerfile the image was built from, at the
+line of the instruction whose layer brought the package in (base-image packages at the final
+stage's FROM); without one, at the repository file the user names as the anchor. The message
+names the image, the package and version, the layer and its instruction, the advisories and the
+fixed version.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from hullscan.checkers.interface import CheckContext
+from hullscan.discover import Target, relative
+from hullscan.errors import HullscanError
+from hullscan.image import rules
+from hullscan.image.attribution import Attribution, attribute
+from hullscan.image.inventory.apk import ApkInventory
+from hullscan.image.inventory.dpkg import DpkgInventory
+from hullscan.image.inventory.os_release import OSReleaseInventory, read_os
+from hullscan.image.inventory.sensitive import SensitiveFilesInventory, found
+from hullscan.image.layers import Limits, Scanner, compose
+from hullscan.image.model import (
+    Ecosystem,
+    FileView,
+    ImageError,
+    ImageRequest,
+    Inventory,
+    Package,
+)
+from hullscan.image.resolve import open_reference
+from hullscan.image.sources.base import ScannedImage
+from hullscan.model import (
+    CheckerResult,
+    Component,
+    Finding,
+    Location,
+    Notification,
+    NotificationLevel,
+    Rule,
+    Subject,
+)
+from hullscan.vuln.interface import Advisory, PackageRef
+
+log = logging.getLogger("hullscan.image")
+
+NAME = "image"
+OSV_URI = "https://osv.dev/vulnerability/"
+# Binary packages built from the kernel's source that carry headers or build tools, not a
+# kernel: kernel advisories do not apply to them.
+_KERNEL_SOURCES = re.compile(r"^(linux|linux-signed-\S+|linux-\d[\d.]*|kernel|kernel-\S+)$")
+_KERNEL_HEADERS = re.compile(r"^(linux-libc-dev|linux-headers-\S*|linux-kbuild-\S*|"
+                             r"linux-compiler-\S*|kernel-headers|kernel-devel|linux-headers)$")
+
+
+@dataclass(frozen=True)
+class _Anchor:
+    path: str
+    dockerfile: bool
+
+
+def _inventories() -> list[Inventory]:
+    """Fresh inventories for one image (they collect problems as they go)."""
+    from hullscan.image.inventory.go import GoInventory
+    from hullscan.image.inventory.java import JavaInventory
+    from hullscan.image.inventory.node import NodeInventory
+    from hullscan.image.inventory.python import PythonInventory
+    from hullscan.image.inventory.rpm import RpmInventory
+
+    return [OSReleaseInventory(), DpkgInventory(), ApkInventory(), RpmInventory(),
+            PythonInventory(), NodeInventory(), GoInventory(), JavaInventory(),
+            SensitiveFilesInventory()]
+
+
+class ImageChecker:
+    name = NAME
+    description = "OS and language packages of a container image, matched against OSV data"
+
+    def applies(self, target: Target) -> bool:
+        return False  # an image is named, not discovered
+
+    def check(self, targets: Sequence[Target], context: CheckContext) -> CheckerResult:
+        request = context.image
+        if request is None:
+            return CheckerResult(checker=NAME)
+        try:
+            return _check(request, context)
+        except ImageError as exc:
+            return CheckerResult(
+                checker=NAME, successful=False,
+                notifications=(Notification(NAME, NotificationLevel.ERROR, str(exc)),),
+            )
+
+
+def _check(request: ImageRequest, context: CheckContext) -> CheckerResult:
+    options = context.config.checker(NAME).options
+    limits = Limits(max_layer_size=_size(options.get("max_layer_size"), Limits.max_layer_size))
+    inventories = _inventories()
+    scanner = Scanner(inventories, limits)
+    anchor = _anchor(request, context.root)
+    scanned = open_reference(request.reference, scanner, request.platform,
+                             request.insecure_registries)
+    composed = compose(scanned.scans)
+    view = composed.view
+    os_info = read_os(view)
+    notes: list[Notification] = []
+    for problem in (*scanned.problems, *composed.problems):
+        notes.append(Notification(NAME, NotificationLevel.ERROR, problem))
+    packages: list[Package] = []
+    for inventory in inventories:
+        try:
+            packages.extend(inventory.packages(view, os_info))
+        except Exception as exc:  # one inventory's bug must not lose the others
+            log.debug("inventory %s failed", inventory.name, exc_info=True)
+            notes.append(Notification(NAME, NotificationLevel.WARNING,
+                                      f"{inventory.name}: {type(exc).__name__}: {exc}"))
+        for problem in getattr(inventory, "problems", [])[:20]:
+            notes.append(Notification(NAME, NotificationLevel.WARNING, str(problem)))
+    packages = _dedupe(packages)
+    dockerfile_text = None
+    if anchor is not None and anchor.dockerfile:
+        dockerfile_text = (context.root / anchor.path).read_text("utf-8", "replace")
+    where = attribute(scanned.config, scanned.layers, dockerfile_text)
+    if anchor is not None and anchor.dockerfile and not any(
+            a.line for a in where.values() if not a.base_image):
+        notes.append(Notification(
+            NAME, NotificationLevel.NOTE,
+            "the image history does not match the Dockerfile's final stage: findings point "
+            "at its FROM line", anchor.path,
+        ))
+    image_name = request.reference
+    findings = _vulnerabilities(packages, context, image_name, anchor, where, notes)
+    findings += _audit(scanned, view, image_name, anchor, where)
+    if not anchor and findings:
+        notes.append(Notification(
+            NAME, NotificationLevel.NOTE,
+            "no --dockerfile or --anchor: findings point at the image reference, which SARIF "
+            "cannot show in a repository",
+        ))
+    # fail closed: a layer not read, or a package not audited, is a checker failure (exit 3)
+    complete = len(scanned.scans) == len(scanned.layers) and all(s.complete
+                                                                  for s in scanned.scans)
+    complete = complete and not any(n.level is NotificationLevel.ERROR for n in notes)
+    components = tuple(_component(p) for p in sorted(packages, key=lambda p: (p.purl, p.name)))
+    subject = Subject(image_name, scanned.digest, {
+        k: v for k, v in (("os", os_info.name), ("architecture", scanned.config.architecture),
+                          ("layers", str(len(scanned.layers)))) if v
+    })
+    return CheckerResult(
+        checker=NAME, findings=tuple(findings), notifications=tuple(notes),
+        successful=complete, files_scanned=sum(s.entries for s in scanned.scans),
+        subject=subject, components=components,
+    )
+
+
+def _size(value: object, default: int) -> int:
+    if value is None:
+        return default
+    from hullscan.config import parse_size
+
+    return parse_size(value) if isinstance(value, int | str) else default
+
+
+def _anchor(request: ImageRequest, root: Path) -> _Anchor | None:
+    for given, is_dockerfile in ((request.dockerfile, True), (request.anchor, False)):
+        if not given:
+            continue
+        path = Path(given).resolve()
+        if not path.is_file():
+            raise HullscanError(f"{given}: no such file")
+        rel = relative(path, root)
+        if rel.startswith("../"):
+            raise HullscanError(f"{given}: not inside the repository ({root})")
+        return _Anchor(rel, is_dockerfile)
+    return None
+
+
+def _dedupe(typed: list[Package]) -> list[Package]:
+    """A language package whose files an OS package installed is reported once, as the OS
+    package (python3-requests, not also requests from dist-packages)."""
+    os_kinds = (Ecosystem.DEB, Ecosystem.APK, Ecosystem.RPM)
+    owned = {path for p in typed if p.ecosystem in os_kinds for path in p.files}
+    kept: list[Package] = []
+    for package in typed:
+        if package.ecosystem not in os_kinds:
+            location = package.location.split("!/", 1)[0]
+            probes = [location, *package.files[:3]]
+            if any(probe in owned for probe in probes) or any(
+                    f"{location}/{name}" in owned for name in ("METADATA", "PKG-INFO",
+                                                                "package.json")):
+                continue
+        kept.append(package)
+    return kept
+
+
+def _is_kernel_headers(package: Package) -> bool:
+    return bool(_KERNEL_SOURCES.match(package.match_name)
+                and _KERNEL_HEADERS.match(package.name))
+
+
+def _location(anchor: _Anchor | None, image_name: str, line: int | None) -> Location:
+    if anchor is None:
+        return Location(image_name, 1)
+    return Location(anchor.path, line or 1)
+
+
+def _vulnerabilities(typed: list[Package], context: CheckContext, image_name: str,
+                     anchor: _Anchor | None, where: dict[int, Attribution],
+                     notes: list[Notification]) -> list[Finding]:
+    from hullscan.checkers.deps import source_for_run
+    from hullscan.vuln.engine import audit
+
+    refs: dict[int, PackageRef] = {}
+    unknown_os = False
+    for i, package in enumerate(typed):
+        if not package.osv_ecosystem:
+            unknown_os = unknown_os or package.ecosystem.value in ("deb", "apk", "rpm")
+            continue
+        if _is_kernel_headers(package):
+            continue
+        refs[i] = PackageRef(package.osv_ecosystem, package.match_name, package.match_version)
+    if unknown_os:
+        notes.append(Notification(NAME, NotificationLevel.WARNING,
+                                  f"{image_name}: OSV has no ecosystem for this distribution "
+                                  "release: its OS packages are inventoried but not matched"))
+    if not refs:
+        return []
+    options = context.config.checker(NAME).options
+    result = audit(list(refs.values()), source_for_run(context.offline),
+                   ignore_unfixed=context.ignore_unfixed,
+                   hide_unimportant=not options.get("show_unimportant", False))
+    for problem in result.problems[:20]:
+        notes.append(Notification(NAME, NotificationLevel.WARNING, problem))
+    failed = {ref: reason for ref, reason in result.failed.items()}
+    if failed:
+        first = next(iter(failed.values()))
+        notes.append(Notification(NAME, NotificationLevel.ERROR,
+                                  f"{len(failed)} package(s) could not be audited: {first}"))
+    findings: list[Finding] = []
+    for i, ref in refs.items():
+        package = typed[i]
+        for advisory in result.advisories.get(ref, ()):
+            findings.append(_vulnerability(package, advisory, image_name, anchor, where))
+    return findings
+
+
+def _vulnerability(package: Package, advisory: Advisory, image_name: str,
+                   anchor: _Anchor | None, where: dict[int, Attribution]) -> Finding:
+    attribution = where.get(package.layer)
+    fix = advisory.fixed_versions[0] if advisory.fixed_versions else None
+    ids = [advisory.id, *advisory.aliases]
+    source = ""
+    if package.source_name and (package.source_name, package.source_version) != (
+            package.name, package.version):
+        source = f" (source {package.source_name} {package.source_version})"
+    layer = f"layer {package.layer + 1}"
+    if attribution is not None:
+        layer += f" ({attribution.instruction})"
+    fix_text = f"fixed in {fix}" if fix else "no fixed version yet"
+    summary = f": {advisory.summary}" if advisory.summary else ""
+    message = (f"{image_name}: {package.name} {package.version}{source} from {layer} is "
+               f"affected by {', '.join(ids[:4])}{summary}; {fix_text}")
+    properties: dict[str, object] = {
+        "image": image_name, "package": package.name, "installedVersion": package.version,
+        "ecosystem": package.osv_ecosystem, "purl": package.purl, "layer": package.layer + 1,
+        "advisories": ids, "cve": [i for i in ids if i.startswith("CVE-")],
+        "imagePath": package.location,
+    }
+    if package.source_name:
+        properties["sourcePackage"] = package.source_name
+    if fix:
+        properties["fixedVersion"] = fix
+    if advisory.urgency:
+        properties["urgency"] = advisory.urgency
+    return Finding(
+        rule=_rule(advisory), checker=NAME, severity=advisory.severity, message=message,
+        location=_location(anchor, image_name, attribution.line if attribution else None),
+        fingerprint_basis=f"{package.osv_ecosystem}/{package.name}/{advisory.id}",
+        properties=properties,
+    )
+
+
+def _rule(advisory: Advisory) -> Rule:
+    summary = advisory.summary or f"Known vulnerability {advisory.id}"
+    uri = f"{OSV_URI}{advisory.id}"
+    return Rule(
+        id=advisory.id,
+        name=f"vulnerable-image-package-{advisory.id.lower()}",
+        short_description=summary[:200],
+        full_description=f"{summary} ({', '.join(advisory.ids)}).",
+        help_text=f"{summary}. Rebuild the image with a fixed version. Details: {uri}",
+        help_uri=uri,
+        default_severity=advisory.severity,
+        tags=("security", "container", "image", "vulnerability"),
+    )
+
+
+def _audit(scanned: ScannedImage, view: FileView, image_name: str, anchor: _Anchor | None,
+           where: dict[int, Attribution]) -> list[Finding]:
+    from hullscan.redact import is_placeholder, is_secret_name, mask, token_kind
+
+    config = scanned.config
+    findings: list[Finding] = []
+    final_from = next((a.line for a in where.values() if a.base_image and a.line), None)
+    last_line = max((a.line for a in where.values() if a.line), default=None)
+
+    def finding(rule: Rule, message: str, line: int | None, basis: str,
+                extra: dict[str, object] | None = None) -> Finding:
+        return Finding(rule=rule, checker=NAME, severity=rule.default_severity,
+                       message=f"{image_name}: {message}",
+                       location=_location(anchor, image_name, line), fingerprint_basis=basis,
+                       properties={"image": image_name, **(extra or {})})
+
+    has_config = bool(config.raw)
+    user = config.user.split(":")[0].strip()
+    if has_config and user in ("", "root", "0"):
+        shown = f"user {config.user!r}" if config.user else "no user"
+        findings.append(finding(rules.IMAGE_ROOT, f"the image configuration sets {shown}: "
+                                "containers run as root", last_line or final_from,
+                                "HS300|user"))
+    for entry in config.env:
+        name, sep, value = entry.partition("=")
+        if not sep or not value:
+            continue
+        kind = token_kind(value)
+        if kind is None and not (is_secret_name(name) and not is_placeholder(value)):
+            continue
+        findings.append(finding(rules.IMAGE_ENV_SECRET, f"Env {name} holds a literal "
+                                f"{kind or 'secret'} ({mask(value)})", last_line or final_from,
+                                f"HS301|{name}", {"variable": name}))
+    for port in config.exposed_ports:
+        if port.split("/")[0] == "22":
+            findings.append(finding(rules.IMAGE_SSH_PORT, f"the image exposes port {port}",
+                                    last_line or final_from, "HS302|22"))
+    for item in found(view, view.captured_paths()):
+        attribution = where.get(item.layer)
+        line = attribution.line if attribution else None
+        instruction = f" ({attribution.instruction})" if attribution else ""
+        still = " and is still there" if view.final(item.path) is not None else \
+            ", deleted by a later layer but still shipped in this one"
+        findings.append(finding(
+            rules.IMAGE_KEY_FILE,
+            f"{item.kind} /{item.path} is in layer {item.layer + 1}{instruction}{still}",
+            line, f"HS303|{item.path}|{item.layer}", {"imagePath": item.path,
+                                                       "layer": item.layer + 1},
+        ))
+    return findings
+
+
+def _component(package: Package) -> Component:
+    properties = {"layer": str(package.layer + 1), "location": package.location}
+    if package.source_name:
+        properties["source"] = f"{package.source_name} {package.source_version or ''}".strip()
+    if package.osv_ecosystem:
+        properties["ecosystem"] = package.osv_ecosystem
+    return Component(package.name, package.version, package.purl, package.ecosystem.value,
+                     properties)

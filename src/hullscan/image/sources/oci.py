@@ -1,0 +1,87 @@
+"""`oci:PATH[:TAG]`: an OCI image layout, as a folder (read blob by blob) or as a tar (read in
+one pass by the archive reader). Nested indexes are followed, attestation manifests skipped,
+the platform chosen like a registry pull; every blob's digest is checked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import IO
+
+from hullscan.image.layers import Scanner
+from hullscan.image.manifest import (
+    INDEX_TYPES,
+    check_digest,
+    layer_infos,
+    load_json,
+    parse_config,
+    select_from_index,
+)
+from hullscan.image.model import Image, ImageError, LayerInfo
+from hullscan.image.sources.archive import open_archive
+from hullscan.image.sources.base import ScannedImage, scan_image
+
+
+def split_path_tag(text: str) -> tuple[Path, str | None]:
+    """`PATH[:TAG]`: the whole text when it names something that exists, else the part before
+    the last ':' with the rest as the tag."""
+    if Path(text).exists() or ":" not in text:
+        return Path(text), None
+    path, _, tag = text.rpartition(":")
+    return Path(path), tag or None
+
+
+def open_oci(text: str, reference: str, scanner: Scanner,
+             platform: str | None) -> ScannedImage:
+    path, tag = split_path_tag(text)
+    if path.is_file():
+        return open_archive(path, reference, scanner, tag, platform)
+    if not (path / "index.json").is_file():
+        raise ImageError(f"{reference}: {path} is not an OCI image layout (no index.json)")
+    return scan_image(_layout_image(path, reference, tag, platform), scanner)
+
+
+def _blob_path(folder: Path, digest: str, reference: str) -> Path:
+    algorithm, _, hexdigest = digest.partition(":")
+    if algorithm != "sha256" or len(hexdigest) != 64 or not all(
+            c in "0123456789abcdef" for c in hexdigest):
+        raise ImageError(f"{reference}: unsupported or malformed digest {digest!r}")
+    return folder / "blobs" / "sha256" / hexdigest
+
+
+def _read_blob(folder: Path, digest: str, reference: str, what: str) -> bytes:
+    path = _blob_path(folder, digest, reference)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ImageError(f"{reference}: the {what} blob {digest[:19]}… is missing") from None
+    except OSError as exc:
+        raise ImageError(f"{reference}: cannot read {path}: {exc.strerror or exc}") from None
+    check_digest(data, digest, f"{reference}: {what} {digest[:19]}…")
+    return data
+
+
+def _layout_image(folder: Path, reference: str, tag: str | None,
+                  platform: str | None) -> Image:
+    index = load_json((folder / "index.json").read_bytes(), f"{reference}: index.json")
+    for _depth in range(4):
+        descriptor = select_from_index(index, platform, reference, tag)
+        tag = None
+        digest = str(descriptor.get("digest") or "")
+        document = load_json(_read_blob(folder, digest, reference, "manifest"), reference)
+        if document.get("mediaType") in INDEX_TYPES or "manifests" in document:
+            index = document
+            continue
+        config_digest = str((document.get("config") or {}).get("digest") or "")
+        config = parse_config(load_json(_read_blob(folder, config_digest, reference,
+                                                   "configuration"), reference))
+        layers = layer_infos(config, document.get("layers") or [])
+
+        def open_layer(layer: LayerInfo) -> IO[bytes]:
+            path = _blob_path(folder, layer.digest, reference)
+            try:
+                return open(path, "rb")
+            except FileNotFoundError:
+                raise ImageError(f"the blob is missing from {folder}") from None
+
+        return Image(reference, config, layers, open_layer, digest)
+    raise ImageError(f"{reference}: image indexes nested too deeply")
