@@ -87,6 +87,7 @@ def add(tar: tarfile.TarFile, path: str, value: Any) -> None:
 
 @dataclass
 class TestImage:
+    __test__ = False  # not a pytest test class
     layers: Sequence[Layer]
     config: dict[str, Any] = field(default_factory=dict)  # the "config" section (User, Env...)
     os: str = "linux"
@@ -170,8 +171,9 @@ def docker_archive_oci(image: TestImage, path: Path, tag: str = "app:1") -> Path
     index = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
              "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
                             "digest": sha(manifest), "size": len(manifest),
-                            "annotations": {"io.containerd.image.name": f"docker.io/{tag}",
-                                            "org.opencontainers.image.ref.name": tag.split(":")[-1]}}]}
+                            "annotations": {
+                                "io.containerd.image.name": f"docker.io/{tag}",
+                                "org.opencontainers.image.ref.name": tag.split(":")[-1]}}]}
     members += [
         ("index.json", json.dumps(index).encode()),
         ("oci-layout", b'{"imageLayoutVersion": "1.0.0"}'),

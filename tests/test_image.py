@@ -1,0 +1,359 @@
+"""The image checker end to end: images built by the tests (docker-archive legacy and OCI, OCI
+layout folders, unpacked folders), OSV records written by the tests, the CLI as users run it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import Repo
+from image_builder import (
+    ALPINE_OS_RELEASE,
+    DEBIAN_OS_RELEASE,
+    Layer,
+    TestImage,
+    apk_installed,
+    docker_archive_legacy,
+    docker_archive_oci,
+    dpkg_status,
+    oci_layout,
+)
+
+from hullscan.vuln.local_db import LocalDatabase
+
+DOCKERFILE = """\
+FROM python:3.12-slim AS builder
+RUN pip wheel --wheel-dir /wheels requests
+
+FROM debian:12
+RUN apt-get update && apt-get install -y curl
+COPY --from=builder /wheels /wheels
+RUN pip install /wheels/*.whl
+USER 10001
+"""
+BASE = {
+    "usr/lib/os-release": DEBIAN_OS_RELEASE,
+    "etc/os-release": ("symlink", "../usr/lib/os-release"),
+    "etc/debian_version": "12.5\n",
+    "var/lib/dpkg/status": dpkg_status(
+        ("libssl3", "3.0.11-1~deb12u2", "openssl"),
+        ("bash", "5.2.15-2+b2", None),
+        ("linux-libc-dev", "6.1.76-1", "linux"),
+    ),
+}
+CURL_STATUS = dpkg_status(
+    ("libssl3", "3.0.11-1~deb12u2", "openssl"),
+    ("bash", "5.2.15-2+b2", None),
+    ("linux-libc-dev", "6.1.76-1", "linux"),
+    ("curl", "7.88.1-10+deb12u5", None),
+    ("libcurl4", "7.88.1-10+deb12u5", "curl"),
+)
+REQUESTS = ("usr/local/lib/python3.11/site-packages/requests-2.25.0.dist-info/METADATA",
+            "Metadata-Version: 2.1\nName: requests\nVersion: 2.25.0\n")
+
+
+def debian_image(**config: Any) -> TestImage:
+    return TestImage(
+        layers=[
+            Layer(BASE, "/bin/sh -c #(nop) ADD file:5d6a8e in / "),
+            Layer({"var/lib/dpkg/status": CURL_STATUS},
+                  "RUN /bin/sh -c apt-get update && apt-get install -y curl # buildkit"),
+            Layer({"wheels/requests-2.25.0-py3-none-any.whl": b"PK\x05\x06" + b"\0" * 18},
+                  "COPY /wheels /wheels # buildkit"),
+            Layer({REQUESTS[0]: REQUESTS[1]},
+                  "RUN /bin/sh -c pip install /wheels/*.whl # buildkit"),
+        ],
+        config={"User": "10001", **config},
+        empty_history=[(1, '/bin/sh -c #(nop)  CMD ["bash"]'), (5, "USER 10001")],
+    )
+
+
+def record(osv_id: str, ecosystem: str, name: str, introduced: str, fixed: str | None,
+           severity: str = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+           urgency: str | None = None, aliases: tuple[str, ...] = ()) -> dict[str, Any]:
+    events: list[dict[str, str]] = [{"introduced": introduced}]
+    if fixed:
+        events.append({"fixed": fixed})
+    affected: dict[str, Any] = {"package": {"ecosystem": ecosystem, "name": name},
+                                "ranges": [{"type": "ECOSYSTEM", "events": events}]}
+    if urgency:
+        affected["ecosystem_specific"] = {"urgency": urgency}
+    return {"schema_version": "1.6.0", "id": osv_id, "modified": "2026-01-01T00:00:00Z",
+            "aliases": list(aliases), "summary": f"{name} problem {osv_id}",
+            "severity": [{"type": "CVSS_V3", "score": severity}], "affected": [affected]}
+
+
+RECORDS = [
+    record("DSA-9001-1", "Debian:12", "openssl", "0", "3.0.13-1~deb12u1",
+           aliases=("CVE-2099-0001",)),
+    record("DLA-9002-1", "Debian:12", "curl", "0", "7.88.1-10+deb12u6",
+           severity="CVSS:3.1/AV:N/AC:H/PR:N/UI:R/S:U/C:L/I:N/A:N"),
+    record("DEBIAN-CVE-2099-0003", "Debian:12", "bash", "0", None, urgency="unimportant"),
+    record("DEBIAN-CVE-2099-0004", "Debian:12", "linux", "0", "6.1.90-1"),
+    record("GHSA-9999-aaaa-bbbb", "PyPI", "requests", "0", "2.31.0",
+           aliases=("CVE-2099-0005",)),
+    record("ALPINE-CVE-2099-0006", "Alpine:v3.19", "openssl", "0", "3.1.4-r5"),
+    record("DEBIAN-CVE-2099-0007", "Debian:12", "curl", "0", None),
+]
+
+
+@pytest.fixture
+def osv_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "osv"
+    folder.mkdir()
+    for item in RECORDS:
+        (folder / f"{item['id']}.json").write_text(json.dumps(item))
+    path = tmp_path / "osv.sqlite3"
+    database = LocalDatabase(path)
+    database.import_path(folder)
+    database.close()
+    monkeypatch.setenv("HULLSCAN_OSV_DB", str(path))
+    return path
+
+
+def findings(run: Any) -> list[dict[str, Any]]:
+    return [f for f in run.json()["findings"] if not f["suppression"]]
+
+
+def by_rule(run: Any) -> dict[tuple[str, str], dict[str, Any]]:
+    return {(f["rule"]["id"], f["properties"].get("package", "")): f for f in findings(run)}
+
+
+@pytest.mark.parametrize("layout", ["legacy", "oci-in-tar", "oci-folder"])
+def test_packages_are_matched_by_source_and_point_at_dockerfile_lines(
+    hullscan, repo: Repo, osv_db: Path, layout: str
+) -> None:
+    repo.write("Dockerfile", DOCKERFILE)
+    repo.commit()
+    image = debian_image()
+    if layout == "legacy":
+        docker_archive_legacy(image, repo.root / "app.tar")
+        ref = "docker-archive:app.tar"
+    elif layout == "oci-in-tar":
+        docker_archive_oci(image, repo.root / "app.tar")
+        ref = "docker-archive:app.tar"
+    else:
+        oci_layout({"1.0": image}, repo.root / "layout")
+        ref = "oci:layout:1.0"
+    run = hullscan("image", ref, "--dockerfile", "Dockerfile", "--format", "json",
+                   "--sarif", "image.sarif", cwd=repo.root)
+    assert run.code == 1, run.err
+    found = by_rule(run)
+    # libssl3 is built from openssl: matched by its source package, found in the base image
+    ssl = found[("DSA-9001-1", "libssl3")]
+    assert ssl["location"]["path"] == "Dockerfile" and ssl["location"]["start_line"] == 4
+    assert ssl["severity"] == "critical"
+    assert ssl["properties"]["sourcePackage"] == "openssl"
+    assert ssl["properties"]["fixedVersion"] == "3.0.13-1~deb12u1"
+    assert ssl["properties"]["layer"] == 1
+    assert "(source openssl 3.0.11-1~deb12u2)" in ssl["message"]
+    assert "FROM debian:12 (base image" in ssl["message"]
+    assert "DSA-9001-1, CVE-2099-0001" in ssl["message"]
+    # curl and libcurl4 came with the RUN apt-get line
+    curl = found[("DLA-9002-1", "curl")]
+    assert curl["location"]["start_line"] == 5
+    assert "layer 2 (RUN apt-get update && apt-get install -y curl)" in curl["message"]
+    assert ("DLA-9002-1", "libcurl4") in found
+    # the Python package: installed by the last RUN
+    assert found[("GHSA-9999-aaaa-bbbb", "requests")]["location"]["start_line"] == 7
+    # hidden: Debian "unimportant"; kernel advisories on linux-libc-dev (headers)
+    assert not any(rule == "DEBIAN-CVE-2099-0003" for rule, _ in found)
+    assert not any(rule == "DEBIAN-CVE-2099-0004" for rule, _ in found)
+    # one result per package and advisory group, never per alias
+    assert not any(rule == "CVE-2099-0001" for rule, _ in found)
+    sarif = json.loads((repo.root / "image.sarif").read_text())
+    image_run = next(r for r in sarif["runs"] if r["automationDetails"]["id"] == "hullscan/image/")
+    assert image_run["invocations"][0]["executionSuccessful"] is True
+
+
+def test_unimportant_shown_when_configured_and_ignore_unfixed(hullscan, repo: Repo,
+                                                              osv_db: Path) -> None:
+    repo.write("Dockerfile", DOCKERFILE)
+    repo.write(".hullscan.yaml", "checkers:\n  image:\n    show_unimportant: true\n")
+    repo.commit()
+    docker_archive_legacy(debian_image(), repo.root / "app.tar")
+    run = hullscan("image", "docker-archive:app.tar", "--format", "json", cwd=repo.root)
+    assert ("DEBIAN-CVE-2099-0003", "bash") in by_rule(run)
+    assert ("DEBIAN-CVE-2099-0007", "curl") in by_rule(run)
+    unfixed = hullscan("image", "docker-archive:app.tar", "--format", "json",
+                       "--ignore-unfixed", cwd=repo.root)
+    rules = {rule for rule, _ in by_rule(unfixed)}
+    assert "DEBIAN-CVE-2099-0003" not in rules and "DEBIAN-CVE-2099-0007" not in rules
+    assert "DSA-9001-1" in rules
+
+
+def test_dockerfile_found_next_to_the_context_by_default(hullscan, repo: Repo,
+                                                         osv_db: Path) -> None:
+    repo.write("Dockerfile", DOCKERFILE)
+    repo.commit()
+    docker_archive_legacy(debian_image(), repo.root / "app.tar")
+    run = hullscan("image", "docker-archive:app.tar", cwd=repo.root)
+    assert "Dockerfile:5:1 low DLA-9002-1" in run.out
+
+
+def test_without_dockerfile_findings_point_at_the_anchor(hullscan, repo: Repo,
+                                                         osv_db: Path) -> None:
+    repo.write("deploy/image.txt", "app image\n")
+    repo.commit()
+    docker_archive_legacy(debian_image(), repo.root / "app.tar")
+    run = hullscan("image", "docker-archive:app.tar", "--anchor", "deploy/image.txt",
+                   "--sarif", "out.sarif", "--format", "json", cwd=repo.root)
+    assert run.code == 1
+    assert {f["location"]["path"] for f in findings(run)} == {"deploy/image.txt"}
+    assert {f["location"]["start_line"] for f in findings(run)} == {1}
+    # without a file to point at, SARIF cannot be written: a usage error, not a broken upload
+    missing = hullscan("image", "docker-archive:app.tar", "--sarif", "x.sarif", cwd=repo.root)
+    assert missing.code == 2
+    assert "give --dockerfile PATH" in missing.err
+    assert not (repo.root / "x.sarif").exists()
+
+
+def test_whiteouts_and_opaque_folders_remove_packages(hullscan, repo: Repo,
+                                                      osv_db: Path) -> None:
+    repo.write("Dockerfile", "FROM debian:12\nRUN pip install requests\n"
+               "RUN pip uninstall -y requests\n")
+    repo.commit()
+    image = TestImage([
+        Layer(BASE, "ADD rootfs"),
+        Layer({REQUESTS[0]: REQUESTS[1],
+               "opt/app/node_modules/left-pad/package.json":
+                   '{"name": "left-pad", "version": "1.0.0"}'},
+              "RUN /bin/sh -c pip install requests # buildkit"),
+        Layer({"usr/local/lib/python3.11/site-packages/requests-2.25.0.dist-info": ("whiteout",),
+               "opt/app/node_modules": ("opaque",)},
+              "RUN /bin/sh -c pip uninstall -y requests # buildkit"),
+    ], config={"User": "1000"})
+    docker_archive_legacy(image, repo.root / "app.tar")
+    run = hullscan("image", "docker-archive:app.tar", "--format", "json", cwd=repo.root)
+    packages = {f["properties"].get("package") for f in findings(run)}
+    assert "requests" not in packages and "libssl3" in packages
+
+
+def test_image_audit(hullscan, repo: Repo, osv_db: Path) -> None:
+    repo.write("Dockerfile", "FROM debian:12\nCOPY id_rsa /root/.ssh/id_rsa\n"
+               "RUN rm /root/.ssh/id_rsa\nEXPOSE 22\n")
+    repo.commit()
+    key = ("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAA\n"
+           "-----END OPENSSH PRIVATE KEY-----\n")
+    image = TestImage([
+        Layer(BASE, "ADD rootfs"),
+        Layer({"root/.ssh/id_rsa": key, "app/.env.example": "TOKEN=changeme\n",
+               "etc/ssl/certs/ca.pem": "-----BEGIN CERTIFICATE-----\nMIIB\n"},
+              "COPY id_rsa /root/.ssh/id_rsa # buildkit"),
+        Layer({"root/.ssh/id_rsa": ("whiteout",)},
+              "RUN /bin/sh -c rm /root/.ssh/id_rsa # buildkit"),
+    ], config={"Env": ["PATH=/usr/bin", "GITHUB_TOKEN=ghp_" + "A1b2C3d4E5" * 3 + "abcdef"],
+               "ExposedPorts": {"22/tcp": {}, "8080/tcp": {}}},
+        empty_history=[(3, "EXPOSE map[22/tcp:{}]")])
+    docker_archive_legacy(image, repo.root / "app.tar")
+    run = hullscan("image", "docker-archive:app.tar", "--format", "json", "--sarif", "a.sarif",
+                   cwd=repo.root)
+    found = {f["rule"]["id"]: f for f in findings(run)}
+    assert found["HS303"]["location"]["start_line"] == 2
+    assert "deleted by a later layer but still shipped" in found["HS303"]["message"]
+    assert found["HS303"]["severity"] == "critical"
+    assert sum(1 for f in findings(run) if f["rule"]["id"] == "HS303") == 1  # not the cert
+    assert "HS300" in found  # no USER
+    assert "GITHUB_TOKEN" in found["HS301"]["message"]
+    assert "A1b2C3d4E5" not in run.out + run.err + (repo.root / "a.sarif").read_text()
+    assert "22/tcp" in found["HS302"]["message"]
+
+
+def test_alpine_packages_match_by_origin(hullscan, repo: Repo, osv_db: Path) -> None:
+    repo.write("Dockerfile", "FROM alpine:3.19\n")
+    repo.commit()
+    image = TestImage([Layer({
+        "etc/os-release": ALPINE_OS_RELEASE,
+        "lib/apk/db/installed": apk_installed(
+            ("libssl3", "3.1.4-r1", "openssl", ["usr/lib/libssl.so.3"]),
+            ("busybox", "1.36.1-r15", "busybox", ["bin/busybox"])),
+    }, "ADD alpine-minirootfs.tar.gz /")], config={"User": "nobody"})
+    docker_archive_legacy(image, repo.root / "app.tar")
+    run = hullscan("image", "docker-archive:app.tar", "--format", "json", cwd=repo.root)
+    found = by_rule(run)
+    assert found[("ALPINE-CVE-2099-0006", "libssl3")]["properties"]["ecosystem"] == "Alpine:v3.19"
+    assert found[("ALPINE-CVE-2099-0006", "libssl3")]["location"]["start_line"] == 1
+
+
+def test_dir_source_and_platform_selection(hullscan, repo: Repo, osv_db: Path) -> None:
+    repo.write("Dockerfile", "FROM debian:12\n")
+    repo.commit()
+    rootfs = repo.root.parent / "rootfs"
+    for rel, content in {"usr/lib/os-release": DEBIAN_OS_RELEASE,
+                         "var/lib/dpkg/status": CURL_STATUS}.items():
+        (rootfs / rel).parent.mkdir(parents=True, exist_ok=True)
+        (rootfs / rel).write_text(content)
+    (rootfs / "etc").mkdir()
+    (rootfs / "etc" / "os-release").symlink_to("../usr/lib/os-release")
+    run = hullscan("image", f"dir:{rootfs}", "--format", "json", cwd=repo.root)
+    assert ("DLA-9002-1", "curl") in by_rule(run)
+
+    amd = debian_image()
+    arm = TestImage([Layer({"usr/lib/os-release": DEBIAN_OS_RELEASE,
+                            "var/lib/dpkg/status": dpkg_status(("curl", "7.88.1-10+deb12u6",
+                                                                None))})],
+                    config={"User": "1"}, architecture="arm64")
+    oci_layout({"linux/amd64": amd, "linux/arm64/v8": arm}, repo.root.parent / "multi",
+               platforms=True, attestation=True)
+    ref = f"oci:{repo.root.parent / 'multi'}"
+    on_arm = hullscan("image", ref, "--platform", "linux/arm64", "--format", "json",
+                      cwd=repo.root)
+    assert ("DLA-9002-1", "curl") not in by_rule(on_arm)  # the arm64 image has the fix
+    assert ("DLA-9002-1", "curl") in by_rule(hullscan("image", ref, "--format", "json",
+                                                       cwd=repo.root))
+    none = hullscan("image", ref, "--platform", "linux/s390x", cwd=repo.root)
+    assert none.code == 3
+    assert "no image for platform linux/s390x (available: linux/amd64, linux/arm64/v8)" \
+        in none.err
+
+
+def test_scan_with_image_runs_every_checker_and_new_only_keeps_image_findings(
+    hullscan, repo: Repo, osv_db: Path
+) -> None:
+    from conftest import git
+
+    repo.write("Dockerfile", DOCKERFILE)
+    repo.commit("base")
+    git(repo.root, "checkout", "-q", "-b", "feature")
+    repo.write("README.md", "docs\n")
+    repo.commit("docs only")
+    docker_archive_legacy(debian_image(), repo.root.parent / "app.tar")
+    run = hullscan("scan", ".", "--image", f"docker-archive:{repo.root.parent / 'app.tar'}",
+                   "--new-only", "--base", "main", "--format", "json", cwd=repo.root)
+    checkers = {c["name"] for c in run.json()["checkers"]}
+    assert {"dockerfile", "image"} <= checkers
+    image_findings = [f for f in findings(run) if f["checker"] == "image"]
+    assert image_findings and all(f["baseline_state"] == "new" for f in image_findings)
+    assert run.code == 1
+
+
+def test_sbom_components_in_json_and_missing_osv_data_fails_closed(
+    hullscan, repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HULLSCAN_OSV_DB", str(tmp_path / "missing.sqlite3"))
+    repo.write("Dockerfile", DOCKERFILE)
+    repo.commit()
+    docker_archive_legacy(debian_image(), repo.root / "app.tar")
+    run = hullscan("image", "docker-archive:app.tar", "--format", "json", cwd=repo.root)
+    assert run.code == 3
+    assert "could not be audited" in run.err
+
+
+def test_bad_references_are_one_line_errors(hullscan, repo: Repo, osv_db: Path) -> None:
+    repo.write("Dockerfile", "FROM scratch\n")
+    repo.commit()
+    (repo.root / "notes.txt").write_text("not an image")
+    cases = {
+        "docker-archive:missing.tar": "missing.tar is not a file",
+        "docker-archive:notes.txt": "not a readable image archive",
+        "oci:nowhere": "is not an OCI image layout",
+        "dir:nowhere": "nowhere is not a folder",
+    }
+    for ref, message in cases.items():
+        run = hullscan("image", ref, cwd=repo.root)
+        assert run.code == 3, ref
+        errors = [line for line in run.err.splitlines() if line.startswith("hullscan: error")]
+        assert len(errors) == 1 and message in errors[0], (ref, run.err)
+        assert "Traceback" not in run.err
