@@ -28,6 +28,8 @@ set +f
 args=(scan "${paths[@]}" --sarif "$sarif" --outputs "$out" --fail-on "${INPUT_FAIL_ON:-high}")
 [ -z "${INPUT_CHECKERS:-}" ] || args+=(--checkers "$INPUT_CHECKERS")
 [ -z "${INPUT_CONFIG:-}" ] || args+=(--config "$INPUT_CONFIG")
+[ -z "${INPUT_IMAGE:-}" ] || args+=(--image "$INPUT_IMAGE")
+[ -z "${INPUT_DOCKERFILE:-}" ] || args+=(--dockerfile "$INPUT_DOCKERFILE")
 [ -z "${INPUT_BASELINE:-}" ] || args+=(--baseline "$INPUT_BASELINE")
 [ -z "${INPUT_SHARD:-}" ] || args+=(--shard "$INPUT_SHARD")
 
