@@ -28,6 +28,7 @@ from action_harness import (
     run_action,
 )
 from conftest import EXAMPLES, PROJECT, Repo, assert_github_rules, git, wheelhouse
+from ruamel.yaml import YAML
 
 SHA = re.compile(r"^[0-9a-f]{40}$")
 OLD = "FROM python:3.12\nRUN pip install flask\n"
@@ -319,6 +320,16 @@ def test_examples_pin_a_commit_of_this_repository_that_has_the_action() -> None:
         if shallow == "true":
             pytest.skip("a shallow clone of hullscan does not have the pinned commit")
     assert probe.returncode == 0, f"{pin} is not a commit of this repository with action.yml"
+    pinned = YAML(typ="safe").load(subprocess.run(
+        ["git", "show", f"{pin}:action.yml"], cwd=PROJECT, capture_output=True, text=True,
+        check=True).stdout)
+    for path in (EXAMPLES / "workflows").glob("*.yml"):
+        workflow = YAML(typ="safe").load(path.read_text("utf-8"))
+        for job in workflow["jobs"].values():
+            for step in job.get("steps", []):
+                if str(step.get("uses", "")).startswith("hullscan/hullscan@"):
+                    unknown = set(step.get("with", {})) - set(pinned["inputs"])
+                    assert not unknown, f"{path.name}: the pinned action has no input {unknown}"
     for path in (EXAMPLES / "workflows").glob("*.yml"):
         text = path.read_text("utf-8")
         assert "hullscan/hullscan@" not in text.replace(f"hullscan/hullscan@{pin}", "")
@@ -366,3 +377,35 @@ def test_offline_db_path_that_does_not_exist_is_an_error(act, repo: Repo) -> Non
     assert run.failed and run.exit_code == 2
     assert any("offline-db: data/osv.sqlite3: no such file" in a.message
                for a in annotations(run))
+
+
+def test_image_input_annotates_the_dockerfile_line(act, repo: Repo, github: GitHub,
+                                                   tmp_path: Path) -> None:
+    """`image` after a build step: the image's findings land on the Dockerfile's lines, in the
+    annotations, the summary and the uploaded SARIF."""
+    from image_builder import DEBIAN_OS_RELEASE, Layer, TestImage, docker_archive_legacy
+
+    repo.write("Dockerfile", "FROM debian:12\nRUN apt-get install -y openssh-server\n"
+               "EXPOSE 22\nUSER 10001\n")
+    repo.commit("base")
+    git(repo.root, "checkout", "-q", "-b", "feature")
+    repo.write("README.md", "docs\n")
+    repo.commit("feature")
+    image = TestImage([
+        Layer({"usr/lib/os-release": DEBIAN_OS_RELEASE}, "ADD rootfs.tar /"),
+        Layer({"etc/ssh/ssh_host_rsa_key": "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n"
+                                           "-----END OPENSSH PRIVATE KEY-----\n"},
+              "RUN /bin/sh -c apt-get install -y openssh-server # buildkit"),
+    ], config={"User": "10001", "ExposedPorts": {"22/tcp": {}}},
+        empty_history=[(2, "EXPOSE map[22/tcp:{}]"), (3, "USER 10001")])
+    archive = docker_archive_legacy(image, tmp_path / "app.tar")
+    run = act(repo.root, pull_request(repo), image=f"docker-archive:{archive}",
+              dockerfile="Dockerfile")
+    assert run.failed and run.outputs["exit-code"] == "1", run.stderr[-2000:]
+    errors = [a for a in annotations(run) if a.command == "error" and a.properties.get("file")]
+    assert any(a.properties["file"] == "Dockerfile" and a.properties["line"] == "2"
+               and a.properties["title"].startswith("HS303") for a in errors)
+    assert "[Dockerfile:2](https://github.com/octo/app/blob/" in run.summary
+    image_runs = [r for r in github.uploaded[0]["runs"]
+                  if r["automationDetails"]["id"] == "hullscan/image/"]
+    assert image_runs and image_runs[0]["results"]

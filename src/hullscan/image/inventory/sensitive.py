@@ -37,6 +37,8 @@ def _kind(path: str) -> str | None:
         return None
     if base in _KEY_NAMES:
         return "SSH private key"
+    if base.startswith("ssh_host_") and base.endswith("_key"):
+        return "SSH host private key"
     if base.endswith((".pem", ".key", ".p8")) or base in ("privkey.pem", "private.key"):
         return "private key"
     if base == ".env" or (base.startswith(".env.") and not base.endswith(
@@ -58,7 +60,7 @@ def _kind(path: str) -> str | None:
 
 
 def _holds_secret(kind: str, data: bytes) -> bool:
-    if kind in ("SSH private key", "private key"):
+    if kind in ("SSH private key", "SSH host private key", "private key"):
         return bool(_PRIVATE_KEY.search(data))
     if kind == "environment file":
         return bool(_ENV_ASSIGNMENT.search(data))
