@@ -63,6 +63,7 @@ def test_readme_documents_every_action_input_and_output() -> None:
 def test_iac_severity_tables_are_documented() -> None:
     from hullscan.checkers.iac import SUPERSEDES as IAC_SUPERSEDES
     from hullscan.iac.severity import CATEGORY_SEVERITY, OVERRIDES
+    from hullscan.image.rules import ALL_RULES as IMAGE_RULES
     from hullscan.workloads import ALL_RULES as WORKLOAD_RULES
 
     for category, severity in CATEGORY_SEVERITY.items():
@@ -71,5 +72,6 @@ def test_iac_severity_tables_are_documented() -> None:
         assert f"| {check} | {severity.value} | {why} |" in RULES_DOC
     for dropped, (rules, scope) in IAC_SUPERSEDES.items():
         assert f"| {dropped} | {', '.join(sorted(rules))} | same {scope} |" in RULES_DOC
-    for rule in WORKLOAD_RULES:
+    for rule in (*WORKLOAD_RULES, *IMAGE_RULES):
         assert f'<a id="{rule.id.lower()}"></a>' in RULES_DOC, rule.id
+        assert f"### {rule.id} {rule.name} ({rule.default_severity.value})" in RULES_DOC
