@@ -45,7 +45,7 @@ def test_readme_documents_every_option_and_exit_code() -> None:
     assert {"--new-only", "--base", "--baseline", "--shard", "--summary", "--checkers"} <= options
     for option in sorted(options):
         assert option in README, option
-    for fmt in ("text", "sarif", "json", "github", "markdown"):
+    for fmt in ("text", "sarif", "json", "github", "markdown", "cyclonedx"):
         assert f"`{fmt}`" in README or f"|{fmt}" in README, fmt
     for code in range(4):
         assert re.search(rf"^\| {code} \|", README, re.MULTILINE), code

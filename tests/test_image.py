@@ -357,3 +357,28 @@ def test_bad_references_are_one_line_errors(hullscan, repo: Repo, osv_db: Path) 
         errors = [line for line in run.err.splitlines() if line.startswith("hullscan: error")]
         assert len(errors) == 1 and message in errors[0], (ref, run.err)
         assert "Traceback" not in run.err
+
+
+def test_cyclonedx_sbom_of_an_image(hullscan, repo: Repo, osv_db: Path) -> None:
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+
+    from hullscan.formats.cyclonedx import SCHEMA_VERSION
+
+    repo.write("Dockerfile", DOCKERFILE)
+    repo.commit()
+    docker_archive_legacy(debian_image(), repo.root / "app.tar")
+    run = hullscan("image", "docker-archive:app.tar", "--format", "cyclonedx", "-o", "sbom.json",
+                   cwd=repo.root)
+    assert run.code == 1
+    text = (repo.root / "sbom.json").read_text()
+    version = SchemaVersion.from_version(SCHEMA_VERSION) if isinstance(SCHEMA_VERSION, str) \
+        else SCHEMA_VERSION
+    assert JsonStrictValidator(version).validate_str(text) is None
+    sbom = json.loads(text)
+    assert sbom["metadata"]["component"]["name"] == "docker-archive:app.tar"
+    purls = {c.get("purl", "") for c in sbom["components"]}
+    assert any(p.startswith("pkg:deb/debian/libssl3@3.0.11-1~deb12u2") for p in purls)
+    assert "pkg:pypi/requests@2.25.0" in purls
+    ids = {v["id"] for v in sbom["vulnerabilities"]}
+    assert {"DSA-9001-1", "GHSA-9999-aaaa-bbbb"} <= ids

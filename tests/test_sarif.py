@@ -127,8 +127,9 @@ def test_cwe_in_rule_tags_and_result_properties(hullscan) -> None:
 def test_every_enabled_checker_has_a_run_even_without_files(hullscan, repo: Repo) -> None:
     repo.write("README.md", "# nothing to check\n")
     log = sarif_of(hullscan, repo.root)
+    # the image checker runs (and closes its alerts) only when an image is named
     assert [r["automationDetails"]["id"] for r in log["runs"]] == [
-        f"hullscan/{name}/" for name in CHECKERS
+        f"hullscan/{name}/" for name in CHECKERS if name != "image"
     ]
     for run in log["runs"]:
         assert run["results"] == []

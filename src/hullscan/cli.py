@@ -29,7 +29,7 @@ EXIT_USAGE = 2
 EXIT_CHECKER_FAILED = 3
 
 FAIL_ON_CHOICES = ("critical", "high", "medium", "low", "info", "never")
-FORMAT_CHOICES = ("text", "sarif", "json", "github", "markdown")
+FORMAT_CHOICES = ("text", "sarif", "json", "github", "markdown", "cyclonedx")
 
 log = logging.getLogger("hullscan")
 
