@@ -91,6 +91,16 @@ def main() -> int:
                         "--baseline", str(baseline), "--sarif", str(compared), "-q"],
                        cwd=PROJECT, check=False, stdout=subprocess.DEVNULL, env=env)
         produced.append(compared)
+        # the image checker, on the examples' demo image
+        demo_image = work / "demo-image.tar"
+        subprocess.run([sys.executable, "examples/demo-image/build.py", str(demo_image)],
+                       cwd=PROJECT, check=True, stdout=subprocess.DEVNULL)
+        image_sarif = work / "image.sarif"
+        subprocess.run([sys.executable, "-m", "hullscan", "image",
+                        f"docker-archive:{demo_image}", "--dockerfile",
+                        "examples/insecure-app/Dockerfile", "--sarif", str(image_sarif), "-q"],
+                       cwd=PROJECT, check=False, stdout=subprocess.DEVNULL, env=env)
+        produced.append(image_sarif)
 
         broken = json.loads(produced[0].read_text())
         broken["runs"][0]["results"][0]["locations"] = []

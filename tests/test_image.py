@@ -382,3 +382,27 @@ def test_cyclonedx_sbom_of_an_image(hullscan, repo: Repo, osv_db: Path) -> None:
     assert "pkg:pypi/requests@2.25.0" in purls
     ids = {v["id"] for v in sbom["vulnerabilities"]}
     assert {"DSA-9001-1", "GHSA-9999-aaaa-bbbb"} <= ids
+
+
+def test_demo_image_of_the_examples(hullscan, tmp_path: Path) -> None:
+    """The README's main job: the insecure app's demo image, matched against the demo data."""
+    import runpy
+
+    from conftest import EXAMPLES, PROJECT
+
+    build = runpy.run_path(str(EXAMPLES / "demo-image" / "build.py"))["build"]
+    archive = build(tmp_path / "demo.tar")
+    run = hullscan("scan", "examples/insecure-app", "--image", f"docker-archive:{archive}",
+                   "--dockerfile", "examples/insecure-app/Dockerfile", "--format", "json",
+                   "--sarif", str(tmp_path / "demo.sarif"), cwd=PROJECT)
+    assert run.code == 1
+    image = {(f["rule"]["id"], f["location"]["start_line"]) for f in findings(run)
+             if f["checker"] == "image"}
+    assert ("x_HULLSCAN-DEMO-0005", 7) in image  # libssl3 from the ubuntu base: FROM line
+    assert ("x_HULLSCAN-DEMO-0006", 11) in image  # openssh from the apt-get RUN line
+    assert ("HS303", 12) in image  # the copied SSH key
+    assert ("HS302", 15) in image  # EXPOSE 22
+    # the ENV secret is reported once, by the Dockerfile rule at the same line
+    assert not any(rule == "HS301" for rule, _ in image)
+    assert any(f["rule"]["id"] == "HS110" and f["location"]["start_line"] == 8
+               for f in findings(run))

@@ -151,6 +151,8 @@ CROSS_CHECKER_SUPERSEDES: dict[str, frozenset[str]] = {
     # a secret set in a Dockerfile ENV/ARG or a Compose environment entry: the container
     # rule says where it ends up (the image's layers and history)
     "HS210": frozenset({"HS110"}),
+    # the same ENV secret seen in the built image's configuration, at the same Dockerfile line
+    "HS301": frozenset({"HS110"}),
 }
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +21,7 @@ from hullscan.checkers.interface import CheckContext
 from hullscan.discover import Target, relative
 from hullscan.errors import HullscanError
 from hullscan.image import rules
-from hullscan.image.attribution import Attribution, attribute
+from hullscan.image.attribution import Attribution, attribute, instruction_line
 from hullscan.image.inventory.apk import ApkInventory
 from hullscan.image.inventory.dpkg import DpkgInventory
 from hullscan.image.inventory.os_release import OSReleaseInventory, read_os
@@ -137,7 +137,7 @@ def _check(request: ImageRequest, context: CheckContext) -> CheckerResult:
         ))
     image_name = request.reference
     findings = _vulnerabilities(packages, context, image_name, anchor, where, notes)
-    findings += _audit(scanned, view, image_name, anchor, where)
+    findings += _audit(scanned, view, image_name, anchor, where, dockerfile_text)
     if not anchor and findings:
         notes.append(Notification(
             NAME, NotificationLevel.NOTE,
@@ -303,13 +303,13 @@ def _rule(advisory: Advisory) -> Rule:
 
 
 def _audit(scanned: ScannedImage, view: FileView, image_name: str, anchor: _Anchor | None,
-           where: dict[int, Attribution]) -> list[Finding]:
+           where: dict[int, Attribution], dockerfile_text: str | None) -> list[Finding]:
     from hullscan.redact import is_placeholder, is_secret_name, mask, token_kind
 
     config = scanned.config
     findings: list[Finding] = []
-    final_from = next((a.line for a in where.values() if a.base_image and a.line), None)
-    last_line = max((a.line for a in where.values() if a.line), default=None)
+    def line_of(keyword: str, matches: Callable[[str], object] | None = None) -> int | None:
+        return instruction_line(dockerfile_text, keyword, matches)
 
     def finding(rule: Rule, message: str, line: int | None, basis: str,
                 extra: dict[str, object] | None = None) -> Finding:
@@ -323,8 +323,7 @@ def _audit(scanned: ScannedImage, view: FileView, image_name: str, anchor: _Anch
     if has_config and user in ("", "root", "0"):
         shown = f"user {config.user!r}" if config.user else "no user"
         findings.append(finding(rules.IMAGE_ROOT, f"the image configuration sets {shown}: "
-                                "containers run as root", last_line or final_from,
-                                "HS300|user"))
+                                "containers run as root", line_of("USER"), "HS300|user"))
     for entry in config.env:
         name, sep, value = entry.partition("=")
         if not sep or not value:
@@ -332,13 +331,17 @@ def _audit(scanned: ScannedImage, view: FileView, image_name: str, anchor: _Anch
         kind = token_kind(value)
         if kind is None and not (is_secret_name(name) and not is_placeholder(value)):
             continue
+        declared = re.compile(rf"(^|\s){re.escape(name)}(=|\s|$)")
         findings.append(finding(rules.IMAGE_ENV_SECRET, f"Env {name} holds a literal "
-                                f"{kind or 'secret'} ({mask(value)})", last_line or final_from,
+                                f"{kind or 'secret'} ({mask(value)})",
+                                line_of("ENV", declared.search),
                                 f"HS301|{name}", {"variable": name}))
     for port in config.exposed_ports:
         if port.split("/")[0] == "22":
-            findings.append(finding(rules.IMAGE_SSH_PORT, f"the image exposes port {port}",
-                                    last_line or final_from, "HS302|22"))
+            findings.append(finding(
+                rules.IMAGE_SSH_PORT, f"the image exposes port {port}",
+                line_of("EXPOSE", lambda args: bool(re.search(r"(^|\s)22(/tcp)?(\s|$)", args))),
+                "HS302|22"))
     for item in found(view, view.captured_paths()):
         attribution = where.get(item.layer)
         line = attribution.line if attribution else None

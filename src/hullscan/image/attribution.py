@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 import re
 import shlex
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from hullscan.dockerfile.parser import Dockerfile, Instruction, parse
 from hullscan.image.model import ImageConfig, LayerInfo
+from hullscan.redact import redact
 
 _BUILDKIT = re.compile(r"\s*#\s*buildkit\s*$")
 _NOP = re.compile(r"^/bin/sh -c #\(nop\)\s*")
@@ -45,6 +46,9 @@ def parse_created_by(created_by: str) -> tuple[str, str]:
     if shell:
         return "RUN", _normalise(text[shell.end():])
     keyword, _, rest = text.partition(" ")
+    if keyword.upper() == "RUN":  # BuildKit: RUN [|N ARG=value ...] /bin/sh -c command
+        shell = _SHELL_PREFIX.match(rest)
+        return "RUN", _normalise(rest[shell.end():] if shell else rest)
     if keyword.upper() in _KEYWORDS:
         return keyword.upper(), _normalise(rest)
     return "", _normalise(text)
@@ -82,7 +86,7 @@ def _matches(instruction: Instruction, keyword: str, args: str) -> bool:
 
 
 def _short(instruction: Instruction) -> str:
-    text = _normalise(instruction.original)
+    text = redact(_normalise(instruction.original))
     return text if len(text) <= 120 else text[:119] + "…"
 
 
@@ -106,7 +110,7 @@ def _describe(created_by: str | None) -> str:
     if not created_by:
         return "unknown instruction"
     keyword, args = parse_created_by(created_by)
-    text = f"{keyword} {args}".strip() if keyword else args
+    text = redact(f"{keyword} {args}".strip() if keyword else args)
     return text if len(text) <= 120 else text[:119] + "…"
 
 
@@ -152,3 +156,20 @@ def _align(
             out[made] = Attribution(from_line, f"{base_text} (base image: "
                                     f"{_describe(created_by)})", base_image=True)
     return out
+
+
+def instruction_line(dockerfile_text: str | None, keyword: str,
+                     matches: Callable[[str], object] | None = None) -> int | None:
+    """The line of the final stage's last `keyword` instruction whose arguments `matches`;
+    without one, the final stage's FROM line (the setting came from the base image)."""
+    if dockerfile_text is None:
+        return None
+    dockerfile = parse(dockerfile_text)
+    stage = dockerfile.final_stage
+    if stage is None:
+        return None
+    for instruction in reversed(dockerfile.stage_instructions(stage.index)):
+        if instruction.keyword.upper() == keyword and (matches is None
+                                                       or matches(instruction.args)):
+            return instruction.start_line
+    return stage.line
