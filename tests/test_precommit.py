@@ -117,3 +117,33 @@ def test_iac_hook_reports_only_the_changed_terraform_file(repo: Repo, precommit_
     assert run.code == 1, run.out + run.err
     assert "deploy.yaml:28:1 critical CKV_K8S_16" in run.out
     assert "infra/main.tf" not in run.out  # module context only, not reported
+
+
+def test_image_hook_runs_in_the_manual_stage(repo: Repo, precommit_env, tmp_path) -> None:
+    """`hullscan-image` (pass_filenames: false, manual stage) with the image in its args."""
+    from image_builder import DEBIAN_OS_RELEASE, Layer, TestImage, docker_archive_legacy
+
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT, capture_output=True,
+                          text=True, check=True).stdout.strip()
+    repo.write("Dockerfile", "FROM debian:12\nCOPY id_rsa /root/.ssh/id_rsa\nUSER 10001\n")
+    repo.write(".pre-commit-config.yaml", (
+        f"repos:\n  - repo: {PROJECT}\n    rev: {head}\n    hooks:\n"
+        "      - id: hullscan-image\n"
+        "        args: [docker-archive:../app.tar, --dockerfile, Dockerfile, --offline]\n"
+    ))
+    image = TestImage([
+        Layer({"usr/lib/os-release": DEBIAN_OS_RELEASE}, "ADD rootfs.tar /"),
+        Layer({"root/.ssh/id_rsa": "-----BEGIN RSA PRIVATE KEY-----\nx\n"
+                                   "-----END RSA PRIVATE KEY-----\n"},
+              "COPY id_rsa /root/.ssh/id_rsa # buildkit"),
+    ], config={"User": "10001"})
+    docker_archive_legacy(image, repo.root.parent / "app.tar")
+    repo.commit("config")
+    skipped = run_subprocess([sys.executable, "-m", "pre_commit", "run", "--all-files",
+                              "--color", "never"], repo.root, env=precommit_env, timeout=900)
+    assert "hullscan image" not in skipped.out  # manual stage: not in a normal commit
+    run = run_subprocess([sys.executable, "-m", "pre_commit", "run", "hullscan-image",
+                          "--hook-stage", "manual", "--color", "never"],
+                         repo.root, env=precommit_env, timeout=900)
+    assert run.code == 1, run.out + run.err
+    assert "Dockerfile:2:1 critical HS303" in run.out

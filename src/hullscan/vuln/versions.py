@@ -6,9 +6,12 @@
 ordering. An unknown ecosystem or an unparsable version raises `VersionError`.
 
 Orderings: PEP 440 (PyPI, via `packaging`), SemVer 2.0 (npm, crates.io, Go, Hex, SwiftURL; own
-implementation), Composer (Packagist; own implementation of Composer's normalisation), and
-univers for Maven, RubyGems, NuGet, Debian/Ubuntu (dpkg), Alpine/Wolfi/Chainguard (apk) and the
-RPM distributions. Parsed keys are cached.
+implementation), Composer (Packagist; own implementation of Composer's normalisation), RPM (own
+implementation of rpm's rpmverParse/rpmverCmp/rpmvercmp: univers splits the release at the first
+hyphen where rpm takes the last one, and refuses what rpm reads as a version, `a:1`), apk for
+Alpine/Wolfi/Chainguard (own implementation of apk-tools' version.c tokens: univers refuses the
+`_cvs`/`_svn`/`_git`/`_hg` suffixes and a leading zero, `006`), and univers for Maven,
+RubyGems, NuGet and Debian/Ubuntu (dpkg). Parsed keys are cached.
 """
 
 from __future__ import annotations
@@ -290,6 +293,235 @@ def _univers(class_name: str) -> Callable[[str], Any]:
     return parse_with_univers
 
 
+# --- RPM ----------------------------------------------------------------------------------------
+
+_DIGITS = frozenset("0123456789")
+_ALPHA = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_ALNUM = _DIGITS | _ALPHA
+
+
+def _rpmvercmp(a: str, b: str) -> int:
+    """rpm's segment comparison: ASCII digit runs compare as numbers (leading zeros dropped)
+    and beat letter runs; other characters separate, except `~` (sorts before anything, even
+    the end) and `^` (sorts after the end, before anything else)."""
+    if a == b:
+        return 0
+    i = j = 0
+    la, lb = len(a), len(b)
+    while i < la or j < lb:
+        while i < la and a[i] not in _ALNUM and a[i] not in "~^":
+            i += 1
+        while j < lb and b[j] not in _ALNUM and b[j] not in "~^":
+            j += 1
+        ca = a[i] if i < la else ""
+        cb = b[j] if j < lb else ""
+        if ca == "~" or cb == "~":
+            if ca != "~":
+                return 1
+            if cb != "~":
+                return -1
+            i, j = i + 1, j + 1
+            continue
+        if ca == "^" or cb == "^":
+            if not ca:
+                return -1
+            if not cb:
+                return 1
+            if ca != "^":
+                return 1
+            if cb != "^":
+                return -1
+            i, j = i + 1, j + 1
+            continue
+        if not (ca and cb):
+            break
+        kind = _DIGITS if ca in _DIGITS else _ALPHA
+        si, sj = i, j
+        while i < la and a[i] in kind:
+            i += 1
+        while j < lb and b[j] in kind:
+            j += 1
+        one, two = a[si:i], b[sj:j]
+        if not two:  # a number against letters: the number is newer
+            return 1 if kind is _DIGITS else -1
+        if kind is _DIGITS:
+            one, two = one.lstrip("0"), two.lstrip("0")
+            if len(one) != len(two):
+                return 1 if len(one) > len(two) else -1
+        if one != two:
+            return 1 if one > two else -1
+    if i >= la and j >= lb:
+        return 0
+    return -1 if i >= la else 1
+
+
+class _RpmEVR:
+    """`[epoch:]version[-release]` split as rpmverParse does: the epoch is a leading run of
+    digits before `:` (empty means 0), the release follows the LAST hyphen; compared as
+    rpmverCmp: epoch (missing = 0), version, then release (a missing release sorts below any)."""
+
+    __slots__ = ("epoch", "release", "version")
+
+    def __init__(self, text: str) -> None:
+        i = 0
+        while i < len(text) and text[i] in _DIGITS:
+            i += 1
+        hyphen = text.rfind("-", i)
+        start = 0
+        self.epoch: str | None = None
+        if text[i:i + 1] == ":":
+            self.epoch = text[:i] or "0"
+            start = i + 1
+        self.release: str | None = None
+        end = len(text)
+        if hyphen >= 0:
+            self.release = text[hyphen + 1:]
+            end = hyphen
+        self.version = text[start:end]
+        if not self.version:
+            raise VersionError(f"invalid RPM version {text!r}: no version part")
+
+    def compare(self, other: _RpmEVR) -> int:
+        rc = _rpmvercmp(self.epoch or "0", other.epoch or "0")
+        if rc == 0:
+            rc = _rpmvercmp(self.version, other.version)
+        if rc == 0 and self.release != other.release:
+            if self.release is None or other.release is None:
+                rc = -1 if self.release is None else 1
+            else:
+                rc = _rpmvercmp(self.release, other.release)
+        return rc
+
+    def __lt__(self, other: _RpmEVR) -> bool:
+        return self.compare(other) < 0
+
+
+# --- apk ----------------------------------------------------------------------------------------
+
+# Token kinds of apk-tools' src/version.c, in its order: when one version goes on where the
+# other stops, the kind that comes next decides.
+(_APK_INITIAL, _APK_DIGIT, _APK_LETTER, _APK_SUFFIX, _APK_SUFFIX_NO, _APK_HASH, _APK_REVISION,
+ _APK_END) = range(8)
+_APK_NONE = 5  # the place of "no suffix" among the suffix values
+_APK_SUFFIXES = {"alpha": 1, "beta": 2, "pre": 3, "rc": 4,
+                 "cvs": 6, "svn": 7, "git": 8, "hg": 9, "p": 10}
+_APK_NUMBER = re.compile(r"[0-9]+")
+_APK_WORD = re.compile(r"[a-z]*")
+_APK_HEX = re.compile(r"[0-9a-fA-F]+")
+
+_ApkToken = tuple[int, int | str]
+
+
+def _apk_tokens(text: str) -> tuple[_ApkToken, ...]:
+    """`digit{.digit}...{letter}{_suffix{digits}}...{~hash}{-rN}`; VersionError otherwise."""
+
+    def invalid(why: str) -> VersionError:
+        return VersionError(f"invalid apk version {text!r}: {why}")
+
+    m = _APK_NUMBER.match(text)
+    if m is None:
+        raise invalid("it does not start with a number")
+    tokens: list[_ApkToken] = [(_APK_INITIAL, int(m.group()))]
+    kind, pos = _APK_INITIAL, m.end()
+    while pos < len(text):
+        c = text[pos]
+        if "a" <= c <= "z":
+            if kind > _APK_DIGIT:
+                raise invalid(f"letter {c!r} out of place")
+            kind = _APK_LETTER
+            tokens.append((kind, c))
+            pos += 1
+        elif c == "." or c in _DIGITS:
+            if c == ".":
+                if kind > _APK_DIGIT:
+                    raise invalid("'.' out of place")
+                pos += 1
+            if kind in (_APK_INITIAL, _APK_DIGIT):
+                kind = _APK_DIGIT
+            elif kind == _APK_SUFFIX:
+                kind = _APK_SUFFIX_NO
+            else:
+                raise invalid("number out of place")
+            m = _APK_NUMBER.match(text, pos)
+            if m is None:
+                raise invalid("'.' without a number")
+            # A component with a leading zero compares as a string (`1.05` < `1.5`).
+            tokens.append((kind, m.group() if kind == _APK_DIGIT else int(m.group())))
+            pos = m.end()
+        elif c == "_":
+            if kind > _APK_SUFFIX_NO:
+                raise invalid("suffix out of place")
+            m = _APK_WORD.match(text, pos + 1)
+            word = m.group() if m else ""
+            if word not in _APK_SUFFIXES:
+                raise invalid(f"unknown suffix {word!r}")
+            kind = _APK_SUFFIX
+            tokens.append((kind, _APK_SUFFIXES[word]))
+            pos += 1 + len(word)
+        elif c == "~":
+            m = _APK_HEX.match(text, pos + 1)
+            if kind >= _APK_HASH or m is None:
+                raise invalid("bad commit hash")
+            kind = _APK_HASH
+            tokens.append((kind, m.group()))
+            pos = m.end()
+        elif c == "-":
+            m = _APK_NUMBER.match(text, pos + 2)
+            if kind >= _APK_REVISION or text[pos + 1:pos + 2] != "r" or m is None:
+                raise invalid("bad -rN revision")
+            kind = _APK_REVISION
+            tokens.append((kind, int(m.group())))
+            pos = m.end()
+        else:
+            raise invalid(f"unexpected {c!r}")
+    return tuple(tokens)
+
+
+def _apk_token_cmp(kind: int, x: int | str, y: int | str) -> int:
+    if isinstance(x, str) and isinstance(y, str):
+        if kind == _APK_DIGIT and x[0] != "0" and y[0] != "0":
+            return (int(x) > int(y)) - (int(x) < int(y))
+        return (x > y) - (x < y)
+    if isinstance(x, int) and isinstance(y, int):
+        return (x > y) - (x < y)
+    raise TypeError(f"apk tokens of one kind hold {x!r} and {y!r}")
+
+
+class _ApkVersion:
+    """An apk version as apk-tools compares it: token by token while the kinds agree (numbers
+    as numbers unless a component has a leading zero, then as strings; suffixes alpha < beta <
+    pre < rc < none < cvs < svn < git < hg < p; commit hashes as strings); when one version goes
+    on, it is the newer one unless a pre-release suffix follows, or the token kinds say
+    otherwise (`1.0-r1` < `1.0.1`)."""
+
+    __slots__ = ("tokens",)
+
+    def __init__(self, text: str) -> None:
+        self.tokens = _apk_tokens(text)
+
+    def compare(self, other: _ApkVersion) -> int:
+        a, b = self.tokens, other.tokens
+        n = min(len(a), len(b))
+        i = 0
+        while i < n and a[i][0] == b[i][0]:
+            rc = _apk_token_cmp(a[i][0], a[i][1], b[i][1])
+            if rc:
+                return rc
+            i += 1
+        ka = a[i][0] if i < len(a) else _APK_END
+        kb = b[i][0] if i < len(b) else _APK_END
+        if ka == kb:
+            return 0
+        if ka == _APK_SUFFIX and int(a[i][1]) < _APK_NONE:
+            return -1
+        if kb == _APK_SUFFIX and int(b[i][1]) < _APK_NONE:
+            return 1
+        return -1 if ka > kb else 1
+
+    def __lt__(self, other: _ApkVersion) -> bool:
+        return self.compare(other) < 0
+
+
 _PARSERS: dict[str, Callable[[str], Any]] = {
     PEP440: _pep440,
     SEMVER: _semver,
@@ -299,6 +531,6 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     RUBYGEMS: _univers("RubygemsVersion"),
     NUGET: _univers("NugetVersion"),
     DPKG: _univers("DebianVersion"),
-    APK: _univers("AlpineLinuxVersion"),
-    RPM: _univers("RpmVersion"),
+    APK: _ApkVersion,
+    RPM: _RpmEVR,
 }
