@@ -406,3 +406,51 @@ def test_demo_image_of_the_examples(hullscan, tmp_path: Path) -> None:
     assert not any(rule == "HS301" for rule, _ in image)
     assert any(f["rule"]["id"] == "HS110" and f["location"]["start_line"] == 8
                for f in findings(run))
+
+
+def test_distroless_status_d_and_language_packages_owned_by_os_packages(
+    hullscan, repo: Repo, osv_db: Path
+) -> None:
+    repo.write("Dockerfile", "FROM gcr.io/distroless/python3-debian12\nUSER 65532\n")
+    repo.commit()
+    dist = "usr/lib/python3/dist-packages/requests-2.25.0.dist-info"
+    image = TestImage([Layer({
+        "etc/os-release": DEBIAN_OS_RELEASE,
+        # distroless: one status file per package, no var/lib/dpkg/status
+        "var/lib/dpkg/status.d/libssl3": dpkg_status(("libssl3", "3.0.11-1~deb12u2",
+                                                      "openssl")),
+        "var/lib/dpkg/status.d/libssl3.md5sums": "d41d8cd98f00b204e9800998ecf8427e  x\n",
+        "var/lib/dpkg/status.d/python3-requests": dpkg_status(
+            ("python3-requests", "2.25.0+dfsg-2", "requests")),
+        # Debian's python3-requests owns the dist-info: reported once, as the OS package
+        "var/lib/dpkg/info/python3-requests.list": f"/{dist}\n/{dist}/METADATA\n",
+        f"{dist}/METADATA": "Metadata-Version: 2.1\nName: requests\nVersion: 2.25.0\n",
+    }, "ADD rootfs /")], config={"User": "65532"})
+    docker_archive_legacy(image, repo.root / "app.tar")
+    run = hullscan("image", "docker-archive:app.tar", "--format", "json", cwd=repo.root)
+    found = by_rule(run)
+    assert ("DSA-9001-1", "libssl3") in found
+    assert not any(package == "requests" for _, package in found)  # not as PyPI
+
+
+def test_docker_daemon_source_streams_docker_save(hullscan, repo: Repo, osv_db: Path,
+                                                  tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """docker:NAME runs `docker save NAME` and reads its stdout in one pass (this machine has
+    no daemon: a stand-in `docker` prints a saved archive, or fails as the real one does)."""
+    repo.write("Dockerfile", DOCKERFILE)
+    repo.commit()
+    archive = docker_archive_oci(debian_image(), tmp_path / "saved.tar")
+    docker = tmp_path / "docker"
+    docker.write_text(
+        "#!/bin/sh\n"
+        'if [ "$1" = save ] && [ "$2" = app:1 ]; then exec cat "' + str(archive) + '"; fi\n'
+        'echo "Error response from daemon: reference does not exist" >&2\nexit 1\n'
+    )
+    docker.chmod(0o755)
+    monkeypatch.setenv("HULLSCAN_DOCKER", str(docker))
+    run = hullscan("image", "docker:app:1", "--format", "json", cwd=repo.root)
+    assert ("DSA-9001-1", "libssl3") in by_rule(run)
+    missing = hullscan("image", "docker:nope:2", cwd=repo.root)
+    assert missing.code == 3
+    assert "docker save failed" in missing.err and "reference does not exist" in missing.err
