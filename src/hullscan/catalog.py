@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from hullscan import RULES_DOCS
 from hullscan.model import Rule, Severity
+from hullscan.vuln.interface import Advisory
 
 
 def make_rule(
@@ -45,5 +46,26 @@ def tool_rule(
         help_text=f"{text}. See {uri} for the rationale and the fix.",
         help_uri=uri,
         default_severity=severity,
+        tags=tuple(tags),
+    )
+
+
+OSV_URI = "https://osv.dev/vulnerability/"
+
+
+def advisory_rule(advisory: Advisory, *, name_prefix: str, fix: str,
+                  tags: Sequence[str]) -> Rule:
+    """The rule of a vulnerability advisory (dependency and image findings): its OSV id, its
+    summary, a link to osv.dev, and the advisory's own severity."""
+    summary = advisory.summary or f"Known vulnerability {advisory.id}"
+    uri = f"{OSV_URI}{advisory.id}"
+    return Rule(
+        id=advisory.id,
+        name=f"{name_prefix}-{advisory.id.lower()}",
+        short_description=summary[:200],
+        full_description=f"{summary} ({', '.join(advisory.ids)}).",
+        help_text=f"{summary}. {fix} Details: {uri}",
+        help_uri=uri,
+        default_severity=advisory.severity,
         tags=tuple(tags),
     )

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from hullscan.catalog import advisory_rule
 from hullscan.checkers.interface import CheckContext
 from hullscan.deps import pipaudit
 from hullscan.deps.lockfiles import Dependency, LockfileError, ReadResult, reader_for
@@ -23,8 +24,6 @@ from hullscan.model import (
     Location,
     Notification,
     NotificationLevel,
-    Rule,
-    Severity,
     ToolInfo,
 )
 from hullscan.textfile import UnreadableFile, read_text
@@ -34,7 +33,6 @@ from hullscan.vuln.interface import Advisory, KnownRecords, PackageRef, Vulnerab
 log = logging.getLogger("hullscan.deps")
 
 NAME = "deps"
-OSV_URI = "https://osv.dev/vulnerability/"
 PIP_AUDIT_URI = "https://github.com/pypa/pip-audit"
 
 
@@ -207,22 +205,6 @@ def _findings(
     return findings, failures
 
 
-def _rule(advisory: Advisory, severity: Severity) -> Rule:
-    ids = ", ".join(advisory.ids)
-    summary = advisory.summary or f"Known vulnerability {advisory.id}"
-    uri = f"{OSV_URI}{advisory.id}"
-    return Rule(
-        id=advisory.id,
-        name=f"vulnerable-dependency-{advisory.id.lower()}",
-        short_description=summary[:200],
-        full_description=f"{summary} ({ids}).",
-        help_text=f"{summary}. Upgrade to a fixed version. Details: {uri}",
-        help_uri=uri,
-        default_severity=severity,
-        tags=("security", "dependency", "vulnerability"),
-    )
-
-
 def _finding(item: _Located, advisories: Sequence[Advisory], fix: str | None) -> Finding:
     package = item.dependency.package
     worst = max(advisories, key=lambda a: (a.severity.rank, a.id))
@@ -244,7 +226,9 @@ def _finding(item: _Located, advisories: Sequence[Advisory], fix: str | None) ->
     if fix:
         properties["fixedVersion"] = fix
     return Finding(
-        rule=_rule(worst, worst.severity),
+        rule=advisory_rule(worst, name_prefix="vulnerable-dependency",
+                           fix="Upgrade to a fixed version.",
+                           tags=("security", "dependency", "vulnerability")),
         checker=NAME,
         severity=worst.severity,
         message=message,

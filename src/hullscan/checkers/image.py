@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from hullscan.catalog import advisory_rule
 from hullscan.checkers.interface import CheckContext
 from hullscan.discover import Target, relative
 from hullscan.errors import HullscanError
@@ -52,7 +53,6 @@ from hullscan.vuln.interface import Advisory, PackageRef
 log = logging.getLogger("hullscan.image")
 
 NAME = "image"
-OSV_URI = "https://osv.dev/vulnerability/"
 # Binary packages built from the kernel's source that carry headers or build tools, not a
 # kernel: kernel advisories do not apply to them.
 _KERNEL_SOURCES = re.compile(r"^(linux|linux-signed-\S+|linux-\d[\d.]*|kernel|kernel-\S+)$")
@@ -280,25 +280,13 @@ def _vulnerability(package: Package, advisory: Advisory, image_name: str,
     if advisory.urgency:
         properties["urgency"] = advisory.urgency
     return Finding(
-        rule=_rule(advisory), checker=NAME, severity=advisory.severity, message=message,
+        rule=advisory_rule(advisory, name_prefix="vulnerable-image-package",
+                           fix="Rebuild the image with a fixed version.",
+                           tags=("security", "container", "image", "vulnerability")),
+        checker=NAME, severity=advisory.severity, message=message,
         location=_location(anchor, image_name, attribution.line if attribution else None),
         fingerprint_basis=f"{package.osv_ecosystem}/{package.name}/{advisory.id}",
         properties=properties,
-    )
-
-
-def _rule(advisory: Advisory) -> Rule:
-    summary = advisory.summary or f"Known vulnerability {advisory.id}"
-    uri = f"{OSV_URI}{advisory.id}"
-    return Rule(
-        id=advisory.id,
-        name=f"vulnerable-image-package-{advisory.id.lower()}",
-        short_description=summary[:200],
-        full_description=f"{summary} ({', '.join(advisory.ids)}).",
-        help_text=f"{summary}. Rebuild the image with a fixed version. Details: {uri}",
-        help_uri=uri,
-        default_severity=advisory.severity,
-        tags=("security", "container", "image", "vulnerability"),
     )
 
 

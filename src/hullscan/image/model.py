@@ -177,6 +177,14 @@ class Inventory:
 
     name: str = ""
 
+    def __init__(self) -> None:
+        self.problems: list[str] = []  # one line each, naming the path; no repeats
+
+    def problem(self, message: object) -> None:
+        line = " ".join(str(message).split())
+        if line not in self.problems:
+            self.problems.append(line)
+
     def wants(self, path: str, size: int, mode: int) -> int:
         raise NotImplementedError
 

@@ -53,8 +53,6 @@ def paragraphs(text: str) -> Iterator[dict[str, str]]:
 class DpkgInventory(Inventory):
     name = "dpkg"
 
-    def __init__(self) -> None:
-        self.problems: list[str] = []
 
     def wants(self, path: str, size: int, mode: int) -> int:
         if path == STATUS:

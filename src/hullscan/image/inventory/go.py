@@ -203,9 +203,6 @@ def _aligned_magic(data: bytes, base: int = 0) -> Iterator[int]:
         start = i + 1
 
 
-def _one_line(text: object) -> str:
-    return " ".join(str(text).split())
-
 
 class GoInventory(Inventory):
     """Modules compiled into Go binaries (Go 1.18+ build information)."""
@@ -213,13 +210,9 @@ class GoInventory(Inventory):
     name = "go"
 
     def __init__(self, chunk_size: int = CHUNK_BYTES) -> None:
-        self.problems: list[str] = []
+        super().__init__()
         self.chunk_size = max(1, chunk_size)
 
-    def _problem(self, message: str) -> None:
-        message = _one_line(message)
-        if message not in self.problems:
-            self.problems.append(message)
 
     # --- capture ------------------------------------------------------------------------------
 
@@ -240,7 +233,7 @@ class GoInventory(Inventory):
         try:
             return self._scan(path, stream, size) or b""
         except Exception as exc:  # never raise: a stream error skips this binary
-            self._problem(f"{path}: Go build information not read ({exc})")
+            self.problem(f"{path}: Go build information not read ({exc})")
             return b""
 
     def _scan(self, path: str, stream: IO[bytes], size: int) -> bytes | None:
@@ -296,7 +289,7 @@ class GoInventory(Inventory):
             except _NeedMore:
                 end = None
             except BuildInfoError as exc:
-                self._problem(f"{path}: Go build information skipped ({exc})")
+                self.problem(f"{path}: Go build information skipped ({exc})")
                 return None
             if end is not None and len(blob) >= end:
                 return blob[:end]
@@ -320,10 +313,10 @@ class GoInventory(Inventory):
                 go_version, modinfo = decode_blob(blob)
                 info = parse_modinfo(go_version, modinfo)
             except BuildInfoError as exc:
-                self._problem(f"{path}: Go build information skipped ({exc})")
+                self.problem(f"{path}: Go build information skipped ({exc})")
                 continue
             except Exception as exc:  # never raise
-                self._problem(f"{path}: Go build information skipped ({exc})")
+                self.problem(f"{path}: Go build information skipped ({exc})")
                 continue
             found.extend(self._modules(fv, info))
         return found

@@ -72,9 +72,6 @@ def parse_manifest(text: str) -> dict[str, str]:
     return {key: value.strip() for key, value in result.items()}
 
 
-def _one_line(text: object) -> str:
-    return " ".join(str(text).split())
-
 
 class _Budget:
     def __init__(self, limit: int) -> None:
@@ -99,15 +96,11 @@ class JavaInventory(Inventory):
     def __init__(self, max_archive_bytes: int = MAX_ARCHIVE_BYTES,
                  max_uncompressed_bytes: int = MAX_UNCOMPRESSED_BYTES,
                  max_depth: int = MAX_DEPTH) -> None:
-        self.problems: list[str] = []
+        super().__init__()
         self.max_archive_bytes = max_archive_bytes
         self.max_uncompressed_bytes = max_uncompressed_bytes
         self.max_depth = max_depth
 
-    def _problem(self, message: str) -> None:
-        message = _one_line(message)
-        if message not in self.problems:
-            self.problems.append(message)
 
     # --- capture ------------------------------------------------------------------------------
 
@@ -115,7 +108,7 @@ class JavaInventory(Inventory):
         if not is_archive(path) or size <= 0:
             return 0
         if size > self.max_archive_bytes:
-            self._problem(f"{path}: Java archive of {size} bytes skipped "
+            self.problem(f"{path}: Java archive of {size} bytes skipped "
                           f"(over {self.max_archive_bytes})")
             return 0
         return size
@@ -130,7 +123,7 @@ class JavaInventory(Inventory):
             try:
                 self._archive(fv.data, fv.path, 0, budget, found)
             except Exception as exc:  # never raise: one broken archive is one problem
-                self._problem(f"{fv.path}: Java archive not read ({exc})")
+                self.problem(f"{fv.path}: Java archive not read ({exc})")
                 continue
             packages.extend(self._packages(fv, found))
         return packages
@@ -163,12 +156,12 @@ class JavaInventory(Inventory):
                  found: list[_Found]) -> None:
         """Read one archive (top-level or nested) into `found`; problems name `location`."""
         if data.count(b"PK\x01\x02") > MAX_ENTRIES:
-            self._problem(f"{location}: Java archive with over {MAX_ENTRIES} entries skipped")
+            self.problem(f"{location}: Java archive with over {MAX_ENTRIES} entries skipped")
             return
         try:
             archive = zipfile.ZipFile(io.BytesIO(data))
         except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
-            self._problem(f"{location}: broken Java archive ({exc})")
+            self.problem(f"{location}: broken Java archive ({exc})")
             return
         with archive:
             infos = [i for i in archive.infolist() if not i.is_dir()]
@@ -184,7 +177,7 @@ class JavaInventory(Inventory):
                 artifact = props.get("artifactId") or parts[3]
                 version = props.get("version", "")
                 if not version:
-                    self._problem(f"{location}!/{info.filename}: pom.properties without version")
+                    self.problem(f"{location}!/{info.filename}: pom.properties without version")
                     continue
                 any_pom = True
                 found.append(_Found(f"{group}:{artifact}", group, artifact, version, location))
@@ -195,7 +188,7 @@ class JavaInventory(Inventory):
                     continue
                 inner = f"{location}!/{info.filename}"
                 if depth + 1 > self.max_depth:
-                    self._problem(f"{inner}: nested deeper than {self.max_depth} archives, "
+                    self.problem(f"{inner}: nested deeper than {self.max_depth} archives, "
                                   "skipped")
                     continue
                 nested = self._read_entry(archive, info, location, budget)
@@ -225,7 +218,7 @@ class JavaInventory(Inventory):
     def _small_entry(self, archive: zipfile.ZipFile, info: zipfile.ZipInfo, location: str,
                      budget: _Budget) -> str | None:
         if info.file_size > MAX_SMALL_ENTRY_BYTES:
-            self._problem(f"{location}!/{info.filename}: {info.file_size} bytes, skipped")
+            self.problem(f"{location}!/{info.filename}: {info.file_size} bytes, skipped")
             return None
         data = self._read_entry(archive, info, location, budget)
         if data is None:
@@ -238,7 +231,7 @@ class JavaInventory(Inventory):
         declared size, so a lying header cannot inflate past it)."""
         name = f"{location}!/{info.filename}"
         if info.file_size > budget.left:
-            self._problem(f"{name}: {info.file_size} bytes uncompressed, over the "
+            self.problem(f"{name}: {info.file_size} bytes uncompressed, over the "
                           f"{self.max_uncompressed_bytes}-byte budget of the archive, skipped")
             return None
         budget.left -= info.file_size
@@ -246,10 +239,10 @@ class JavaInventory(Inventory):
             with archive.open(info) as handle:
                 data = handle.read(info.file_size + 1)
         except Exception as exc:  # BadZipFile (CRC), zlib.error, encrypted, unknown method
-            self._problem(f"{name}: unreadable entry ({exc})")
+            self.problem(f"{name}: unreadable entry ({exc})")
             return None
         if len(data) > info.file_size:
-            self._problem(f"{name}: larger than declared, skipped")
+            self.problem(f"{name}: larger than declared, skipped")
             return None
         return data
 

@@ -45,28 +45,18 @@ def npm_purl(name: str, version: str) -> str:
     return f"pkg:npm/{path}@{quote(version, safe='')}"
 
 
-def _one_line(text: object) -> str:
-    return " ".join(str(text).split())
-
 
 class NodeInventory(Inventory):
     """Installed npm packages."""
 
     name = "npm"
 
-    def __init__(self) -> None:
-        self.problems: list[str] = []
-
-    def _problem(self, message: str) -> None:
-        message = _one_line(message)
-        if message not in self.problems:
-            self.problems.append(message)
 
     def wants(self, path: str, size: int, mode: int) -> int:
         if not is_package_json(path) or size <= 0:
             return 0
         if size > MAX_PACKAGE_JSON_BYTES:
-            self._problem(f"{path}: package.json of {size} bytes skipped "
+            self.problem(f"{path}: package.json of {size} bytes skipped "
                           f"(over {MAX_PACKAGE_JSON_BYTES})")
             return 0
         return size
@@ -77,7 +67,7 @@ class NodeInventory(Inventory):
             try:
                 package = self._package(fv)
             except Exception as exc:  # never raise: one broken package is one problem
-                self._problem(f"{fv.path}: unreadable package.json ({exc})")
+                self.problem(f"{fv.path}: unreadable package.json ({exc})")
                 continue
             if package is not None:
                 found.append(package)
@@ -85,20 +75,20 @@ class NodeInventory(Inventory):
 
     def _package(self, fv: FileVersion) -> Package | None:
         if len(fv.data) > MAX_PACKAGE_JSON_BYTES:
-            self._problem(f"{fv.path}: package.json over {MAX_PACKAGE_JSON_BYTES} bytes skipped")
+            self.problem(f"{fv.path}: package.json over {MAX_PACKAGE_JSON_BYTES} bytes skipped")
             return None
         try:
             text = fv.data.decode("utf-8-sig")
         except UnicodeDecodeError:
-            self._problem(f"{fv.path}: package.json is not UTF-8")
+            self.problem(f"{fv.path}: package.json is not UTF-8")
             return None
         try:
             doc = json.loads(text)
         except (json.JSONDecodeError, RecursionError) as exc:
-            self._problem(f"{fv.path}: invalid JSON ({exc})")
+            self.problem(f"{fv.path}: invalid JSON ({exc})")
             return None
         if not isinstance(doc, dict):
-            self._problem(f"{fv.path}: package.json is not a JSON object")
+            self.problem(f"{fv.path}: package.json is not a JSON object")
             return None
         name, version = doc.get("name"), doc.get("version")
         if not isinstance(name, str) or not isinstance(version, str):

@@ -56,13 +56,6 @@ class PythonInventory(Inventory):
 
     name = "python"
 
-    def __init__(self) -> None:
-        self.problems: list[str] = []
-
-    def _problem(self, message: str) -> None:
-        message = _one_line(message)
-        if message not in self.problems:
-            self.problems.append(message)
 
     # --- capture ------------------------------------------------------------------------------
 
@@ -82,7 +75,7 @@ class PythonInventory(Inventory):
             try:
                 package = self._package(files, fv)
             except Exception as exc:  # never raise: one broken distribution is one problem
-                self._problem(f"{fv.path}: unreadable Python metadata ({exc})")
+                self.problem(f"{fv.path}: unreadable Python metadata ({exc})")
                 continue
             if package is not None:
                 found.append(package)
@@ -91,13 +84,13 @@ class PythonInventory(Inventory):
     def _package(self, files: FileView, fv: FileVersion) -> Package | None:
         headers = _headers(fv.data)
         if headers is None:
-            self._problem(f"{fv.path}: Python metadata is not UTF-8")
+            self.problem(f"{fv.path}: Python metadata is not UTF-8")
             return None
         message = HeaderParser().parsestr(headers)
         name = _one_line(message.get("Name", "") or "")
         version = _one_line(message.get("Version", "") or "")
         if not name or not version:
-            self._problem(f"{fv.path}: Python metadata without Name or Version")
+            self.problem(f"{fv.path}: Python metadata without Name or Version")
             return None
 
         if metadata_kind(fv.path) == "egg-file":
@@ -133,7 +126,7 @@ class PythonInventory(Inventory):
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
-            self._problem(f"{path}: file list is not UTF-8")
+            self.problem(f"{path}: file list is not UTF-8")
             return None
         return text.splitlines()
 
@@ -147,7 +140,7 @@ class PythonInventory(Inventory):
         try:
             rows = list(csv.reader(lines))
         except csv.Error as exc:
-            self._problem(f"{record}: broken RECORD ({exc})")
+            self.problem(f"{record}: broken RECORD ({exc})")
             return owned
         for row in rows:
             if row and row[0].strip():

@@ -600,8 +600,6 @@ def _rank(version: FileVersion) -> tuple[int, int, int]:
 class RpmInventory(Inventory):
     name = "rpm"
 
-    def __init__(self) -> None:
-        self.problems: list[str] = []
 
     def wants(self, path: str, size: int, mode: int) -> int:
         return CAPTURE_LIMIT if path in DATABASE_PATHS else 0
