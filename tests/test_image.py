@@ -454,3 +454,32 @@ def test_docker_daemon_source_streams_docker_save(hullscan, repo: Repo, osv_db: 
     missing = hullscan("image", "docker:nope:2", cwd=repo.root)
     assert missing.code == 3
     assert "docker save failed" in missing.err and "reference does not exist" in missing.err
+
+
+def test_registry_pull_end_to_end_and_bare_name_falls_back_from_the_daemon(
+    hullscan, repo: Repo, osv_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bare NAME:TAG tries the daemon (none here: `docker version` fails), then pulls from
+    the registry (one served on 127.0.0.1, with bearer tokens), and the layer walk, matching
+    and Dockerfile lines work on the pulled image as on an archive."""
+    from registry_server import running
+
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker-config"))
+    docker = tmp_path / "docker"
+    docker.write_text("#!/bin/sh\necho 'Cannot connect to the Docker daemon' >&2\nexit 1\n")
+    docker.chmod(0o755)
+    monkeypatch.setenv("HULLSCAN_DOCKER", str(docker))
+    repo.write("Dockerfile", DOCKERFILE)
+    repo.commit()
+    image = debian_image()
+    blobs = image.blobs()
+    with running() as registry:
+        registry.auth = "bearer"
+        registry.push_image("team/app", "1", blobs, json.loads(image.config_json(blobs)))
+        for ref in (f"registry:{registry.host}/team/app:1", f"{registry.host}/team/app:1"):
+            run = hullscan("image", ref, "--format", "json", "--sarif", "r.sarif",
+                           cwd=repo.root)
+            assert run.code == 1, run.err
+            found = by_rule(run)
+            assert found[("DLA-9002-1", "curl")]["location"]["start_line"] == 5
+            assert found[("DSA-9001-1", "libssl3")]["location"]["start_line"] == 4
