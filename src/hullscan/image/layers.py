@@ -18,12 +18,13 @@ import logging
 import os
 import posixpath
 import stat
+import sys
 import tarfile
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Protocol, Self
 
 from hullscan.image.model import FileVersion, FileView, Inventory
 
@@ -36,10 +37,34 @@ _GZIP = b"\x1f\x8b"
 _ZSTD = b"\x28\xb5\x2f\xfd"
 WHITEOUT = ".wh."
 OPAQUE = ".wh..wh..opq"
+# pax headers and GNU long names: tarfile reads each into memory whole, so a small gzip could
+# claim gigabytes; Go's archive/tar (what Docker and containerd extract with) allows 1 MiB.
+MAX_METADATA = 1024 * 1024
+_METADATA_TYPES = (tarfile.XHDTYPE, tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE,
+                   tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK)
 
 
 class LayerProblem(Exception):
     """A layer that cannot be read to the end (one line)."""
+
+
+class _MetadataTooLarge(LayerProblem):
+    """Not a tarfile.HeaderError: tarfile would take one for the end of the archive."""
+
+
+class _Reader(Protocol):
+    def read(self, size: int = ..., /) -> bytes: ...
+
+
+class _TarInfo(tarfile.TarInfo):
+    @classmethod
+    def frombuf(cls, buf: bytes | bytearray, encoding: str, errors: str) -> Self:
+        info = super().frombuf(buf, encoding, errors)
+        if info.type in _METADATA_TYPES and info.size > MAX_METADATA:
+            raise _MetadataTooLarge(f"a tar metadata entry (pax header or long name) of "
+                                    f"{info.size:,} bytes, over {MAX_METADATA:,}: stopped "
+                                    "reading it")
+        return info
 
 
 @dataclass(frozen=True)
@@ -63,7 +88,7 @@ class LayerScan:
     complete: bool = True
 
 
-class _Hashing(io.RawIOBase):
+class _Hashing:
     """Reads through, hashing what passes (the blob as stored)."""
 
     def __init__(self, raw: IO[bytes]) -> None:
@@ -71,34 +96,32 @@ class _Hashing(io.RawIOBase):
         self.digest = hashlib.sha256()
         self.count = 0
 
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        data = self._raw.read(len(buffer))
-        if not data:
-            return 0
-        self.digest.update(data)
-        self.count += len(data)
-        n = len(data)
-        buffer[:n] = data
-        return n
-
-    def drain(self) -> None:
-        while data := self._raw.read(CHUNK):
+    def read(self, size: int = CHUNK) -> bytes:
+        data = self._raw.read(size)
+        if data:
             self.digest.update(data)
             self.count += len(data)
+        return data
+
+    def drain(self) -> None:
+        while self.read(CHUNK):
+            pass
 
 
 class _Decompressing(io.RawIOBase):
-    """gzip (possibly several members), zstd or plain, with an uncompressed byte cap."""
+    """gzip (possibly several members), zstd or plain, with an uncompressed byte cap.
 
-    def __init__(self, raw: IO[bytes], limit: int, label: str) -> None:
+    Seekable forwards only (tarfile's random-access mode then skips the data of members nobody
+    wants without copying it, and reads a header as one slice of the current chunk)."""
+
+    def __init__(self, raw: _Reader, limit: int, label: str) -> None:
         self._raw = raw
         self._limit = limit
         self._label = label
-        self.count = 0
-        self._buffer = b""
+        self.count = 0  # bytes decompressed so far
+        self._chunk = b""
+        self._offset = 0  # read so far from _chunk
+        self._position = 0  # read or skipped so far
         self._eof = False
         head = raw.read(4)
         self._kind = "plain"
@@ -120,6 +143,12 @@ class _Decompressing(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._position
+
     def _fill(self) -> bytes:
         if self._kind == "plain":
             data = self._pending or self._raw.read(CHUNK)
@@ -140,8 +169,6 @@ class _Decompressing(io.RawIOBase):
                 return b""
             try:
                 out = self._z.decompress(data, CHUNK * 4)
-                while self._z.unconsumed_tail and len(out) < CHUNK * 4:
-                    out += self._z.decompress(self._z.unconsumed_tail, CHUNK * 4)
                 if self._z.unconsumed_tail:
                     self._pending = self._z.unconsumed_tail
                 if self._z.eof and self._z.unused_data:
@@ -153,27 +180,70 @@ class _Decompressing(io.RawIOBase):
             if out:
                 return out
 
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        if not self._buffer and not self._eof:
-            self._buffer = self._fill()
-            if not self._buffer:
-                self._eof = True
-        if not self._buffer:
-            return 0
-        n = min(len(buffer), len(self._buffer))
-        buffer[:n] = self._buffer[:n]
-        self._buffer = self._buffer[n:]
-        self.count += n
+    def _next_chunk(self) -> bool:
+        """The next decompressed chunk; False at the end of the data."""
+        if self._eof:
+            return False
+        data = self._fill()
+        if not data:
+            self._eof = True
+            return False
+        self.count += len(data)
         if self.count > self._limit:
             raise LayerProblem(
                 f"{self._label}: expands past {self._limit:,} bytes (checkers.image."
                 "max_layer_size): stopped reading it"
             )
-        return n
+        self._chunk, self._offset = data, 0
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is None or size < 0:
+            size = self._limit + 1
+        start = self._offset
+        if start + size <= len(self._chunk):  # the common case: within the current chunk
+            self._offset += size
+            self._position += size
+            return self._chunk[start:start + size]
+        parts: list[bytes] = []
+        while size > 0:
+            available = len(self._chunk) - self._offset
+            if available <= 0:
+                if not self._next_chunk():
+                    break
+                continue
+            n = min(size, available)
+            parts.append(self._chunk[self._offset:self._offset + n])
+            self._offset += n
+            self._position += n
+            size -= n
+        return b"".join(parts)
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        data = self.read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        target = offset + (self._position if whence == io.SEEK_CUR else 0)
+        if whence not in (io.SEEK_SET, io.SEEK_CUR) or target < self._position:
+            raise io.UnsupportedOperation("a layer stream only seeks forwards")
+        skip = target - self._position
+        while skip > 0:  # decompressed (and hashed) but not copied
+            available = len(self._chunk) - self._offset
+            if available <= 0:
+                if not self._next_chunk():
+                    break
+                continue
+            n = min(skip, available)
+            self._offset += n
+            self._position += n
+            skip -= n
+        return self._position
 
 
 class Prefixed(io.RawIOBase):
-    def __init__(self, head: bytes, raw: IO[bytes]) -> None:
+    def __init__(self, head: bytes, raw: _Reader) -> None:
         self._head = head
         self._raw = raw
 
@@ -189,6 +259,24 @@ class Prefixed(io.RawIOBase):
         data = self._raw.read(len(buffer))
         buffer[: len(data)] = data
         return len(data)
+
+
+def open_tar(raw: IO[bytes], label: str, limit: int | None = None) -> tarfile.TarFile:
+    """A tar (gzip, zstd or plain) read forwards once from a stream, as layers are: tarfile's
+    random-access mode on a forwards-only reader (no stream buffer copied per header, member
+    data skipped without copying, decompressed a bounded chunk at a time), metadata entries
+    over MAX_METADATA refused (LayerProblem), `limit` uncompressed bytes at most. Iterate with
+    `iter_members`."""
+    data = _Decompressing(raw, sys.maxsize if limit is None else limit, label)
+    return tarfile.open(fileobj=data, mode="r:", tarinfo=_TarInfo)
+
+
+def iter_members(tar: tarfile.TarFile) -> Iterator[tarfile.TarInfo]:
+    """The members in order, each forgotten once read (tarfile keeps every TarInfo it reads:
+    a million entries, 500 MB)."""
+    for member in tar:
+        tar.members = []  # type: ignore[attr-defined]
+        yield member
 
 
 def normalise(name: str) -> str | None:
@@ -242,11 +330,8 @@ class Scanner:
                 wanted.append((inventory, n))
         return wanted
 
-    def _capture(self, path: str, size: int, mode: int, layer: int,
-                 stream: IO[bytes]) -> FileVersion | None:
-        wanted = self._want(path, size, mode)
-        if not wanted:
-            return None
+    def _capture(self, path: str, size: int, mode: int, layer: int, stream: IO[bytes],
+                 wanted: list[tuple[Inventory, int]]) -> FileVersion:
         for inventory, _n in wanted:
             data = inventory.read(path, stream, size)
             if data is not None:
@@ -258,14 +343,17 @@ class Scanner:
         """Scan one layer blob (gzip, zstd or plain tar) from a stream, reading it once."""
         scan = LayerScan()
         hashing = _Hashing(raw)
+        data: _Decompressing | None = None
         try:
-            data = _Decompressing(io.BufferedReader(hashing, CHUNK), self.limits.max_layer_size,
-                                  label)
-            with tarfile.open(fileobj=io.BufferedReader(data, CHUNK), mode="r|",
-                              bufsize=CHUNK) as tar:
+            data = _Decompressing(hashing, self.limits.max_layer_size, label)
+            # random-access mode on a forwards-only stream: member data nobody wants is
+            # skipped, not copied through tarfile's stream buffer
+            with tarfile.open(fileobj=data, mode="r:", tarinfo=_TarInfo) as tar:
                 self._scan_members(tar, scan, layer, label)
             hashing.drain()  # the tar's end padding and anything after it belong to the blob
-            scan.size = data.count
+        except _MetadataTooLarge as exc:
+            scan.problems.append(f"{label}: {exc}")
+            scan.complete = False
         except LayerProblem as exc:
             scan.problems.append(str(exc))
             scan.complete = False
@@ -273,13 +361,14 @@ class Scanner:
             reason = str(exc) or type(exc).__name__
             scan.problems.append(f"{label}: truncated or corrupt layer: {reason}")
             scan.complete = False
+        scan.size = data.count if data is not None else 0
         scan.digest = "sha256:" + hashing.digest.hexdigest()
         return scan
 
     def _scan_members(self, tar: tarfile.TarFile, scan: LayerScan, layer: int,
                       label: str) -> None:
         escaped = 0
-        for member in tar:
+        for member in iter_members(tar):
             scan.entries += 1
             if scan.entries > self.limits.max_entries:
                 raise LayerProblem(
@@ -295,23 +384,23 @@ class Scanner:
                 continue
             if not path:
                 continue
-            base = posixpath.basename(path)
-            folder = posixpath.dirname(path)
-            if base == OPAQUE:
-                scan.opaque.append(folder)
-                continue
+            folder, _, base = path.rpartition("/")
             if base.startswith(WHITEOUT):
-                scan.whiteouts.append(posixpath.join(folder, base[len(WHITEOUT):]))
+                if base == OPAQUE:
+                    scan.opaque.append(folder)
+                else:
+                    scan.whiteouts.append(posixpath.join(folder, base[len(WHITEOUT):]))
                 continue
             if member.isreg():
+                wanted = self._want(path, member.size, member.mode)
+                if not wanted:
+                    scan.files.pop(path, None)  # an earlier entry of this layer, replaced
+                    continue
                 extracted = tar.extractfile(member)
                 if extracted is None:
                     continue
-                captured = self._capture(path, member.size, member.mode, layer, extracted)
-                if captured is not None:
-                    scan.files[path] = captured
-                else:
-                    scan.files.pop(path, None)
+                scan.files[path] = self._capture(path, member.size, member.mode, layer,
+                                                 extracted, wanted)
             elif member.issym():
                 target = _link_target(path, member.linkname)
                 if target is not None and self._want(path, 0, 0o100644):
@@ -350,11 +439,13 @@ class Scanner:
                     continue
                 if not stat.S_ISREG(info.st_mode):
                     continue
-                if not self._want(path, info.st_size, info.st_mode):
+                wanted = self._want(path, info.st_size, info.st_mode)
+                if not wanted:
                     continue
                 try:
                     with open(full, "rb") as handle:
-                        captured = self._capture(path, info.st_size, info.st_mode, layer, handle)
+                        captured = self._capture(path, info.st_size, info.st_mode, layer, handle,
+                                                 wanted)
                 except OSError as exc:
                     scan.problems.append(f"{path}: cannot read: {exc.strerror or exc}")
                     continue
@@ -372,13 +463,20 @@ class Composed:
     problems: tuple[str, ...]
 
 
-def _removed(path: str, scan: LayerScan) -> bool:
+def _removed(path: str, gone: set[str], emptied: set[str]) -> bool:
     """A whiteout removes its path and everything below it; an opaque marker empties its
-    folder (the folder itself stays)."""
-    for gone in scan.whiteouts:
-        if path == gone or path.startswith(gone + "/"):
+    folder (the folder itself stays). Looks up the path's ancestors (a layer may hold a million
+    whiteouts)."""
+    if "" in emptied:
+        return True
+    prefix = ""
+    for part in path.split("/"):
+        if prefix in emptied:
             return True
-    return any(not folder or path.startswith(folder + "/") for folder in scan.opaque)
+        prefix = f"{prefix}/{part}" if prefix else part
+        if prefix in gone:
+            return True
+    return False
 
 
 def compose(scans: Sequence[LayerScan]) -> Composed:
@@ -391,9 +489,10 @@ def compose(scans: Sequence[LayerScan]) -> Composed:
     for index, scan in enumerate(scans):
         problems.extend(scan.problems)
         if scan.opaque or scan.whiteouts:
+            gone, emptied = set(scan.whiteouts), set(scan.opaque)
             for mapping in (present, links):
-                gone = [path for path in mapping if _removed(path, scan)]
-                for path in gone:
+                removed = [path for path in mapping if _removed(path, gone, emptied)]
+                for path in removed:
                     del mapping[path]
         for path, version in scan.files.items():
             if version.layer != index:  # scanned before the layer order was known

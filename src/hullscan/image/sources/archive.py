@@ -14,7 +14,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
-from hullscan.image.layers import CHUNK, LayerProblem, LayerScan, Prefixed, Scanner
+from hullscan.image.layers import (
+    CHUNK,
+    LayerProblem,
+    LayerScan,
+    Prefixed,
+    Scanner,
+    iter_members,
+    open_tar,
+)
 from hullscan.image.manifest import (
     INDEX_TYPES,
     MAX_JSON,
@@ -29,6 +37,9 @@ from hullscan.image.sources.base import ScannedImage
 
 _BLOB = re.compile(r"^blobs/sha256/([0-9a-f]{64})$")
 _TAR_MAGIC = b"ustar"
+_NAMED_JSON = ("manifest.json", "index.json", "repositories", "oci-layout")
+# every JSON-looking member is kept until the manifest says which matter: at most this much
+MAX_JSON_TOTAL = 8 * MAX_JSON
 
 
 def _looks_like_layer(name: str, head: bytes) -> bool:
@@ -43,9 +54,12 @@ def read_archive(stream: IO[bytes], reference: str, scanner: Scanner,
                  tag: str | None = None, platform: str | None = None) -> ScannedImage:
     jsons: dict[str, bytes] = {}
     scans: dict[str, LayerScan] = {}
+    kept = 0
     try:
-        with tarfile.open(fileobj=stream, mode="r|*", bufsize=CHUNK) as tar:
-            for member in tar:
+        # not tarfile's "r|*": its gzip stream buffer decompresses a whole read at once (a
+        # bomb) and copies what remains on every header (quadratic on many small members)
+        with open_tar(stream, reference) as tar:
+            for member in iter_members(tar):
                 if not member.isreg():
                     continue
                 name = posixpath.normpath(member.name.lstrip("/"))
@@ -55,8 +69,14 @@ def read_archive(stream: IO[bytes], reference: str, scanner: Scanner,
                 if extracted is None:
                     continue
                 head = extracted.read(512)
-                if head[:1] in (b"{", b"[") or name in ("repositories", "oci-layout"):
+                if head[:1] in (b"{", b"[") or name in _NAMED_JSON:
+                    if member.size > MAX_JSON and name in _NAMED_JSON[:2]:
+                        raise ImageError(f"{reference}: {name}: larger than {MAX_JSON:,} bytes")
                     if member.size <= MAX_JSON:
+                        kept += member.size
+                        if kept > MAX_JSON_TOTAL:
+                            raise ImageError(f"{reference}: more than {MAX_JSON_TOTAL:,} bytes "
+                                             "of JSON documents: not an image archive")
                         jsons[name] = head + extracted.read(MAX_JSON)
                     continue
                 if _looks_like_layer(name, head):
