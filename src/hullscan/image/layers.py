@@ -12,9 +12,11 @@ capped (decompression bombs); a truncated or corrupt layer stops that layer with
 
 from __future__ import annotations
 
+import bz2
 import hashlib
 import io
 import logging
+import lzma
 import os
 import posixpath
 import stat
@@ -35,6 +37,8 @@ DEFAULT_MAX_LAYER_SIZE = 16 * 1024**3  # uncompressed bytes per layer
 DEFAULT_MAX_ENTRIES = 10_000_000  # tar entries per layer
 _GZIP = b"\x1f\x8b"
 _ZSTD = b"\x28\xb5\x2f\xfd"
+_BZIP2 = (b"BZh1", b"BZh2", b"BZh3", b"BZh4", b"BZh5", b"BZh6", b"BZh7", b"BZh8", b"BZh9")
+_XZ = b"\xfd7zXZ\x00"
 WHITEOUT = ".wh."
 OPAQUE = ".wh..wh..opq"
 # pax headers and GNU long names: tarfile reads each into memory whole, so a small gzip could
@@ -109,7 +113,7 @@ class _Hashing:
 
 
 class _Decompressing(io.RawIOBase):
-    """gzip (possibly several members), zstd or plain, with an uncompressed byte cap.
+    """gzip (possibly several members), zstd, bzip2, xz or plain, with an uncompressed byte cap.
 
     Seekable forwards only (tarfile's random-access mode then skips the data of members nobody
     wants without copying it, and reads a header as one slice of the current chunk)."""
@@ -117,24 +121,27 @@ class _Decompressing(io.RawIOBase):
     def __init__(self, raw: _Reader, limit: int, label: str) -> None:
         self._raw = raw
         self._limit = limit
-        self._label = label
+        self._prefix = f"{label}: " if label else ""  # of messages
         self.count = 0  # bytes decompressed so far
         self._chunk = b""
         self._offset = 0  # read so far from _chunk
         self._position = 0  # read or skipped so far
         self._eof = False
-        head = raw.read(4)
+        head = raw.read(6)
         self._kind = "plain"
         self._pending = head
         if head.startswith(_GZIP):
             self._kind = "gzip"
             self._z: zlib._Decompress | None = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif head.startswith(_BZIP2) or head.startswith(_XZ):  # as `docker load` accepts
+            self._kind = "bzip2" if head.startswith(_BZIP2) else "xz"
+            self._other = self._new_other()
         elif head.startswith(_ZSTD):
             self._kind = "zstd"
             try:
                 import zstandard
             except ImportError as exc:
-                raise LayerProblem(f"{label}: zstd-compressed layer: install zstandard") from exc
+                raise LayerProblem(f"{self._prefix}zstd-compressed: install zstandard") from exc
             self._zstd = zstandard.ZstdDecompressor().stream_reader(
                 io.BufferedReader(Prefixed(head, raw), CHUNK), read_across_frames=True
             )
@@ -149,7 +156,35 @@ class _Decompressing(io.RawIOBase):
     def tell(self) -> int:
         return self._position
 
+    def _new_other(self) -> bz2.BZ2Decompressor | lzma.LZMADecompressor:
+        return bz2.BZ2Decompressor() if self._kind == "bzip2" else lzma.LZMADecompressor()
+
+    def _fill_other(self) -> bytes:
+        """bzip2 or xz (possibly several streams), a bounded chunk at a time."""
+        while True:
+            if self._other.eof:
+                rest = self._other.unused_data + self._pending
+                self._pending = b""
+                if not (rest or (rest := self._raw.read(CHUNK))):
+                    return b""
+                self._other = self._new_other()  # another stream
+                self._pending = rest
+            data = b""
+            if self._other.needs_input:
+                data = self._pending or self._raw.read(CHUNK)
+                self._pending = b""
+                if not data:
+                    raise LayerProblem(f"{self._prefix}truncated {self._kind} data")
+            try:
+                out = self._other.decompress(data, CHUNK * 4)
+            except (OSError, EOFError, ValueError, lzma.LZMAError) as exc:
+                raise LayerProblem(f"{self._prefix}corrupt {self._kind} data: {exc}") from exc
+            if out:
+                return out
+
     def _fill(self) -> bytes:
+        if self._kind in ("bzip2", "xz"):
+            return self._fill_other()
         if self._kind == "plain":
             data = self._pending or self._raw.read(CHUNK)
             self._pending = b""
@@ -158,14 +193,14 @@ class _Decompressing(io.RawIOBase):
             try:
                 return bytes(self._zstd.read(CHUNK))
             except Exception as exc:  # zstandard.ZstdError
-                raise LayerProblem(f"{self._label}: corrupt zstd data: {exc}") from exc
+                raise LayerProblem(f"{self._prefix}corrupt zstd data: {exc}") from exc
         assert self._z is not None
         while True:
             data = self._pending or self._raw.read(CHUNK)
             self._pending = b""
             if not data:
                 if not self._z.eof:
-                    raise LayerProblem(f"{self._label}: truncated gzip data")
+                    raise LayerProblem(f"{self._prefix}truncated gzip data")
                 return b""
             try:
                 out = self._z.decompress(data, CHUNK * 4)
@@ -176,7 +211,7 @@ class _Decompressing(io.RawIOBase):
                     self._z = zlib.decompressobj(16 + zlib.MAX_WBITS)  # another gzip member
                     self._pending = rest + self._pending
             except zlib.error as exc:
-                raise LayerProblem(f"{self._label}: corrupt gzip data: {exc}") from exc
+                raise LayerProblem(f"{self._prefix}corrupt gzip data: {exc}") from exc
             if out:
                 return out
 
@@ -191,7 +226,7 @@ class _Decompressing(io.RawIOBase):
         self.count += len(data)
         if self.count > self._limit:
             raise LayerProblem(
-                f"{self._label}: expands past {self._limit:,} bytes (checkers.image."
+                f"{self._prefix}expands past {self._limit:,} bytes (checkers.image."
                 "max_layer_size): stopped reading it"
             )
         self._chunk, self._offset = data, 0
@@ -262,10 +297,11 @@ class Prefixed(io.RawIOBase):
 
 
 def open_tar(raw: IO[bytes], label: str, limit: int | None = None) -> tarfile.TarFile:
-    """A tar (gzip, zstd or plain) read forwards once from a stream, as layers are: tarfile's
-    random-access mode on a forwards-only reader (no stream buffer copied per header, member
-    data skipped without copying, decompressed a bounded chunk at a time), metadata entries
-    over MAX_METADATA refused (LayerProblem), `limit` uncompressed bytes at most. Iterate with
+    """A tar (gzip, zstd, bzip2, xz or plain) read forwards once from a stream, as layers
+    are: tarfile's random-access mode on a forwards-only reader (no stream buffer copied per
+    header, member data skipped without copying, decompressed a bounded chunk at a time),
+    metadata entries over MAX_METADATA refused (LayerProblem, as are corrupt or truncated
+    data; `label` starts their messages), `limit` uncompressed bytes at most. Iterate with
     `iter_members`."""
     data = _Decompressing(raw, sys.maxsize if limit is None else limit, label)
     return tarfile.open(fileobj=data, mode="r:", tarinfo=_TarInfo)

@@ -58,7 +58,7 @@ def read_archive(stream: IO[bytes], reference: str, scanner: Scanner,
     try:
         # not tarfile's "r|*": its gzip stream buffer decompresses a whole read at once (a
         # bomb) and copies what remains on every header (quadratic on many small members)
-        with open_tar(stream, reference) as tar:
+        with open_tar(stream, "") as tar:
             for member in iter_members(tar):
                 if not member.isreg():
                     continue
