@@ -811,3 +811,32 @@ def test_a_compressed_archive_bomb_is_read_a_chunk_at_a_time(repo_with_dockerfil
     assert_key_kept(run)
     assert elapsed < 30
     assert peak < PEAK_BYTES, f"peak RSS {peak / 1e6:.0f} MB"
+
+
+@pytest.mark.parametrize("target", ["/dev/zero", "fifo"])
+def test_oci_layout_blobs_that_are_not_regular_files(hullscan: Hullscan,
+                                                     repo_with_dockerfile: Repo,
+                                                     target: str) -> None:
+    """A layer blob or index.json linked to /dev/zero (or a fifo) would never end: refused."""
+    import os
+
+    from image_builder import oci_layout, sha
+
+    repo = repo_with_dockerfile
+    image = image_with(key_layer(), Layer({"etc/hostname": "x"}, "RUN echo x"))
+    folder = oci_layout({"1": image}, repo.root.parent / "layout")
+    blob = folder / "blobs" / "sha256" / sha(image.blobs()[1])[7:]
+    blob.unlink()
+    if target == "fifo":
+        os.mkfifo(blob)
+    else:
+        blob.symlink_to(target)
+    run = scan(hullscan, repo, f"oci:{folder}:1")
+    assert run.code == 3
+    one_error(run, "layer 2", "is not a regular file")
+    assert_key_kept(run)
+    (folder / "index.json").unlink()
+    (folder / "index.json").symlink_to("/dev/zero")
+    run = scan(hullscan, repo, f"oci:{folder}:1")
+    assert run.code == 3
+    one_error(run, "is not an OCI image layout (no index.json)")

@@ -4,12 +4,14 @@ the platform chosen like a registry pull; every blob's digest is checked."""
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 from typing import IO
 
 from hullscan.image.layers import Scanner
 from hullscan.image.manifest import (
     INDEX_TYPES,
+    MAX_JSON,
     check_digest,
     layer_infos,
     load_json,
@@ -48,21 +50,41 @@ def _blob_path(folder: Path, digest: str, reference: str) -> Path:
     return folder / "blobs" / "sha256" / hexdigest
 
 
-def _read_blob(folder: Path, digest: str, reference: str, what: str) -> bytes:
-    path = _blob_path(folder, digest, reference)
+def _open_regular(path: Path, reference: str, what: str) -> IO[bytes]:
+    """A blob that is a regular file of the layout: a link to /dev/zero or a fifo would never
+    end (or never open)."""
     try:
-        data = path.read_bytes()
+        info = path.lstat()
     except FileNotFoundError:
-        raise ImageError(f"{reference}: the {what} blob {digest[:19]}… is missing") from None
+        raise ImageError(f"{reference}: the {what} {path.name[:12]}… is missing") from None
     except OSError as exc:
         raise ImageError(f"{reference}: cannot read {path}: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise ImageError(f"{reference}: the {what} {path.name[:12]}… is not a regular file")
+    try:
+        return open(path, "rb")
+    except OSError as exc:
+        raise ImageError(f"{reference}: cannot read {path}: {exc.strerror or exc}") from None
+
+
+def _read_document(path: Path, reference: str, what: str) -> bytes:
+    with _open_regular(path, reference, what) as handle:
+        data = handle.read(MAX_JSON + 1)
+    if len(data) > MAX_JSON:
+        raise ImageError(f"{reference}: {what}: larger than {MAX_JSON:,} bytes")
+    return data
+
+
+def _read_blob(folder: Path, digest: str, reference: str, what: str) -> bytes:
+    data = _read_document(_blob_path(folder, digest, reference), reference, f"{what} blob")
     check_digest(data, digest, f"{reference}: {what} {digest[:19]}…")
     return data
 
 
 def _layout_image(folder: Path, reference: str, tag: str | None,
                   platform: str | None) -> Image:
-    index = load_json((folder / "index.json").read_bytes(), f"{reference}: index.json")
+    index = load_json(_read_document(folder / "index.json", reference, "index.json"),
+                      f"{reference}: index.json")
     for _depth in range(4):
         descriptor = select_from_index(index, platform, reference, tag)
         tag = None
@@ -77,11 +99,8 @@ def _layout_image(folder: Path, reference: str, tag: str | None,
         layers = layer_infos(config, document.get("layers") or [])
 
         def open_layer(layer: LayerInfo) -> IO[bytes]:
-            path = _blob_path(folder, layer.digest, reference)
-            try:
-                return open(path, "rb")
-            except FileNotFoundError:
-                raise ImageError(f"the blob is missing from {folder}") from None
+            return _open_regular(_blob_path(folder, layer.digest, reference), reference,
+                                 "layer blob")
 
         return Image(reference, config, layers, open_layer, digest)
     raise ImageError(f"{reference}: image indexes nested too deeply")
