@@ -377,6 +377,8 @@ def test_cyclonedx_sbom_of_an_image(hullscan, repo: Repo, osv_db: Path) -> None:
     assert JsonStrictValidator(version).validate_str(text) is None
     sbom = json.loads(text)
     assert sbom["metadata"]["component"]["name"] == "docker-archive:app.tar"
+    properties = {p["name"]: p["value"] for p in sbom["metadata"]["component"]["properties"]}
+    assert properties["hullscan:os"] == "Debian GNU/Linux 12 (bookworm) (point release 12.5)"
     purls = {c.get("purl", "") for c in sbom["components"]}
     assert any(p.startswith("pkg:deb/debian/libssl3@3.0.11-1~deb12u2") for p in purls)
     assert "pkg:pypi/requests@2.25.0" in purls

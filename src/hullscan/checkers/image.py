@@ -150,7 +150,9 @@ def _check(request: ImageRequest, context: CheckContext) -> CheckerResult:
     complete = complete and not any(n.level is NotificationLevel.ERROR for n in notes)
     components = tuple(_component(p) for p in sorted(packages, key=lambda p: (p.purl, p.name)))
     subject = Subject(image_name, scanned.digest, {
-        k: v for k, v in (("os", os_info.name), ("architecture", scanned.config.architecture),
+        k: v for k, v in (("os", os_info.name + (f" (point release {os_info.point_release})"
+                                                 if os_info.point_release else "")),
+                          ("architecture", scanned.config.architecture),
                           ("layers", str(len(scanned.layers)))) if v
     })
     return CheckerResult(
