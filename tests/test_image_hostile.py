@@ -606,7 +606,7 @@ def test_oci_folder_with_a_missing_blob(hullscan: Hullscan, repo_with_dockerfile
     (blobs / sha(image.blobs()[1])[7:]).unlink()
     run = scan(hullscan, repo, f"oci:{folder}:1")
     assert run.code == 3
-    one_error(run, "layer 2 (sha256:", "the blob is missing")
+    one_error(run, "layer 2 (sha256:", "blob", "is missing")
     assert_key_kept(run)
 
     config = image.config_json()
