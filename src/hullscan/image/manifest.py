@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from hullscan.image.model import ImageConfig, ImageError, LayerInfo
@@ -19,6 +20,11 @@ MANIFEST_TYPES = (OCI_MANIFEST, DOCKER_MANIFEST)
 REF_NAME = "org.opencontainers.image.ref.name"
 MAX_JSON = 8 * 1024 * 1024
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+ATTESTATION_ANNOTATION = "vnd.docker.reference.type"
+DEFAULT_PLATFORM = "linux/amd64"
+_PLATFORM_PART_RE = re.compile(r"^[a-z0-9._-]+$")
+_ARCH_ALIASES = {"x86_64": "amd64", "x86-64": "amd64", "aarch64": "arm64", "i386": "386"}
+_DEFAULT_VARIANT = {"arm64": "v8", "arm": "v7"}
 
 
 def sha256(data: bytes) -> str:
@@ -43,31 +49,76 @@ def load_json(data: bytes, what: str) -> Any:
         raise ImageError(f"{what}: not valid JSON ({exc})") from None
 
 
-def parse_platform(text: str | None) -> tuple[str, str, str]:
-    if not text:
-        return ("linux", "amd64", "")
-    parts = text.strip().split("/")
-    if len(parts) < 2 or not all(parts[:2]):
-        raise ImageError(f"--platform {text!r}: expected OS/ARCH[/VARIANT], e.g. linux/arm64")
-    return (parts[0], parts[1], parts[2] if len(parts) > 2 else "")
+@dataclass(frozen=True)
+class Platform:
+    """os/architecture[/variant], as in an index's descriptors."""
+
+    os: str
+    architecture: str
+    variant: str = ""
+
+    @classmethod
+    def parse(cls, text: str) -> Platform:
+        parts = text.strip().lower().split("/")
+        if len(parts) not in (2, 3) or not all(_PLATFORM_PART_RE.match(p) for p in parts):
+            raise ImageError(f"platform {text!r}: expected os/arch[/variant], e.g. linux/arm64/v8")
+        return cls(parts[0], parts[1], parts[2] if len(parts) == 3 else "")
+
+    @classmethod
+    def from_descriptor(cls, raw: object) -> Platform | None:
+        if not isinstance(raw, Mapping):
+            return None
+        os_name, arch, variant = raw.get("os"), raw.get("architecture"), raw.get("variant", "")
+        if not isinstance(os_name, str) or not isinstance(arch, str) or not os_name or not arch:
+            return None
+        variant = variant.lower() if isinstance(variant, str) else ""
+        return cls(os_name.lower(), arch.lower(), variant)
+
+    def __str__(self) -> str:
+        return "/".join(p for p in (self.os, self.architecture, self.variant) if p)
+
+    @property
+    def arch(self) -> str:
+        return _ARCH_ALIASES.get(self.architecture, self.architecture)
+
+    @property
+    def normal_variant(self) -> str:
+        """arm64 without a variant is v8, arm is v7; amd64's v1 is no variant."""
+        if self.arch == "amd64" and self.variant == "v1":
+            return ""
+        return self.variant or _DEFAULT_VARIANT.get(self.arch, "")
+
+    def rank(self, candidate: Platform) -> int | None:
+        """How well `candidate` serves this wanted platform: 0 exact, 1 another variant of the
+        same architecture (only when no variant was asked for), None not at all."""
+        if candidate.os != self.os or candidate.arch != self.arch:
+            return None
+        if candidate.normal_variant == self.normal_variant:
+            return 0
+        return None if self.variant else 1
 
 
-def _is_attestation(descriptor: Mapping[str, Any]) -> bool:
-    annotations = descriptor.get("annotations") or {}
-    platform = descriptor.get("platform") or {}
-    return (annotations.get("vnd.docker.reference.type") == "attestation-manifest"
-            or (platform.get("os") == "unknown" and platform.get("architecture") == "unknown"))
+def is_attestation(descriptor: Mapping[str, Any]) -> bool:
+    annotations = descriptor.get("annotations")
+    if isinstance(annotations, Mapping) and (
+        annotations.get(ATTESTATION_ANNOTATION) == "attestation-manifest"
+    ):
+        return True
+    platform = descriptor.get("platform")
+    return (
+        isinstance(platform, Mapping)
+        and platform.get("os") == "unknown"
+        and platform.get("architecture") == "unknown"
+    )
 
-
-def describe_platform(platform: Mapping[str, Any]) -> str:
-    text = f"{platform.get('os', '?')}/{platform.get('architecture', '?')}"
-    return text + (f"/{platform['variant']}" if platform.get("variant") else "")
 
 
 def select_from_index(index: Mapping[str, Any], platform: str | None, what: str,
                       tag: str | None = None) -> Mapping[str, Any]:
-    """The descriptor of an index that matches the platform (and the tag's ref.name
-    annotation, when given); attestation manifests are skipped."""
+    """The descriptor of an index that serves the platform (default linux/amd64; and the tag's
+    ref.name annotation, when given), by the same rules as a registry pull: an exact match
+    first, then another variant of the architecture when no variant was asked for, an entry
+    without a platform as a last resort; attestation manifests are skipped."""
     manifests = [m for m in index.get("manifests") or [] if isinstance(m, Mapping)]
     if tag:
         named = [m for m in manifests if (m.get("annotations") or {}).get(REF_NAME) == tag]
@@ -77,30 +128,25 @@ def select_from_index(index: Mapping[str, Any], platform: str | None, what: str,
             raise ImageError(f"{what}: no image tagged {tag!r}"
                              + (f" (tags: {', '.join(tags)})" if tags else ""))
         manifests = named
-    candidates = [m for m in manifests if not _is_attestation(m)]
+    candidates = [m for m in manifests if not is_attestation(m)]
     if not candidates:
         raise ImageError(f"{what}: the index lists no image manifest")
     if len(candidates) == 1 and not candidates[0].get("platform"):
         return candidates[0]
-    os_name, arch, variant = parse_platform(platform)
-    matching = []
-    for descriptor in candidates:
-        plat = descriptor.get("platform") or {}
-        if plat.get("os") != os_name or plat.get("architecture") != arch:
-            continue
-        if variant and plat.get("variant") and plat.get("variant") != variant:
-            continue
-        matching.append(descriptor)
-    if not matching:
-        if platform is None and len(candidates) == 1:
-            return candidates[0]
-        available = ", ".join(sorted({describe_platform(d.get("platform") or {})
-                                      for d in candidates}))
-        wanted = f"{os_name}/{arch}" + (f"/{variant}" if variant else "")
-        raise ImageError(f"{what}: no image for platform {wanted} (available: {available})")
-    # prefer an exact variant match (arm64 + v8), then the first
-    exact = [d for d in matching if (d.get("platform") or {}).get("variant", "") == variant]
-    return (exact or matching)[0]
+    wanted = Platform.parse(platform or DEFAULT_PLATFORM)
+    ranked: list[tuple[int, int, Mapping[str, Any]]] = []
+    for order, descriptor in enumerate(candidates):
+        offered = Platform.from_descriptor(descriptor.get("platform"))
+        rank = 2 if offered is None else wanted.rank(offered)
+        if rank is not None:
+            ranked.append((rank, order, descriptor))
+    if ranked:
+        return min(ranked, key=lambda item: (item[0], item[1]))[2]
+    if platform is None and len(candidates) == 1:
+        return candidates[0]
+    available = ", ".join(sorted({str(p) for d in candidates
+                                  if (p := Platform.from_descriptor(d.get("platform")))}))
+    raise ImageError(f"{what}: no image for platform {wanted} (available: {available})")
 
 
 def parse_config(data: Mapping[str, Any]) -> ImageConfig:

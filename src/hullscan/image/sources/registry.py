@@ -50,6 +50,15 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from hullscan import __version__
+from hullscan.image.manifest import (
+    DEFAULT_PLATFORM,
+    DOCKER_LIST,
+    DOCKER_MANIFEST,
+    OCI_INDEX,
+    OCI_MANIFEST,
+    Platform,
+    is_attestation,
+)
 from hullscan.image.model import Image, ImageConfig, ImageError, ImageSource, LayerInfo
 from hullscan.imageref import DOCKER_HUB, parse_image_ref
 
@@ -70,7 +79,6 @@ log = logging.getLogger("hullscan.image.registry")
 
 PREFIX = "registry:"
 DOCKER_HUB_HOST = "registry-1.docker.io"
-DEFAULT_PLATFORM = "linux/amd64"
 DEFAULT_TIMEOUT = 60.0
 TRIES = 3
 BACKOFF = 0.5
@@ -82,10 +90,6 @@ MAX_INDEX_DEPTH = 4  # an index inside an index inside ...
 MAX_RETRY_AFTER = 10.0
 STREAM_BUFFER = 1024 * 1024
 
-OCI_INDEX = "application/vnd.oci.image.index.v1+json"
-OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
-DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
-DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 SCHEMA1_TYPES = frozenset(
     {
         "application/vnd.docker.distribution.manifest.v1+json",
@@ -101,14 +105,10 @@ CONFIG_TYPES = frozenset(
     }
 )
 MANIFEST_ACCEPT = ", ".join((OCI_INDEX, OCI_MANIFEST, DOCKER_LIST, DOCKER_MANIFEST))
-ATTESTATION_ANNOTATION = "vnd.docker.reference.type"
 
 _HUB_ALIASES = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
 _DIGEST_RE = re.compile(r"^(?:sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})$")
-_PLATFORM_PART_RE = re.compile(r"^[a-z0-9._-]+$")
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
-_ARCH_ALIASES = {"x86_64": "amd64", "x86-64": "amd64", "aarch64": "arm64", "i386": "386"}
-_DEFAULT_VARIANT = {"arm64": "v8", "arm": "v7"}
 
 T = TypeVar("T")
 
@@ -203,69 +203,6 @@ def _where(*parts: str) -> str:
 
 
 # --- platforms ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Platform:
-    """os/architecture[/variant], as in an index's descriptors."""
-
-    os: str
-    architecture: str
-    variant: str = ""
-
-    @classmethod
-    def parse(cls, text: str) -> Platform:
-        parts = text.strip().lower().split("/")
-        if len(parts) not in (2, 3) or not all(_PLATFORM_PART_RE.match(p) for p in parts):
-            raise ImageError(f"platform {text!r}: expected os/arch[/variant], e.g. linux/arm64/v8")
-        return cls(parts[0], parts[1], parts[2] if len(parts) == 3 else "")
-
-    @classmethod
-    def from_descriptor(cls, raw: object) -> Platform | None:
-        if not isinstance(raw, Mapping):
-            return None
-        os_name, arch, variant = raw.get("os"), raw.get("architecture"), raw.get("variant", "")
-        if not isinstance(os_name, str) or not isinstance(arch, str) or not os_name or not arch:
-            return None
-        variant = variant.lower() if isinstance(variant, str) else ""
-        return cls(os_name.lower(), arch.lower(), variant)
-
-    def __str__(self) -> str:
-        return "/".join(p for p in (self.os, self.architecture, self.variant) if p)
-
-    @property
-    def arch(self) -> str:
-        return _ARCH_ALIASES.get(self.architecture, self.architecture)
-
-    @property
-    def normal_variant(self) -> str:
-        """arm64 without a variant is v8, arm is v7; amd64's v1 is no variant."""
-        if self.arch == "amd64" and self.variant == "v1":
-            return ""
-        return self.variant or _DEFAULT_VARIANT.get(self.arch, "")
-
-    def rank(self, candidate: Platform) -> int | None:
-        """How well `candidate` serves this wanted platform: 0 exact, 1 another variant of the
-        same architecture (only when no variant was asked for), None not at all."""
-        if candidate.os != self.os or candidate.arch != self.arch:
-            return None
-        if candidate.normal_variant == self.normal_variant:
-            return 0
-        return None if self.variant else 1
-
-
-def _is_attestation(descriptor: Mapping[str, Any]) -> bool:
-    annotations = descriptor.get("annotations")
-    if isinstance(annotations, Mapping) and (
-        annotations.get(ATTESTATION_ANNOTATION) == "attestation-manifest"
-    ):
-        return True
-    platform = descriptor.get("platform")
-    return (
-        isinstance(platform, Mapping)
-        and platform.get("os") == "unknown"
-        and platform.get("architecture") == "unknown"
-    )
 
 
 # --- HTTP plumbing --------------------------------------------------------------------------
@@ -621,7 +558,7 @@ class RegistrySource(ImageSource):
         ranked: list[tuple[int, int, _Descriptor]] = []
         nested: list[_Descriptor] = []
         for order, entry in enumerate(entries):
-            if not isinstance(entry, Mapping) or _is_attestation(entry):
+            if not isinstance(entry, Mapping) or is_attestation(entry):
                 continue
             descriptor = self._descriptor(target, entry, "index entry")
             platform = Platform.from_descriptor(entry.get("platform"))
