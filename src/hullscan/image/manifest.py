@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -147,6 +147,29 @@ def select_from_index(index: Mapping[str, Any], platform: str | None, what: str,
     available = ", ".join(sorted({str(p) for d in candidates
                                   if (p := Platform.from_descriptor(d.get("platform")))}))
     raise ImageError(f"{what}: no image for platform {wanted} (available: {available})")
+
+
+MAX_INDEX_DEPTH = 4
+
+
+def resolve_index(index: Mapping[str, Any], read_blob: Callable[[str, str], bytes], what: str,
+                  tag: str | None, platform: str | None) -> tuple[str, ImageConfig,
+                                                                  list[Mapping[str, Any]]]:
+    """From an OCI index (index.json) to the image: (manifest digest, configuration, layer
+    descriptors), following nested indexes. `read_blob(digest, what)` returns a blob whose
+    digest it has checked."""
+    for _depth in range(MAX_INDEX_DEPTH):
+        descriptor = select_from_index(index, platform, what, tag)
+        tag = None
+        digest = str(descriptor.get("digest") or "")
+        document = load_json(read_blob(digest, "manifest"), f"{what}: manifest {digest[:19]}")
+        if document.get("mediaType") in INDEX_TYPES or "manifests" in document:
+            index = document
+            continue
+        config_digest = str((document.get("config") or {}).get("digest") or "")
+        config = parse_config(load_json(read_blob(config_digest, "configuration"), what))
+        return digest, config, list(document.get("layers") or [])
+    raise ImageError(f"{what}: image indexes nested too deeply")
 
 
 def parse_config(data: Mapping[str, Any]) -> ImageConfig:

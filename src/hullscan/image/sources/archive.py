@@ -24,13 +24,12 @@ from hullscan.image.layers import (
     open_tar,
 )
 from hullscan.image.manifest import (
-    INDEX_TYPES,
     MAX_JSON,
     check_digest,
     layer_infos,
     load_json,
     parse_config,
-    select_from_index,
+    resolve_index,
 )
 from hullscan.image.model import ImageError
 from hullscan.image.sources.base import ScannedImage
@@ -123,23 +122,12 @@ def _resolve(jsons: Mapping[str, bytes], scans: Mapping[str, LayerScan], referen
         return _assemble(reference, config, descriptors, scans, None)
     if "index.json" in jsons:
         index = load_json(jsons["index.json"], f"{reference}: index.json")
-        wanted_tag = tag
-        for _depth in range(4):
-            descriptor = select_from_index(index, platform, reference, wanted_tag)
-            wanted_tag = None
-            digest = str(descriptor.get("digest") or "")
-            data = _blob(jsons, digest, reference, "manifest")
-            document = load_json(data, f"{reference}: manifest {digest[:19]}")
-            if document.get("mediaType") in INDEX_TYPES or "manifests" in document:
-                index = document
-                continue
-            config_digest = str((document.get("config") or {}).get("digest") or "")
-            config = parse_config(load_json(_blob(jsons, config_digest, reference,
-                                                  "configuration"), reference))
-            layers = [dict(d, path=f"blobs/sha256/{str(d.get('digest', ''))[7:]}")
-                      for d in document.get("layers") or []]
-            return _assemble(reference, config, layers, scans, digest)
-        raise ImageError(f"{reference}: image indexes nested too deeply")
+        digest, config, listed = resolve_index(
+            index, lambda blob, what: _blob(jsons, blob, reference, what), reference, tag,
+            platform,
+        )
+        layers = [dict(d, path=f"blobs/sha256/{str(d.get('digest', ''))[7:]}") for d in listed]
+        return _assemble(reference, config, layers, scans, digest)
     raise ImageError(f"{reference}: neither manifest.json nor index.json: not an image archive")
 
 

@@ -10,13 +10,11 @@ from typing import IO
 
 from hullscan.image.layers import Scanner
 from hullscan.image.manifest import (
-    INDEX_TYPES,
     MAX_JSON,
     check_digest,
     layer_infos,
     load_json,
-    parse_config,
-    select_from_index,
+    resolve_index,
 )
 from hullscan.image.model import Image, ImageError, LayerInfo
 from hullscan.image.sources.archive import open_archive
@@ -85,22 +83,14 @@ def _layout_image(folder: Path, reference: str, tag: str | None,
                   platform: str | None) -> Image:
     index = load_json(_read_document(folder / "index.json", reference, "index.json"),
                       f"{reference}: index.json")
-    for _depth in range(4):
-        descriptor = select_from_index(index, platform, reference, tag)
-        tag = None
-        digest = str(descriptor.get("digest") or "")
-        document = load_json(_read_blob(folder, digest, reference, "manifest"), reference)
-        if document.get("mediaType") in INDEX_TYPES or "manifests" in document:
-            index = document
-            continue
-        config_digest = str((document.get("config") or {}).get("digest") or "")
-        config = parse_config(load_json(_read_blob(folder, config_digest, reference,
-                                                   "configuration"), reference))
-        layers = layer_infos(config, document.get("layers") or [])
+    digest, config, descriptors = resolve_index(
+        index, lambda blob, what: _read_blob(folder, blob, reference, what), reference, tag,
+        platform,
+    )
+    layers = layer_infos(config, descriptors)
 
-        def open_layer(layer: LayerInfo) -> IO[bytes]:
-            return _open_regular(_blob_path(folder, layer.digest, reference), reference,
-                                 "layer blob")
+    def open_layer(layer: LayerInfo) -> IO[bytes]:
+        return _open_regular(_blob_path(folder, layer.digest, reference), reference,
+                             "layer blob")
 
-        return Image(reference, config, layers, open_layer, digest)
-    raise ImageError(f"{reference}: image indexes nested too deeply")
+    return Image(reference, config, layers, open_layer, digest)
