@@ -23,7 +23,7 @@ import stat
 import sys
 import tarfile
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Protocol, Self
@@ -569,12 +569,3 @@ class LinkedFileView(FileView):
             if prefix in self._links:
                 return "/".join([self._links[prefix], *parts[i:]]).strip("/")
         return None
-
-
-def iter_chunks(stream: IO[bytes], size: int = CHUNK) -> Iterator[bytes]:
-    while chunk := stream.read(size):
-        yield chunk
-
-
-def total_entries(scans: Iterable[LayerScan]) -> int:
-    return sum(s.entries for s in scans)

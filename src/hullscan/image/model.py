@@ -42,9 +42,6 @@ class ImageConfig:
     raw: Mapping[str, Any] = field(default_factory=dict)
 
 
-OpenBlob = Callable[[], IO[bytes]]
-
-
 @dataclass(frozen=True)
 class Image:
     """An image ready to walk: its configuration and its layers, each with a way to open the

@@ -3,7 +3,6 @@ each package owns (info/*.list), matched in OSV by SOURCE package and source ver
 
 from __future__ import annotations
 
-import posixpath
 import re
 from collections.abc import Iterator, Sequence
 from urllib.parse import quote
@@ -145,12 +144,3 @@ def _introduced(history: Sequence[FileVersion]) -> dict[tuple[str, str], int]:
                 break
         introduced[key] = layer
     return introduced
-
-
-def owner_index(packages: list[Package]) -> dict[str, Package]:
-    """File path -> the OS package that owns it."""
-    index: dict[str, Package] = {}
-    for package in packages:
-        for path in package.files:
-            index[posixpath.normpath(path)] = package
-    return index

@@ -26,6 +26,7 @@ from hullscan.image.layers import (
 from hullscan.image.manifest import (
     MAX_JSON,
     check_digest,
+    diff_ids,
     layer_infos,
     load_json,
     parse_config,
@@ -113,7 +114,7 @@ def _resolve(jsons: Mapping[str, bytes], scans: Mapping[str, LayerScan], referen
         config_data = _member(jsons, config_path, reference, "configuration")
         _verify_named_blob(config_path, config_data, reference)
         config = parse_config(load_json(config_data, f"{reference}: {config_path}"))
-        diff = [str(d) for d in (config.raw.get("rootfs") or {}).get("diff_ids") or []]
+        diff = diff_ids(config)
         descriptors: list[dict[str, Any]] = []
         for i, path in enumerate(layer_paths):
             match = _BLOB.match(path)
