@@ -485,3 +485,17 @@ def test_registry_pull_end_to_end_and_bare_name_falls_back_from_the_daemon(
             found = by_rule(run)
             assert found[("DLA-9002-1", "curl")]["location"]["start_line"] == 5
             assert found[("DSA-9001-1", "libssl3")]["location"]["start_line"] == 4
+
+
+def test_dockerfile_or_anchor_that_cannot_be_used_is_a_usage_error(hullscan, repo: Repo,
+                                                                   osv_db: Path) -> None:
+    repo.write("Dockerfile", DOCKERFILE)
+    repo.commit()
+    docker_archive_legacy(debian_image(), repo.root / "app.tar")
+    for option, value, message in (("--dockerfile", "nope/Dockerfile", "no such file"),
+                                   ("--anchor", "/etc/hostname", "not inside the repository")):
+        run = hullscan("image", "docker-archive:app.tar", option, value, cwd=repo.root)
+        assert run.code == 2, run.err
+        assert run.err.strip().splitlines() == [f"hullscan: error: {value}: {message}"
+                                                + run.err.strip().split(message, 1)[1]]
+        assert "internal error" not in run.err

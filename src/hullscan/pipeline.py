@@ -207,7 +207,7 @@ def _run_checker(checker: Checker, files: Sequence[Target], context: CheckContex
     log.info("%s: checking %d file(s)", checker.name, len(files))
     try:
         return checker.check(files, context)
-    except ConfigError:  # a checker setting that cannot work (exit 2), not a crash
+    except (ConfigError, UsageError):  # a setting or argument that cannot work (exit 2)
         raise
     except Exception as exc:  # the run goes on: a crashing checker becomes a notification
         log.debug("checker %s crashed", checker.name, exc_info=True)

@@ -20,7 +20,7 @@ from pathlib import Path
 from hullscan.catalog import advisory_rule
 from hullscan.checkers.interface import CheckContext
 from hullscan.discover import Target, relative
-from hullscan.errors import HullscanError
+from hullscan.errors import UsageError
 from hullscan.image import rules
 from hullscan.image.attribution import Attribution, attribute, instruction_line
 from hullscan.image.inventory.apk import ApkInventory
@@ -176,10 +176,10 @@ def _anchor(request: ImageRequest, root: Path) -> _Anchor | None:
             continue
         path = Path(given).resolve()
         if not path.is_file():
-            raise HullscanError(f"{given}: no such file")
+            raise UsageError(f"{given}: no such file")
         rel = relative(path, root)
         if rel.startswith("../"):
-            raise HullscanError(f"{given}: not inside the repository ({root})")
+            raise UsageError(f"{given}: not inside the repository ({root})")
         return _Anchor(rel, is_dockerfile)
     return None
 
