@@ -54,6 +54,8 @@ class Config:
     severity: Mapping[str, Severity] = field(default_factory=dict)
     ignore: tuple[IgnoreEntry, ...] = ()
     checkers: Mapping[str, CheckerConfig] = field(default_factory=dict)
+    # what an inline suppression a pull request adds does: require-reason, block or allow
+    inline_ignores: str = "require-reason"
 
     def checker(self, name: str) -> CheckerConfig:
         return self.checkers.get(name, CheckerConfig())
@@ -240,6 +242,7 @@ def _build(data: Any, name: str) -> Config:
         severity={rule: Severity.parse(sev) for rule, sev in plain.get("severity", {}).items()},
         ignore=tuple(ignores),
         checkers=checkers,
+        inline_ignores=plain.get("inline_ignores", "require-reason"),
     )
 
 

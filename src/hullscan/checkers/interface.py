@@ -23,6 +23,19 @@ class CheckContext:
     offline: bool = False  # vulnerability data only from the local database
     ignore_unfixed: bool = False  # drop advisories that have no fixed version
     image: ImageRequest | None = None  # the image checker's subject
+    # Pull-request mode (--new-only --base without --trust-head-config): the scanned tree is
+    # the change under review. Settings that would run its code (checkers.deps.resolve) are
+    # ignored, and tool configuration files come from the base commit (`tool_config`).
+    pull_request: bool = False
+    # the base commit's tree in pull-request mode (None otherwise)
+    policy_root: Path | None = None
+
+    def tool_config(self, rel: str) -> Path | None:
+        """A repository file that configures a tool (`.hadolint.yaml`, a zizmor config, a
+        semgrep rule file), from the trusted tree: the base commit's in pull-request mode, the
+        scanned root otherwise. None when that tree has no such file."""
+        path = (self.policy_root or self.root) / rel
+        return path if path.is_file() else None
 
 
 class Checker(Protocol):
