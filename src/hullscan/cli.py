@@ -162,6 +162,12 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
         "missing from a shallow clone)",
     )
     compare.add_argument(
+        "--trust-head-config", action="store_true",
+        help="with --new-only: apply the configuration, baseline and tool configuration "
+        "files of the change under review (default: those of the base commit; only for "
+        "repositories that protect them with CODEOWNERS)",
+    )
+    compare.add_argument(
         "--baseline", metavar="FILE",
         help="findings accepted in FILE (hullscan baseline write) are unchanged, not blocking",
     )
@@ -461,6 +467,7 @@ def execute(
             ignore_unfixed=args.ignore_unfixed,
             new_only=args.new_only,
             base=args.base,
+            trust_head_config=args.trust_head_config,
             baseline=args.baseline,
             shard=parse_shard(args.shard) if args.shard else None,
         )
@@ -530,6 +537,8 @@ def _context(request: ScanRequest, args: argparse.Namespace) -> RenderContext:
         command += ["--fail-on", args.fail_on]
     if request.new_only and request.base:
         command += ["--new-only", "--base", request.base]
+        if request.trust_head_config:
+            command.append("--trust-head-config")
     if request.baseline:
         command += ["--baseline", request.baseline]
     if request.image is not None:

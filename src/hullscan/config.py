@@ -6,11 +6,12 @@ a configuration file exists, so a hook run without one starts fast.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,20 @@ class Config:
     checkers: Mapping[str, CheckerConfig] = field(default_factory=dict)
     # what an inline suppression a pull request adds does: require-reason, block or allow
     inline_ignores: str = "require-reason"
+    # 1-based line of every key and list item, by dotted path ("exclude.0",
+    # "checkers.deps.enabled"), so a finding about a setting can point at it
+    lines: Mapping[str, int] = field(default_factory=dict, hash=False, compare=False)
+    source: bytes | None = field(default=None, hash=False, compare=False)  # the file's bytes
+
+    def line(self, *path: str | int) -> int:
+        """The line of the deepest recorded key along `path` (1 when none)."""
+        parts = [str(p) for p in path]
+        while parts:
+            found = self.lines.get(".".join(parts))
+            if found is not None:
+                return found
+            parts.pop()
+        return 1
 
     def checker(self, name: str) -> CheckerConfig:
         return self.checkers.get(name, CheckerConfig())
@@ -85,9 +100,32 @@ def load_config(path: Path | None, display: str | None = None) -> Config:
         raise ConfigError(name, "not UTF-8 text") from exc
     data = _parse_yaml(text, name)
     if data is None:
-        return Config(path=name)
+        return Config(path=name, source=raw)
     _validate(data, name)
-    return _build(data, name)
+    return replace(_build(data, name), lines=_all_lines(data), source=raw)
+
+
+def _all_lines(data: Any) -> dict[str, int]:
+    """The line of every mapping key and list item of ruamel's round-trip `data`."""
+    out: dict[str, int] = {}
+
+    def walk(node: Any, prefix: str) -> None:
+        lc = getattr(node, "lc", None)
+        if isinstance(node, Mapping):
+            for key in node:
+                path = f"{prefix}{key}"
+                with contextlib.suppress(KeyError, TypeError, AttributeError):
+                    out[path] = lc.key(key)[0] + 1 if lc is not None else 1
+                walk(node[key], f"{path}.")
+        elif isinstance(node, list):
+            for index, item in enumerate(node):
+                path = f"{prefix}{index}"
+                with contextlib.suppress(KeyError, IndexError, TypeError, AttributeError):
+                    out[path] = lc.item(index)[0] + 1 if lc is not None else 1
+                walk(item, f"{path}.")
+
+    walk(data, "")
+    return out
 
 
 def _parse_yaml(text: str, name: str) -> Any:

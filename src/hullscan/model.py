@@ -114,6 +114,9 @@ class SuppressionKind(enum.Enum):
 class Suppression:
     kind: SuppressionKind
     justification: str
+    # False for an inline suppression written without a reason text (`# nosec`,
+    # `# hullscan: ignore[X]` alone): in pull-request mode a new one is not honoured by default
+    reasoned: bool = True
 
 
 class BaselineState(enum.Enum):

@@ -19,8 +19,16 @@ from hullscan.checkers.interface import CheckContext, Checker
 from hullscan.config import Config, find_config, load_config
 from hullscan.discover import Target, discover, find_root, relative
 from hullscan.errors import ConfigError, UsageError
-from hullscan.model import CheckerResult, Notification, NotificationLevel, Report, Severity
-from hullscan.policy import apply_policy, compare
+from hullscan.model import (
+    BaselineState,
+    CheckerResult,
+    Notification,
+    NotificationLevel,
+    Report,
+    Severity,
+    SuppressionKind,
+)
+from hullscan.policy import apply_policy, compare, review_inline_suppressions
 
 if TYPE_CHECKING:
     from hullscan.image.model import ImageRequest
@@ -45,6 +53,9 @@ class ScanRequest:
     baseline: str | None = None  # a baseline file (hullscan baseline write)
     shard: tuple[int, int] | None = None  # (index from 1, count)
     image: ImageRequest | None = None  # an image for the image checker
+    # with --new-only: apply the head's configuration instead of the base commit's (for
+    # repositories that protect their policy files with CODEOWNERS)
+    trust_head_config: bool = False
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -77,7 +88,11 @@ def run(request: ScanRequest) -> Report:
         raise UsageError("--new-only needs --base REF (the branch or commit to compare with)")
     if request.base and not request.new_only:
         raise UsageError("--base is used with --new-only")
+    if request.trust_head_config and not request.new_only:
+        raise UsageError("--trust-head-config is used with --new-only --base REF")
     root, in_git = find_root(request.paths)
+    if request.new_only and request.base and not request.trust_head_config:
+        return _run_pull_request(request, root, in_git)
     config = load_request_config(request, root)
     known: set[str] = set()
     if request.baseline is not None:
@@ -89,14 +104,91 @@ def run(request: ScanRequest) -> Report:
     if request.baseline is not None:
         compared.append(f"baseline {request.baseline}")
     notes: list[str] = []
+    base_suppressed: set[str] | None = None
     if request.new_only and request.base:
-        base, base_notes = _scan_base(request, root, in_git, config)
-        notes.extend(base_notes)
-        if base is not None:
-            known |= {f.fingerprint for f in base.findings}
-            compared.append(f"base commit {base.root}")
+        from hullscan.gitbase import resolve_base, worktree
+
+        base = resolve_base(root, request.base, in_git)
+        notes.extend(base.notes)
+        if base.commit is not None:
+            with worktree(root, base.commit) as tree:
+                base_report, base_notes = _scan_base(request, root, tree, base.label, config)
+            notes.extend(base_notes)
+            known |= {f.fingerprint for f in base_report.findings}
+            base_suppressed = _inline_suppressed(base_report)
+            compared.append(f"base commit {base.commit[:12]}")
+    return _finish(report, config, known, compared, notes, base_suppressed)
+
+
+def _run_pull_request(request: ScanRequest, root: Path, in_git: bool) -> Report:
+    """--new-only --base REF: the policy (configuration, baseline, tool configuration files)
+    comes from the merge base; what the change does to it is reported, not applied."""
+    from hullscan import trusted
+    from hullscan.gitbase import resolve_base, worktree
+
+    assert request.base is not None
+    base = resolve_base(root, request.base, in_git)
+    notes = list(base.notes)
+    if base.commit is None:
+        # Nothing to compare with, and nothing trusted to read the policy from. Without any
+        # policy file in the tree the defaults are what the base would give too; with one,
+        # the results are still written but the run cannot pass.
+        config = load_request_config(request, root)
+        report = _scan(request, request.paths, root, in_git, config, pull_request=True)
+        report = _finish(report, config, set(), [], notes, None)
+        present = trusted.policy_files_present(root, request.config_path, request.baseline)
+        if not present:
+            return report
+        return replace(report, results=(*report.results, CheckerResult(
+            checker=COMPARISON, successful=False, notifications=(Notification(
+                COMPARISON, NotificationLevel.ERROR,
+                "the base commit is not available, so the policy files "
+                f"({', '.join(present)}) could not be read from it (pull-request mode never "
+                "trusts the change's own): check out with fetch-depth: 0",
+            ),),
+        )))
+    with worktree(root, base.commit) as tree:
+        policy = trusted.load(root, tree, request.config_path, request.baseline)
+        config = policy.config
+        report = _scan(request, request.paths, root, in_git, config,
+                       pull_request=True, policy_root=tree)
+        base_report, base_notes = _scan_base(request, root, tree, base.label, config)
+    notes.extend(base_notes)
+    notes.extend(policy.notes)
+    known = set(policy.known) | {f.fingerprint for f in base_report.findings}
+    compared = [f"base commit {base.commit[:12]}"]
+    if request.baseline is not None:
+        compared.append(f"baseline {request.baseline} (as in the base commit)")
+    report = _finish(report, config, known, compared, notes, _inline_suppressed(base_report))
+    if policy.weakenings:
+        findings = trusted.weakening_findings(policy.weakenings, report.active)
+        checked = apply_policy(
+            [CheckerResult(checker=trusted.POLICY_CHECKER, findings=tuple(findings))],
+            config, root, report.fail_on,
+        )
+        extra = tuple(
+            replace(result, findings=tuple(
+                replace(f, baseline_state=BaselineState.NEW) for f in result.findings
+            ))
+            for result in checked.results
+        )
+        report = replace(report, results=(*report.results, *extra))
+    return report
+
+
+def _inline_suppressed(report: Report) -> set[str]:
+    return {f.fingerprint for f in report.findings
+            if f.suppression is not None and f.suppression.kind is SuppressionKind.IN_SOURCE}
+
+
+def _finish(
+    report: Report, config: Config, known: set[str], compared: list[str], notes: list[str],
+    base_suppressed: set[str] | None,
+) -> Report:
     if compared:
         report = compare(report, known, "; ".join(compared))
+    if base_suppressed is not None:
+        report = review_inline_suppressions(report, base_suppressed, config.inline_ignores)
     if notes:
         report = replace(report, results=(*report.results, CheckerResult(
             checker=COMPARISON,
@@ -108,39 +200,34 @@ def run(request: ScanRequest) -> Report:
 
 
 def _scan_base(
-    request: ScanRequest, root: Path, in_git: bool, config: Config
-) -> tuple[Report | None, list[str]]:
-    """Scan the merge base the same way (same paths, configuration and checkers) in a temporary
-    worktree. Returns its report with `root` set to the commit, and notes for the user."""
-    from hullscan.gitbase import resolve_base, worktree
-
-    assert request.base is not None
-    base = resolve_base(root, request.base, in_git)
-    notes = list(base.notes)
-    if base.commit is None:
-        return None, notes
-    log.info("scanning the %s", base.label)
-    with worktree(root, base.commit) as tree:
-        paths = []
-        for given in request.paths:
-            rel = relative(Path(given).resolve(), root)
-            if rel.startswith("../"):
-                raise UsageError(f"{given}: outside the repository, cannot compare with --base")
-            if (tree / rel).exists():
-                paths.append(str(tree / rel))
-        if not paths:
-            return Report(results=(), fail_on=None, root=base.commit), notes
-        # the image is the same on both sides: its findings are always judged on their own
-        report = _scan(replace(request, image=None), paths, tree, True, config)
+    request: ScanRequest, root: Path, tree: Path, label: str, config: Config
+) -> tuple[Report, list[str]]:
+    """Scan the merge base the same way (same paths, configuration and checkers) in its
+    worktree `tree`. Returns its report and notes for the user."""
+    log.info("scanning the %s", label)
+    notes: list[str] = []
+    paths = []
+    for given in request.paths:
+        rel = relative(Path(given).resolve(), root)
+        if rel.startswith("../"):
+            raise UsageError(f"{given}: outside the repository, cannot compare with --base")
+        if (tree / rel).exists():
+            paths.append(str(tree / rel))
+    if not paths:
+        return Report(results=(), fail_on=None, root=str(tree)), notes
+    # the image is the same on both sides: its findings are always judged on their own
+    report = _scan(replace(request, image=None), paths, tree, True, config,
+                   pull_request=not request.trust_head_config, policy_root=tree)
     for result in report.results:
         if not result.successful and result.checker != DISCOVERY:
-            notes.append(f"the {result.checker} checker failed on the {base.label}: its "
+            notes.append(f"the {result.checker} checker failed on the {label}: its "
                          "findings all count as new")
-    return replace(report, root=base.commit[:12]), notes
+    return report, notes
 
 
 def _scan(
-    request: ScanRequest, paths: Sequence[str], root: Path, in_git: bool, config: Config
+    request: ScanRequest, paths: Sequence[str], root: Path, in_git: bool, config: Config,
+    *, pull_request: bool = False, policy_root: Path | None = None,
 ) -> Report:
     fail_on_text = request.fail_on or config.fail_on
     fail_on = None if fail_on_text == "never" else Severity.parse(fail_on_text)
@@ -184,6 +271,7 @@ def _scan(
     context = CheckContext(
         root=root, config=config, offline=request.offline,
         ignore_unfixed=request.ignore_unfixed, image=request.image,
+        pull_request=pull_request, policy_root=policy_root,
     )
     if len(plans) <= 1:
         results = [_run_checker(checker, files, context) for checker, files in plans]

@@ -145,6 +145,44 @@ def compare(report: Report, known: Collection[str], compared_with: str) -> Repor
                    compared_with=(*report.compared_with, compared_with))
 
 
+NEW_SUPPRESSION_PROPERTY = "newInlineSuppression"  # "honoured" or why it is not
+
+
+def review_inline_suppressions(
+    report: Report, base_suppressed: Collection[str], mode: str
+) -> Report:
+    """Inline suppressions the change adds (`# hullscan: ignore[...]`, `# nosec`, checkov skip
+    comments): those the base commit did not have for the same finding. Each is new
+    (`baselineState: new`) and listed; `mode` decides whether it is honoured: `allow` always,
+    `require-reason` only with a reason text, `block` never. One that is not honoured leaves
+    the finding active, so it blocks like any new finding."""
+
+    def review(finding: Finding) -> Finding:
+        suppression = finding.suppression
+        if (suppression is None or suppression.kind is not SuppressionKind.IN_SOURCE
+                or finding.fingerprint in base_suppressed):
+            return finding
+        honoured = mode == "allow" or (mode == "require-reason" and suppression.reasoned)
+        if honoured:
+            return replace(finding, baseline_state=BaselineState.NEW, properties={
+                **finding.properties, NEW_SUPPRESSION_PROPERTY: "honoured",
+            })
+        why = ("inline suppressions this change adds need a review (inline_ignores: block)"
+               if mode == "block" else
+               "the inline suppression this change adds gives no reason")
+        return replace(
+            finding, suppression=None, baseline_state=BaselineState.NEW,
+            message=f"{finding.message} [not suppressed: {why}]",
+            properties={**finding.properties, NEW_SUPPRESSION_PROPERTY: why},
+        )
+
+    results = tuple(
+        replace(result, findings=tuple(review(f) for f in result.findings))
+        for result in report.results
+    )
+    return replace(report, results=results)
+
+
 # One finding per problem across checkers: a rule of one checker yields to the rule of another
 # that reports the same problem at the same place with more context.
 CROSS_CHECKER_SUPERSEDES: dict[str, frozenset[str]] = {
@@ -226,7 +264,8 @@ def _suppress(
     inline = _inline_reason(finding, lines)
     if inline is not None:
         justification = inline or "suppressed in source (no reason given)"
-        return replace(finding, suppression=Suppression(SuppressionKind.IN_SOURCE, justification))
+        return replace(finding, suppression=Suppression(
+            SuppressionKind.IN_SOURCE, justification, reasoned=bool(inline)))
     for entry in ignores:
         if _ignore_matches(entry, finding):
             return replace(

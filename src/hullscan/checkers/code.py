@@ -34,6 +34,8 @@ from hullscan.model import (
     NotificationLevel,
     Rule,
     Severity,
+    Suppression,
+    SuppressionKind,
     ToolInfo,
 )
 from hullscan.redact import mask, redact
@@ -181,7 +183,7 @@ class CodeChecker:
             try:
                 found, semgrep_notes = _run_semgrep(
                     semgrep_exe, semgrep_rules, [s.target for s in (*python, *others)],
-                    context.root)
+                    context.root, context.policy_root or context.root)
                 findings.extend(found)
                 notes.extend(semgrep_notes)
                 tools.append(ToolInfo("semgrep", None, SEMGREP_URI))
@@ -276,7 +278,10 @@ def bandit_files(paths: Sequence[str]) -> tuple[list[dict[str, Any]], list[tuple
     if not any(isinstance(h, logging.NullHandler) for h in bandit_log.handlers):
         # bandit logs per-file errors itself; they become notifications here instead.
         bandit_log.addHandler(logging.NullHandler())
-    manager = b_manager.BanditManager(b_config.BanditConfig(), "file")
+    # `# nosec` comments are read by hullscan (`nosec_suppression`), not by bandit, so that they
+    # are suppressions with their reason in the report, and new ones are reviewed in
+    # pull-request mode instead of silently dropping findings.
+    manager = b_manager.BanditManager(b_config.BanditConfig(), "file", ignore_nosec=True)
     manager.discover_files(list(paths))
     manager.run_tests()
     issues = [issue.as_dict(with_code=False) for issue in manager.get_issue_list()]
@@ -362,7 +367,42 @@ def _bandit_finding(
                           end_line if end_line > line else None, end_column),
         fingerprint_basis=basis,
         properties=properties,
+        suppression=nosec_suppression(
+            lines[line - 1 : max(line, end_line)], test_id, str(issue.get("test_name") or "")),
     )
+
+
+_NOSEC = re.compile(r"#\s*nosec\b:?(?P<rest>.*)$", re.IGNORECASE)
+_NOSEC_ID = re.compile(r"B\d{3}|[a-z][a-z0-9]*(?:_[a-z0-9]+)+")
+
+
+def nosec_suppression(lines: Sequence[str], test_id: str, test_name: str) -> Suppression | None:
+    """bandit's `# nosec` on the flagged lines, as bandit reads it: alone it suppresses every
+    test, `# nosec B602, B607` (ids or test names) only those. What follows the ids is the
+    reason (`# nosec B602 -- the command is a constant`)."""
+    for text in lines:
+        match = _NOSEC.search(text)
+        if match is None:
+            continue
+        words = re.split(r"([\s,]+)", match.group("rest").strip())
+        ids: list[str] = []
+        consumed = 0
+        for index, word in enumerate(words):
+            if index % 2 == 1:  # a separator
+                continue
+            if _NOSEC_ID.fullmatch(word):
+                ids.append(word)
+                consumed = index + 1
+            else:
+                break
+        reason = "".join(words[consumed:]).strip().lstrip("-:#").strip()
+        if ids and test_id not in ids and test_name not in ids:
+            continue
+        if reason:
+            return Suppression(SuppressionKind.IN_SOURCE, redact(reason, prose=True))
+        return Suppression(SuppressionKind.IN_SOURCE, "# nosec (no reason given)",
+                           reasoned=False)
+    return None
 
 
 # --- semgrep ----------------------------------------------------------------------------------
@@ -378,16 +418,17 @@ def _semgrep(rules: Sequence[str], context: CheckContext) -> str:
             config, "checkers.code.semgrep_rules: rules are listed but semgrep is not "
             f"installed ({exc}); install hullscan[semgrep] or remove the key") from None
     for rule in rules:
-        if not (context.root / rule).exists():
+        # in pull-request mode the rule files come from the base commit, like the configuration
+        if not ((context.policy_root or context.root) / rule).exists():
             raise ConfigError(config, f"checkers.code.semgrep_rules: {rule}: no such file or "
                               "folder (paths are relative to the repository root)")
     return exe
 
 
 def _run_semgrep(
-    exe: str, rules: Sequence[str], targets: Sequence[Target], root: Path
+    exe: str, rules: Sequence[str], targets: Sequence[Target], root: Path, rules_root: Path
 ) -> tuple[list[Finding], list[Notification]]:
-    configs = [arg for rule in rules for arg in ("--config", str(root / rule))]
+    configs = [arg for rule in rules for arg in ("--config", str(rules_root / rule))]
     by_rel = {t.rel: t for t in targets}
     findings: list[Finding] = []
     notes: list[Notification] = []

@@ -11,7 +11,8 @@ import logging
 import os
 import re
 import sysconfig
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,8 +100,10 @@ class DockerfileChecker:
         own: list[Finding] = []
         if readable:
             # hadolint runs while the own rules parse and check the same files.
-            with ThreadPoolExecutor(max_workers=1) as pool:
-                pending = pool.submit(_run_hadolint, [r.target for r in readable], context.root)
+            with _hadolint_config(context) as config_args, \
+                    ThreadPoolExecutor(max_workers=1) as pool:
+                pending = pool.submit(_run_hadolint, [r.target for r in readable], context.root,
+                                      config_args)
                 for item in readable:
                     own.extend(_own_findings(item, context))
                 try:
@@ -163,14 +166,40 @@ def _hadolint_version() -> str | None:
     return None
 
 
-def _run_hadolint(targets: Sequence[Target], root: Path) -> list[Finding]:
+@contextmanager
+def _hadolint_config(context: CheckContext) -> Iterator[list[str]]:
+    """hadolint reads a .hadolint.yaml from the working folder; in pull-request mode it gets
+    the base commit's instead (or one that changes nothing: hadolint refuses an empty file),
+    never one the change under review edits."""
+    if not context.pull_request:
+        yield []
+        return
+    from hullscan.trusted import TOOL_CONFIGS
+
+    for name in TOOL_CONFIGS["hadolint"]:
+        path = context.tool_config(name)
+        if path is not None:
+            yield ["--config", str(path)]
+            return
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="hullscan-hadolint-") as folder:
+        empty = Path(folder) / "hadolint.yaml"
+        empty.write_text("ignored: []\n", "utf-8")
+        yield ["--config", str(empty)]
+
+
+def _run_hadolint(
+    targets: Sequence[Target], root: Path, config_args: Sequence[str] = ()
+) -> list[Finding]:
     exe = find_tool("hadolint", HADOLINT_ENV)
     chunks = [list(targets[i : i + _CHUNK]) for i in range(0, len(targets), _CHUNK)]
     if len(chunks) == 1:
-        outputs = [_hadolint_chunk(exe, chunks[0], root)]
+        outputs = [_hadolint_chunk(exe, chunks[0], root, config_args)]
     else:
         with ThreadPoolExecutor(max_workers=min(len(chunks), os.cpu_count() or 2)) as pool:
-            outputs = list(pool.map(lambda c: _hadolint_chunk(exe, c, root), chunks))
+            outputs = list(pool.map(lambda c: _hadolint_chunk(exe, c, root, config_args),
+                                    chunks))
     by_rel = {t.rel: t for t in targets}
     findings: list[Finding] = []
     for output in outputs:
@@ -181,10 +210,15 @@ def _run_hadolint(targets: Sequence[Target], root: Path) -> list[Finding]:
     return findings
 
 
-def _hadolint_chunk(exe: str, targets: Sequence[Target], root: Path) -> list[dict[str, Any]]:
+def _hadolint_chunk(
+    exe: str, targets: Sequence[Target], root: Path, config_args: Sequence[str] = ()
+) -> list[dict[str, Any]]:
     # Relative paths from the root: hadolint echoes them back, and it reads a .hadolint.yaml
     # from the working folder, so a repository's own hadolint settings still apply.
-    argv = [exe, "--no-fail", "--no-color", "-f", "json", *[_cli_path(t) for t in targets]]
+    # `--` ends the options (hadolint accepts it): a file named like one ("--config=x") is a
+    # file; _cli_path's "./" does the same for tools that would not.
+    argv = [exe, "--no-fail", "--no-color", "-f", "json", *config_args, "--",
+            *[_cli_path(t) for t in targets]]
     run = run_tool("hadolint", argv, cwd=root)
     try:
         data = json.loads(run.stdout or "[]")

@@ -195,7 +195,8 @@ class IacChecker:
         workflow_files = [f.target for f in files if f.framework == "github_actions"]
         if workflow_files:
             try:
-                produced, exe = workflows.run_zizmor(workflow_files, context.root)
+                produced, exe = workflows.run_zizmor(
+                    workflow_files, context.root, workflows.zizmor_config_args(context))
                 findings.extend(produced)
                 tools.append(ToolInfo("zizmor", workflows.zizmor_version(exe),
                                       workflows.ZIZMOR_URI))
@@ -488,8 +489,11 @@ def _finding(
     name = str(getattr(record, "check_name", "") or check_id)
     suppression = None
     if suppressed:
-        reason = str(result.get("suppress_comment") or "skipped with a checkov comment")
-        suppression = Suppression(SuppressionKind.IN_SOURCE, redact(reason, prose=True))
+        comment = str(result.get("suppress_comment") or "").strip()
+        reasoned = bool(comment) and comment.lower() != "no comment provided"
+        reason = comment if reasoned else "skipped with a checkov comment (no reason given)"
+        suppression = Suppression(SuppressionKind.IN_SOURCE, redact(reason, prose=True),
+                                  reasoned=reasoned)
     return Finding(
         rule=_rule(framework, check_id, name, getattr(record, "guideline", None), severity),
         checker=NAME,

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from hullscan.catalog import tool_rule
+from hullscan.checkers.interface import CheckContext
 from hullscan.config import Config
 from hullscan.discover import Target
 from hullscan.errors import ToolError
@@ -105,6 +106,20 @@ def _issues(
 # --- zizmor -----------------------------------------------------------------------------------
 
 
+def zizmor_config_args(context: CheckContext) -> list[str]:
+    """In pull-request mode zizmor reads the base commit's configuration file (or none), never
+    one the change under review adds or edits."""
+    if not context.pull_request:
+        return []
+    from hullscan.trusted import TOOL_CONFIGS
+
+    for name in TOOL_CONFIGS["zizmor"]:
+        path = context.tool_config(name)
+        if path is not None:
+            return ["--config", str(path)]
+    return ["--no-config"]
+
+
 def zizmor_version(exe: str) -> str | None:
     try:
         run = run_tool("zizmor", [exe, "--version"], timeout=30)
@@ -114,12 +129,17 @@ def zizmor_version(exe: str) -> str | None:
     return parts[-1] if parts else None
 
 
-def run_zizmor(targets: Sequence[Target], root: Path) -> tuple[list[Finding], str]:
+def run_zizmor(
+    targets: Sequence[Target], root: Path, config_args: Sequence[str] = ()
+) -> tuple[list[Finding], str]:
     """zizmor over all workflow/action files in one process. Returns findings and the path
-    of the executable used. Raises ToolError when it cannot run or its output is unreadable."""
+    of the executable used. Raises ToolError when it cannot run or its output is unreadable.
+    `config_args`: `--config FILE` or `--no-config` in pull-request mode (see
+    `zizmor_config_args`)."""
     exe = find_tool("zizmor", ZIZMOR_ENV)
     argv = [exe, "--offline", "--no-progress", "--no-exit-codes", "--color", "never",
-            "--format", "json", *[t.rel for t in targets]]
+            "--format", "json", *config_args,
+            "--", *[t.rel for t in targets]]  # `--`: a file named like an option is a file
     run = run_tool("zizmor", argv, cwd=root)
     try:
         data = json.loads(run.stdout or "[]")
