@@ -224,17 +224,34 @@ def test_failed_upload_is_a_notice_and_the_verdict_still_follows_fail_on(
 def test_expired_ignore_blocks(act, repo: Repo) -> None:
     config = ("ignore:\n  - rule: HS121\n    reason: vendor installer, reviewed\n"
               "    expires: {date}\n")
+    # the base commit's exception has run out (the policy comes from the base commit)
     repo.write("app/Dockerfile", CLEAN + CURL)
-    repo.write(".hullscan.yaml", config.format(date="2099-12-31"))
+    repo.write(".hullscan.yaml", config.format(date="2020-06-30"))
     repo.commit("base")
     git(repo.root, "checkout", "-q", "-b", "feature")
-    repo.write(".hullscan.yaml", config.format(date="2020-06-30"))
-    repo.commit("touch the config only")
+    repo.write("README.md", "docs\n")
+    repo.commit("unrelated")
     run = act(repo.root, pull_request(repo))
     assert run.failed and run.outputs["exit-code"] == "1"
     assert "### Expired ignores" in run.summary
     assert "expired on 2020-06-30" in run.summary
     assert any(a.properties.get("title", "").startswith("HS121") for a in annotations(run))
+
+
+def test_pr_config_that_ignores_everything_does_not_open_the_gate(act, repo: Repo) -> None:
+    old_findings_repo(repo)
+    repo.write("app/Dockerfile", OLD + CURL)
+    repo.write(".hullscan.yaml", 'ignore:\n  - rule: "*"\n    reason: ship it\n')
+    repo.commit("feature: install script, and an exception for everything")
+    run = act(repo.root, pull_request(repo))
+    assert run.failed and run.outputs["exit-code"] == "1"
+    titles = [a.properties.get("title", "") for a in annotations(run)]
+    assert any(t.startswith("HS121") for t in titles)
+    assert any(t.startswith("HS002") for t in titles)
+    assert "### Changes to the check (not applied in pull-request mode)" in run.summary
+    # a repository that protects its policy files with CODEOWNERS can opt out
+    trusted = act(repo.root, pull_request(repo), trust_head_config="true")
+    assert not trusted.failed and trusted.outputs["exit-code"] == "0"
 
 
 def test_push_event_scans_everything_by_default(act, repo: Repo, github: GitHub) -> None:

@@ -48,6 +48,11 @@ case "${INPUT_NEW_ONLY:-auto}" in
   *) fail_usage "new-only: '${INPUT_NEW_ONLY}' is not auto, true or false" ;;
 esac
 [ -z "$base" ] || args+=(--new-only --base "$base")
+case "${INPUT_TRUST_HEAD_CONFIG:-false}" in
+  true) [ -z "$base" ] || args+=(--trust-head-config) ;;
+  false) ;;
+  *) fail_usage "trust-head-config: '${INPUT_TRUST_HEAD_CONFIG}' is not true or false" ;;
+esac
 
 case "${INPUT_ANNOTATIONS:-true}" in
   true) args+=(--format github) ;;

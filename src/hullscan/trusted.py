@@ -263,12 +263,20 @@ def config_weakenings(
                         lambda f, r=registry: (  # type: ignore[misc]
                             f.rule.id == "HS103" and r.split("/")[0].replace("*", "")
                             in f.message))
-    before_entries = {_ignore_key(e) for e in base.ignore}
+    before_entries: dict[tuple[object, ...], list[IgnoreEntry]] = {}
+    for entry in base.ignore:
+        before_entries.setdefault(_ignore_key(entry), []).append(entry)
     for index, entry in enumerate(head.ignore):
-        if _ignore_key(entry) in before_entries:
-            continue
-        add(head.line("ignore", index), _describe_ignore(entry),
-            lambda f, e=entry: _ignore_hides(e, f))  # type: ignore[misc]
+        earlier = before_entries.get(_ignore_key(entry))
+        if earlier is None:
+            add(head.line("ignore", index), _describe_ignore(entry),
+                lambda f, e=entry: _ignore_hides(e, f))  # type: ignore[misc]
+        elif not any(_lasts_as_long(e, entry) for e in earlier):
+            until = entry.expires.isoformat() if entry.expires else "never expire"
+            add(head.line("ignore", index, "expires") if entry.expires else
+                head.line("ignore", index),
+                f"extends the {entry.describe()} ({until})",
+                lambda f, e=entry: _ignore_hides(e, f))  # type: ignore[misc]
     if _INLINE_ORDER.get(head.inline_ignores, 1) > _INLINE_ORDER.get(base.inline_ignores, 1):
         add(head.line("inline_ignores"),
             f"relaxes inline_ignores from {base.inline_ignores} to {head.inline_ignores}", None)
@@ -291,8 +299,16 @@ def _larger_than(size: int, root: Path) -> Callable[[Finding], bool]:
 
 
 def _ignore_key(entry: IgnoreEntry) -> tuple[object, ...]:
-    # an entry whose reason alone changed is the same exception; a later expiry is not
-    return (entry.rule, entry.fingerprint, entry.paths, entry.expires)
+    # an entry whose reason or expiry changed is the same exception (a later expiry is
+    # checked on its own)
+    return (entry.rule, entry.fingerprint, entry.paths)
+
+
+def _lasts_as_long(base: IgnoreEntry, head: IgnoreEntry) -> bool:
+    """Whether the base entry suppresses at least as long as the head's."""
+    if base.expires is None:
+        return True
+    return head.expires is not None and head.expires <= base.expires
 
 
 def _describe_ignore(entry: IgnoreEntry) -> str:
