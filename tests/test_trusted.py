@@ -288,3 +288,18 @@ def test_shallow_clone_without_base_fails_closed_when_policy_files_exist(
                    cwd=shallow)
     assert run.code == 3
     assert "could not be read from it" in run.err and ".hullscan.yaml" in run.err
+
+
+def test_hadolint_pragma_added_by_the_pr(hullscan, repo: Repo) -> None:
+    repo.write("Dockerfile", CLEAN)
+    repo.commit("base")
+    git(repo.root, "checkout", "-q", "-b", "feature")
+    repo.write("Dockerfile", CLEAN + "# hadolint ignore=DL3008\nRUN apt-get install -y curl\n"
+               "# hadolint ignore=DL3008 pinned by the snapshot mirror\n"
+               "RUN apt-get install -y --no-install-recommends wget\n")
+    repo.commit("pr")
+    run = _scan(hullscan, repo, "--fail-on", "medium")
+    assert run.code == 1
+    by_line = {f["location"]["start_line"]: f for f in _rules(run)["DL3008"]}
+    assert by_line[4]["suppression"] is None and _blocks(by_line[4], "medium")
+    assert by_line[6]["suppression"]["justification"] == "pinned by the snapshot mirror"

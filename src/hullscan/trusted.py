@@ -267,11 +267,11 @@ def config_weakenings(
     for entry in base.ignore:
         before_entries.setdefault(_ignore_key(entry), []).append(entry)
     for index, entry in enumerate(head.ignore):
-        earlier = before_entries.get(_ignore_key(entry))
-        if earlier is None:
+        previous = before_entries.get(_ignore_key(entry))
+        if previous is None:
             add(head.line("ignore", index), _describe_ignore(entry),
                 lambda f, e=entry: _ignore_hides(e, f))  # type: ignore[misc]
-        elif not any(_lasts_as_long(e, entry) for e in earlier):
+        elif not any(_lasts_as_long(e, entry) for e in previous):
             until = entry.expires.isoformat() if entry.expires else "never expire"
             add(head.line("ignore", index, "expires") if entry.expires else
                 head.line("ignore", index),

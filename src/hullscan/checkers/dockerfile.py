@@ -14,7 +14,7 @@ import sysconfig
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,8 @@ from hullscan.model import (
     NotificationLevel,
     Rule,
     Severity,
+    Suppression,
+    SuppressionKind,
     ToolInfo,
 )
 from hullscan.redact import redact
@@ -116,7 +118,11 @@ class DockerfileChecker:
         superseded = {
             (f.location.path, f.location.start_line, f.rule.id) for f in own
         }
+        texts = {r.target.rel: r.text.splitlines() for r in readable}
         for finding in hadolint_findings:
+            finding = replace(finding, suppression=hadolint_pragma(
+                texts.get(finding.location.path, []), finding.location.start_line,
+                finding.rule.id))
             mine = own_rules.SUPERSEDES.get(finding.rule.id)
             if mine and (finding.location.path, finding.location.start_line, mine) in superseded:
                 continue
@@ -217,7 +223,11 @@ def _hadolint_chunk(
     # from the working folder, so a repository's own hadolint settings still apply.
     # `--` ends the options (hadolint accepts it): a file named like one ("--config=x") is a
     # file; _cli_path's "./" does the same for tools that would not.
-    argv = [exe, "--no-fail", "--no-color", "-f", "json", *config_args, "--",
+    # `# hadolint ignore=` pragmas are read by hullscan (`hadolint_pragma`), so they are
+    # suppressions with a reason in the report, reviewed like any inline suppression when a
+    # pull request adds one, instead of findings that silently disappear.
+    argv = [exe, "--no-fail", "--no-color", "--disable-ignore-pragma", "-f", "json",
+            *config_args, "--",
             *[_cli_path(t) for t in targets]]
     run = run_tool("hadolint", argv, cwd=root)
     try:
@@ -251,6 +261,36 @@ def _hadolint_rule(code: str, message: str, severity: Severity) -> Rule:
         short = "Dockerfile could not be parsed"
     return tool_rule(code, f"hadolint-{code.lower()}", short, origin, uri, severity,
                      ("dockerfile", "hadolint"))
+
+
+_PRAGMA = re.compile(
+    r"^\s*#\s*hadolint\s+(?P<scope>global\s+)?ignore\s*=\s*(?P<ids>[A-Za-z0-9]+"
+    r"(?:\s*,\s*[A-Za-z0-9]+)*)(?P<reason>.*)$"
+)
+
+
+def hadolint_pragma(lines: Sequence[str], line: int, code: str) -> Suppression | None:
+    """hadolint's own pragmas, as hadolint reads them: `# hadolint ignore=DL3008,DL3009` in the
+    comments right above an instruction, `# hadolint global ignore=...` anywhere for the whole
+    file. Text after the ids is the reason (`# hadolint ignore=DL3008 pinned by snapshot`)."""
+    candidates: list[str] = []
+    number = line - 1
+    while number >= 1 and lines[number - 1].lstrip().startswith("#"):
+        candidates.append(lines[number - 1])
+        number -= 1
+    candidates.extend(text for text in lines if "global" in text and "hadolint" in text)
+    for text in candidates:
+        match = _PRAGMA.match(text)
+        if match is None:
+            continue
+        if code.upper() not in {i.strip().upper() for i in match.group("ids").split(",")}:
+            continue
+        reason = match.group("reason").strip().lstrip("-:#").strip()
+        if reason:
+            return Suppression(SuppressionKind.IN_SOURCE, redact(reason, prose=True))
+        return Suppression(SuppressionKind.IN_SOURCE, "# hadolint ignore (no reason given)",
+                           reasoned=False)
+    return None
 
 
 def _hadolint_finding(item: dict[str, Any], by_rel: dict[str, Target]) -> Finding | None:
