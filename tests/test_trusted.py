@@ -303,3 +303,24 @@ def test_hadolint_pragma_added_by_the_pr(hullscan, repo: Repo) -> None:
     by_line = {f["location"]["start_line"]: f for f in _rules(run)["DL3008"]}
     assert by_line[4]["suppression"] is None and _blocks(by_line[4], "medium")
     assert by_line[6]["suppression"]["justification"] == "pinned by the snapshot mirror"
+
+
+def test_zizmor_ignore_comment_added_by_the_pr(hullscan, repo: Repo) -> None:
+    workflow = (
+        "on: pull_request\npermissions: {}\njobs:\n  a:\n    runs-on: ubuntu-latest\n"
+        "    steps:\n      - run: echo ok\n"
+    )
+    repo.write(".github/workflows/ci.yml", workflow)
+    repo.commit("base")
+    git(repo.root, "checkout", "-q", "-b", "feature")
+    repo.write(".github/workflows/ci.yml", workflow + (
+        '      - run: echo "${{ github.event.pull_request.title }}"'
+        " # zizmor: ignore[template-injection]\n"
+    ))
+    repo.commit("pr")
+    run = hullscan("iac", ".", "--new-only", "--base", "main", "--format", "json", cwd=repo.root)
+    found = [f for f in run.json()["findings"]
+             if f["rule"]["id"] == "zizmor/template-injection"]
+    assert found and all(f["suppression"] is None for f in found)
+    assert "gives no reason" in found[0]["message"]
+    assert run.code == 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from hullscan.config import Config
 from hullscan.discover import Target
 from hullscan.errors import ToolError
 from hullscan.images import image_issues
-from hullscan.model import Finding, Location, Rule, Severity
+from hullscan.model import Finding, Location, Rule, Severity, Suppression, SuppressionKind
 from hullscan.redact import redact
 from hullscan.tools import find_tool, run_tool
 from hullscan.yamlsafe import line_of
@@ -113,11 +114,16 @@ def zizmor_config_args(context: CheckContext) -> list[str]:
         return []
     from hullscan.trusted import TOOL_CONFIGS
 
+    # `--no-ignores`: zizmor would drop the findings its `# zizmor: ignore[...]` comments name
+    # without a trace; hullscan reads those comments itself (`_ignore_comment`), so that one the
+    # change adds is reviewed like any inline suppression. (The base configuration's `ignore`
+    # entries then do not apply either: those findings are in the base scan too, so they are
+    # unchanged and do not block.)
     for name in TOOL_CONFIGS["zizmor"]:
         path = context.tool_config(name)
         if path is not None:
-            return ["--config", str(path)]
-    return ["--no-config"]
+            return ["--no-ignores", "--config", str(path)]
+    return ["--no-ignores", "--no-config"]
 
 
 def zizmor_version(exe: str) -> str | None:
@@ -161,7 +167,9 @@ def _zizmor_rule(ident: str, desc: str, url: str | None, severity: Severity) -> 
 
 
 def _zizmor_finding(item: Any, by_rel: dict[str, Target]) -> Finding | None:
-    if not isinstance(item, dict) or item.get("ignored"):
+    # `ignored` findings appear only with `--no-ignores` (pull-request mode), where hullscan
+    # reads the ignore comment itself (`_ignore_comment`)
+    if not isinstance(item, dict):
         return None
     ident = str(item.get("ident") or "")
     determinations = item.get("determinations") or {}
@@ -182,6 +190,8 @@ def _zizmor_finding(item: Any, by_rel: dict[str, Target]) -> Finding | None:
     annotation = str(symbolic.get("annotation") or "")
     desc = str(item.get("desc") or ident)
     message = f"{desc}: {annotation}" if annotation else desc
+    end = int((((primary.get("concrete") or {}).get("location") or {}).get("end_point")
+               or {}).get("row", line - 1)) + 1
     return Finding(
         rule=_zizmor_rule(ident, desc, item.get("url"), severity),
         checker=CHECKER,
@@ -189,4 +199,27 @@ def _zizmor_finding(item: Any, by_rel: dict[str, Target]) -> Finding | None:
         message=redact(message, prose=True),
         location=Location(target.rel, max(1, line), column),
         properties={"confidence": str(determinations.get("confidence", "")).lower()},
+        suppression=_ignore_comment(target, max(1, line), max(line, end), ident),
     )
+
+
+_IGNORE_COMMENT = re.compile(r"#\s*zizmor:\s*ignore\[(?P<ids>[^\]]*)\](?P<reason>.*)$")
+
+
+def _ignore_comment(target: Target, first: int, last: int, ident: str) -> Suppression | None:
+    """zizmor's `# zizmor: ignore[audit]` comment on the finding's lines (only seen when zizmor
+    runs with `--no-ignores`, in pull-request mode). Text after it is the reason."""
+    try:
+        lines = target.path.read_text("utf-8", "replace").splitlines()
+    except OSError:
+        return None
+    for text in lines[first - 1 : last]:
+        match = _IGNORE_COMMENT.search(text)
+        if match is None or ident not in {i.strip() for i in match.group("ids").split(",")}:
+            continue
+        reason = match.group("reason").strip().lstrip("-:#").strip()
+        if reason:
+            return Suppression(SuppressionKind.IN_SOURCE, redact(reason, prose=True))
+        return Suppression(SuppressionKind.IN_SOURCE, "# zizmor: ignore (no reason given)",
+                           reasoned=False)
+    return None
