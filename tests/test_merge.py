@@ -381,6 +381,56 @@ def test_severity_order_when_capping(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert note["level"] == "warning" and "dropped 3 of 6 results" in note["message"]["text"]
 
 
+def test_suppressed_and_unchanged_results_go_first_when_capping(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The order `hullscan scan` uses too (one function): unsuppressed, then new, then severe."""
+    monkeypatch.setattr(sarif_merge, "MAX_RESULTS_PER_RUN", 2)
+    accepted = [{"kind": "external", "status": "accepted"}]
+    run = other_run("s/", [rule("A", "9.5"), rule("B", "2.0")], [
+        result("A", line=1, fingerprint="suppressed", suppressions=accepted),
+        result("A", line=2, fingerprint="unchanged", baselineState="unchanged"),
+        result("B", line=3, fingerprint="low-new", baselineState="new"),
+        result("B", line=4, fingerprint="rejected", suppressions=[
+            {"kind": "external", "status": "rejected"}]),
+    ])
+    out = tmp_path / "out.sarif"
+    merge_files([write(tmp_path / "in.sarif", log_of(run))], out)
+    (merged_run,) = merged(out)["runs"]
+    assert [r["partialFingerprints"]["primaryLocationLineHash"]
+            for r in merged_run["results"]] == ["low-new", "rejected"]
+
+
+def test_merged_file_stays_under_the_upload_size_budget(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gzip
+    import random
+    import string
+
+    budget = 30_000
+    monkeypatch.setattr(sarif_merge, "UPLOAD_BUDGET", budget)
+    rng = random.Random(3)
+
+    def noisy(rule_id: str, i: int) -> dict:
+        text = "".join(rng.choice(string.ascii_letters) for _ in range(300))
+        return result(rule_id, line=i + 1, fingerprint=f"{rule_id}{i}", message={"text": text})
+
+    high = other_run("high/", [rule("H", "8.0")], [noisy("H", i) for i in range(40)])
+    low = other_run("low/", [rule("L", "2.0")], [noisy("L", i) for i in range(200)])
+    out = tmp_path / "out.sarif"
+    summary = merge_files([write(tmp_path / "in.sarif", log_of(high, low))], out)
+    assert len(gzip.compress(out.read_bytes(), compresslevel=6)) <= budget
+    high_run, low_run = merged(out)["runs"]
+    assert len(high_run["results"]) == 40 and "invocations" not in high_run
+    kept = len(low_run["results"])
+    assert 0 < kept < 200 and summary.dropped == 200 - kept
+    note = low_run["invocations"][0]["toolExecutionNotifications"][0]["message"]["text"]
+    assert f"dropped {200 - kept:,} of 200 results" in note
+    assert "10 MB gzip-compressed per file" in note
+    assert any("(GitHub's upload size limit)" in n for n in summary.notes)
+
+
 def test_output_is_deterministic(shards: tuple[Path, Path, dict], tmp_path: Path) -> None:
     a, b, _whole = shards
     other = write(tmp_path / "o.sarif", log_of(other_run(

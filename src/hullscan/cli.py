@@ -121,6 +121,20 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
     out.add_argument(
         "--sarif", metavar="FILE", help="also write SARIF 2.1.0 to FILE (for code scanning)"
     )
+
+    def sarif_category(text: str) -> str:
+        from hullscan.formats.sarif import category_problem
+
+        problem = category_problem(text)
+        if problem:
+            raise argparse.ArgumentTypeError(problem)
+        return text
+
+    out.add_argument(
+        "--sarif-category", metavar="PREFIX", type=sarif_category, default="hullscan",
+        help="prefix of every SARIF run's automationDetails.id, the code-scanning category: "
+        "PREFIX/dockerfile/, ... (default: hullscan; give each upload in a job its own)",
+    )
     out.add_argument(
         "--summary", metavar="FILE",
         help="also append a Markdown summary to FILE (e.g. \"$GITHUB_STEP_SUMMARY\")",
@@ -455,6 +469,8 @@ def execute(
     """Run the pipeline for parsed arguments and render it. The one error boundary."""
     _configure_logging(args.verbose, args.quiet)
     try:
+        from dataclasses import replace
+
         from hullscan.pipeline import ScanRequest, parse_shard, run
 
         request = ScanRequest(
@@ -472,7 +488,8 @@ def execute(
             shard=parse_shard(args.shard) if args.shard else None,
         )
         report = run(request)
-        _emit(report, args, _context(request, args))
+        _emit(report, args, replace(_context(request, args),
+                                    sarif_category=args.sarif_category))
     except HullscanError as exc:
         print(f"hullscan: error: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -582,7 +599,7 @@ def _emit(report: Report, args: argparse.Namespace, context: RenderContext) -> N
                   file=sys.stderr)
 
     if args.sarif:
-        _write(args.sarif, sarif.render(report))
+        _write(args.sarif, sarif.render(report, context))
     if args.summary:
         _append(args.summary, github.summary(report, context))
     if args.outputs:

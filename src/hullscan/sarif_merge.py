@@ -4,8 +4,10 @@ GitHub rejects an upload holding several runs of the same tool and category, mor
 or more than 25,000 results in a run. `merge_files` reads every input (each validated against
 the SARIF 2.1.0 JSON schema shipped in the package), merges the runs that share a tool
 (`tool.driver.name`) and a category (`automationDetails.id` up to and including its last `/`),
-drops duplicated results, keeps the 25,000 most severe results of a run, and writes the merged
-log atomically: on any error the output file is neither created nor changed.
+drops duplicated results, keeps a run within 25,000 results and the file within GitHub's upload
+size (`fit_for_upload`, which `hullscan scan`'s SARIF uses too: unsuppressed, new and most severe
+results first), and writes the merged log atomically: on any error the output file is neither
+created nor changed.
 
 Merging runs: the rules (and notification descriptors and taxa) of the driver and of every
 extension are united by id, the first description winning, and every reference to them is
@@ -21,11 +23,12 @@ from __future__ import annotations
 import contextlib
 import copy
 import functools
+import gzip
 import json
 import os
 import secrets
 import stat
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -36,6 +39,9 @@ from hullscan.model import Severity
 
 MAX_RUNS = 20
 MAX_RESULTS_PER_RUN = 25_000
+# GitHub rejects an upload over 10 MB gzip-compressed; upload-sarif compresses the file as it
+# re-serialises it (more compactly than `render`). Stay below with a margin.
+UPLOAD_BUDGET = 9_500_000
 SARIF_VERSION = "2.1.0"
 DEFAULT_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 
@@ -160,7 +166,7 @@ def merge_logs(logs: Sequence[Mapping[str, Any]]) -> tuple[dict[str, Any], Merge
         )
     notes: list[str] = []
     runs: list[dict[str, Any]] = []
-    dropped = 0
+    labels: list[str] = []
     for key in sorted(groups):
         group = groups[key]
         label = f"{key[0]} ({key[1] or 'no category'})"
@@ -168,14 +174,8 @@ def merge_logs(logs: Sequence[Mapping[str, Any]]) -> tuple[dict[str, Any], Merge
         duplicates = _drop_duplicates(run)
         if duplicates:
             notes.append(f"{label}: dropped {duplicates:,} duplicated results")
-        capped = _cap_results(run)
-        if capped:
-            notes.append(
-                f"{label}: kept the {MAX_RESULTS_PER_RUN:,} most severe results, "
-                f"dropped {capped:,}"
-            )
-        dropped += capped
         runs.append(run)
+        labels.append(label)
     first = logs[0] if logs else {}
     merged: dict[str, Any] = {
         "$schema": first.get("$schema") or DEFAULT_SCHEMA_URI,
@@ -185,6 +185,13 @@ def merge_logs(logs: Sequence[Mapping[str, Any]]) -> tuple[dict[str, Any], Merge
     for name, value in first.items():
         if name not in merged and name != "inlineExternalProperties":
             merged[name] = value
+    _text, cuts = fit_for_upload(merged, _merge_notification)
+    for cut in cuts:
+        notes.append(
+            f"{labels[cut.run]}: kept the {cut.kept:,} most severe results, "
+            f"dropped {cut.dropped:,}" + (" (GitHub's upload size limit)" if cut.for_size else "")
+        )
+    dropped = sum(cut.dropped for cut in cuts)
     summary = MergeSummary(
         runs_in=len(members),
         runs_out=len(runs),
@@ -814,37 +821,143 @@ def _identity(result: Mapping[str, Any], view: _RunView, artifacts: list[Any]) -
     return ("fingerprint", str(rule_id), fingerprint, str(base), str(uri), str(line))
 
 
-def _cap_results(run: dict[str, Any]) -> int:
-    """Keep the MAX_RESULTS_PER_RUN most severe results (ties: the earlier ones), in their
-    order, and say so in the run's invocation. Returns how many were dropped."""
-    results = run.get("results")
-    if not isinstance(results, list) or len(results) <= MAX_RESULTS_PER_RUN:
-        return 0
+@dataclass(frozen=True)
+class Cut:
+    """Results left out of one run (`run`: its index in the log's runs) to stay within GitHub's
+    limits: `dropped` of the `total` it had; `for_size` when some went to keep the file within
+    the upload size budget, not only the results-per-run limit."""
+
+    run: int
+    total: int
+    dropped: int
+    for_size: bool = False
+
+    @property
+    def kept(self) -> int:
+        return self.total - self.dropped
+
+
+def fit_for_upload(
+    log: dict[str, Any], describe: Callable[[Cut], str],
+    render: Callable[[Mapping[str, Any]], str] = render,
+) -> tuple[str, list[Cut]]:
+    """Keep `log` within what GitHub code scanning accepts in one upload, in place: at most
+    MAX_RESULTS_PER_RUN results per run, and the file as `render` writes it at most
+    UPLOAD_BUDGET bytes gzip-compressed (GitHub: 10 MB). The results kept are the first in the
+    order of `rank_results`; their order in the run stays. A run that loses results gets a
+    warning notification with the text `describe` gives (`invocations[0]`, created when there
+    is none; `executionSuccessful` untouched). Returns the rendered log and the cuts made."""
+    runs = [run for run in _list(log.get("runs")) if isinstance(run, dict)]
+    results = [list(_list(run.get("results"))) for run in runs]
+    ranked = [rank_results(run) for run in runs]
+    invocations = [run.get("invocations") for run in runs]
+    limit = [min(len(r), MAX_RESULTS_PER_RUN) for r in results]
+
+    def apply(keep: list[int]) -> tuple[str, list[Cut]]:
+        cuts: list[Cut] = []
+        for i, run in enumerate(runs):
+            if "results" not in run and not results[i]:
+                continue
+            chosen = sorted(index for _key, index in ranked[i][: keep[i]])
+            run["results"] = [results[i][j] for j in chosen]
+            if invocations[i] is None:
+                run.pop("invocations", None)
+            else:
+                run["invocations"] = invocations[i]
+            if keep[i] < len(results[i]):
+                cut = Cut(i, len(results[i]), len(results[i]) - keep[i], keep[i] < limit[i])
+                _notify(run, describe(cut))
+                cuts.append(cut)
+        return render(log), cuts
+
+    text, cuts = apply(limit)
+    size = _compressed_size(text)
+    if size <= UPLOAD_BUDGET:
+        return text, cuts
+    # Over the budget: drop the least important results of the whole file, across runs.
+    order = sorted((key, i, position) for i, run_ranks in enumerate(ranked)
+                   for position, (key, _index) in enumerate(run_ranks[: limit[i]]))
+    total = len(order)
+    seen: list[tuple[int, int]] = [(total, size)]
+    while size > UPLOAD_BUDGET and total > 0:
+        total = _next_total(seen)
+        keep = [0] * len(runs)
+        for _key, i, _position in order[:total]:
+            keep[i] += 1
+        text, cuts = apply(keep)
+        size = _compressed_size(text)
+        seen.append((total, size))
+    return text, cuts
+
+
+def rank_results(run: Mapping[str, Any]) -> list[tuple[tuple[int, int, float], int]]:
+    """The run's results, the ones to keep first: unsuppressed before suppressed, then new
+    (or never compared) before unchanged, updated and absent, then the most severe (see
+    `_severity_score`), then in their order. Each as (sort key, index in results)."""
+    results = _list(run.get("results"))
     view = _RunView(run)
-    scores = [_severity_score(r, view) if isinstance(r, Mapping) else 0.0 for r in results]
-    ranked = sorted(range(len(results)), key=lambda i: -scores[i])
-    keep = set(ranked[:MAX_RESULTS_PER_RUN])
-    run["results"] = [r for i, r in enumerate(results) if i in keep]
-    dropped = len(results) - len(run["results"])
+    keyed = [(_priority(r, view) if isinstance(r, Mapping) else (1, 1, 0.0), i)
+             for i, r in enumerate(results)]
+    keyed.sort()
+    return keyed
+
+
+def _priority(result: Mapping[str, Any], view: _RunView) -> tuple[int, int, float]:
+    suppressed = any(
+        isinstance(s, Mapping) and s.get("status", "accepted") == "accepted"
+        for s in _list(result.get("suppressions"))
+    )
+    known = result.get("baselineState") in ("unchanged", "updated", "absent")
+    return (int(suppressed), int(known), -_severity_score(result, view))
+
+
+def _notify(run: dict[str, Any], text: str) -> None:
+    """Add a warning to the run's first invocation (copied, so the input stays as it was)."""
     invocations = run.get("invocations")
-    if not isinstance(invocations, list) or not invocations or not isinstance(
-        invocations[0], dict
-    ):
-        invocations = [{"executionSuccessful": True}]
-        run["invocations"] = invocations
-    invocation = invocations[0]
-    notifications = invocation.get("toolExecutionNotifications")
-    if not isinstance(notifications, list):
-        notifications = invocation["toolExecutionNotifications"] = []
-    notifications.append({
-        "level": "warning",
-        "message": {
-            "text": f"hullscan merge: dropped {dropped:,} of {len(results):,} results: GitHub "
-            f"code scanning accepts at most {MAX_RESULTS_PER_RUN:,} results per run; the most "
-            "severe were kept",
-        },
-    })
-    return dropped
+    if isinstance(invocations, list) and invocations and isinstance(invocations[0], dict):
+        first = dict(invocations[0])
+        invocations = [first, *invocations[1:]]
+    else:
+        first = {"executionSuccessful": True}
+        invocations = [first]
+    notifications = first.get("toolExecutionNotifications")
+    first["toolExecutionNotifications"] = [
+        *(notifications if isinstance(notifications, list) else []),
+        {"level": "warning", "message": {"text": text}},
+    ]
+    run["invocations"] = invocations
+
+
+def _compressed_size(text: str) -> int:
+    """The size of `text` gzip-compressed as upload-sarif compresses it (zlib's default level
+    6); text no longer than the budget cannot compress to more than it."""
+    data = text.encode("utf-8")
+    if len(data) <= UPLOAD_BUDGET:
+        return len(data)
+    return len(gzip.compress(data, compresslevel=6, mtime=0))
+
+
+def _next_total(seen: list[tuple[int, int]]) -> int:
+    """How many results to try next, from the (results, compressed size) pairs measured so
+    far: the size taken as linear in the results (through the last two measurements; through
+    zero at first), aiming 2% under the budget, and always fewer than the last try."""
+    total, size = seen[-1]
+    target = UPLOAD_BUDGET * 0.98
+    if len(seen) >= 2 and seen[-2][0] != total and seen[-2][1] > size:
+        per_result = (seen[-2][1] - size) / (seen[-2][0] - total)
+        guess = total - (size - target) / per_result
+    else:
+        guess = total * target / size
+    return max(0, min(total - 1, int(guess)))
+
+
+def _merge_notification(cut: Cut) -> str:
+    size = " and 10 MB gzip-compressed per file" if cut.for_size else ""
+    return (
+        f"hullscan merge: dropped {cut.dropped:,} of {cut.total:,} results: GitHub code "
+        f"scanning accepts at most {MAX_RESULTS_PER_RUN:,} results per run{size}; the "
+        "unsuppressed, new and most severe were kept"
+    )
 
 
 def _severity_score(result: Mapping[str, Any], view: _RunView) -> float:

@@ -10,7 +10,7 @@ from hullscan.model import Report
 
 FORMATS: dict[str, Renderer] = {
     "text": lambda report, _context: text.render(report),
-    "sarif": lambda report, _context: sarif.render(report),
+    "sarif": sarif.render,
     "json": lambda report, _context: json_format.render(report),
     "github": github.render,
     "markdown": github.markdown,

@@ -15,6 +15,8 @@ class RenderContext:
     repository_url: str | None = None  # https://github.com/owner/repo
     revision: str | None = None  # the commit under review
     reproduce: str | None = None  # the command line that reproduces this run
+    # SARIF: each run's automationDetails.id is "<sarif_category>/<checker>/"
+    sarif_category: str = "hullscan"
 
 
 Renderer = Callable[[Report, RenderContext], str]

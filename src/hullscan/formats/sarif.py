@@ -6,31 +6,95 @@ result at a repository-relative file with `startLine >= 1`; a content fingerprin
 `primaryLocationLineHash`; suppressed findings kept with a `suppressions` entry; `baselineState`
 `new` or `unchanged` when a base commit or baseline was compared; a checker that
 could not run recorded in `invocations[].toolExecutionNotifications`.
+
+Within GitHub's upload limits whatever the number of findings: at most 25,000 results per run
+and the file under 10 MB gzip-compressed (`sarif_merge.fit_for_upload`, which `hullscan merge`
+uses too). A run that loses results says how many in a warning notification; only the SARIF is
+cut, the other formats and the exit code keep every finding.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+import logging
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from hullscan import INFORMATION_URI, TOOL_NAME, __version__
 from hullscan.model import CheckerResult, Finding, Notification, Report, Rule, Severity
 
+if TYPE_CHECKING:
+    from hullscan.formats.interface import RenderContext
+    from hullscan.sarif_merge import Cut
+
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
+DEFAULT_CATEGORY = TOOL_NAME
 # GitHub limits: fullDescription <= 1024 characters, rule name <= 255.
 _MAX_DESCRIPTION = 1024
 
-
-def render(report: Report) -> str:
-    return json.dumps(to_sarif(report), indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+log = logging.getLogger("hullscan")
 
 
-def to_sarif(report: Report) -> dict[str, Any]:
-    return {
+def render(report: Report, context: RenderContext | None = None) -> str:
+    """The SARIF log, within GitHub's upload limits. `context.sarif_category` prefixes every
+    run's automationDetails.id (default "hullscan": "hullscan/dockerfile/")."""
+    category = context.sarif_category if context is not None else DEFAULT_CATEGORY
+    text, _log = _fitted(report, category)
+    return text
+
+
+def to_sarif(report: Report, category: str = DEFAULT_CATEGORY) -> dict[str, Any]:
+    return _fitted(report, category)[1]
+
+
+def category_problem(category: str) -> str | None:
+    """Why `category` cannot prefix automationDetails ids (None when it can): GitHub reads
+    the category up to the last `/`, so hullscan adds `/<checker>/` itself."""
+    if not category:
+        return "the SARIF category must not be empty"
+    if any(c.isspace() or not c.isprintable() for c in category):
+        return f"the SARIF category {category!r} must not contain spaces or control characters"
+    if category.endswith("/"):
+        return (f"the SARIF category {category!r} must not end with '/' (hullscan adds "
+                "'/<checker>/')")
+    return None
+
+
+def _dump(sarif: Mapping[str, Any]) -> str:
+    return json.dumps(sarif, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+
+
+def _fitted(report: Report, category: str) -> tuple[str, dict[str, Any]]:
+    from hullscan.sarif_merge import fit_for_upload
+
+    sarif: dict[str, Any] = {
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
-        "runs": [_run(result) for result in report.results],
+        "runs": [_run(result, category) for result in report.results],
     }
+    text, cuts = fit_for_upload(sarif, _left_out, render=_dump)
+    for cut in cuts:
+        checker = report.results[cut.run].checker
+        log.warning(
+            "warning: the SARIF holds %s of the %s results of the %s checker (GitHub's upload "
+            "limits); the other formats list all of them", f"{cut.kept:,}", f"{cut.total:,}",
+            checker,
+        )
+    return text, sarif
+
+
+def _left_out(cut: Cut) -> str:
+    from hullscan.sarif_merge import MAX_RESULTS_PER_RUN
+
+    limits = f"at most {MAX_RESULTS_PER_RUN:,} results per run"
+    if cut.for_size:
+        limits += " and 10 MB gzip-compressed per file"
+    return (
+        f"hullscan left {cut.dropped:,} of {cut.total:,} results out of this run: GitHub code "
+        f"scanning accepts {limits}. The {cut.kept:,} kept are the unsuppressed, new and most "
+        "severe first. The full list is in hullscan's JSON and text output (--format json, "
+        "--format text)."
+    )
 
 
 def _rules_of(result: CheckerResult) -> list[Rule]:
@@ -40,7 +104,7 @@ def _rules_of(result: CheckerResult) -> list[Rule]:
     return [rules[k] for k in sorted(rules)]
 
 
-def _run(result: CheckerResult) -> dict[str, Any]:
+def _run(result: CheckerResult, category: str) -> dict[str, Any]:
     rules = _rules_of(result)
     index = {rule.id: i for i, rule in enumerate(rules)}
     driver: dict[str, Any] = {
@@ -67,7 +131,7 @@ def _run(result: CheckerResult) -> dict[str, Any]:
         ]
     run: dict[str, Any] = {
         "tool": tool,
-        "automationDetails": {"id": f"{TOOL_NAME}/{result.checker}/"},
+        "automationDetails": {"id": f"{category}/{result.checker}/"},
         "invocations": [_invocation(result)],
         "columnKind": "unicodeCodePoints",
         "results": [_result(f, index[f.rule.id]) for f in result.findings],
