@@ -434,8 +434,10 @@ def _run_semgrep(
     notes: list[Notification] = []
     for start in range(0, len(targets), _SEMGREP_CHUNK):
         chunk = targets[start : start + _SEMGREP_CHUNK]
+        # --disable-nosem: `# nosemgrep` comments are read by hullscan (`nosemgrep_suppression`)
+        # so they are suppressions with a reason, reviewed when a pull request adds one
         argv = [exe, "scan", "--json", "--metrics", "off", "--disable-version-check",
-                "--quiet", *configs, "--", *[_cli_path(t) for t in chunk]]
+                "--quiet", "--disable-nosem", *configs, "--", *[_cli_path(t) for t in chunk]]
         run = run_tool("semgrep", argv, cwd=root, ok_codes=(0, 1), env={
             "SEMGREP_ENABLE_VERSION_CHECK": "0", "SEMGREP_SEND_METRICS": "off"})
         try:
@@ -446,6 +448,36 @@ def _run_semgrep(
         findings.extend(found)
         notes.extend(more)
     return findings, notes
+
+
+_NOSEM = re.compile(
+    r"(?:#|//|--|/\*|<!--)\s*nosem(?:grep)?\b(?::\s*(?P<ids>[\w.\-]+(?:\s*,\s*[\w.\-]+)*))?"
+    r"(?P<reason>.*)$"
+)
+
+
+def nosemgrep_suppression(target: Target, line: int, check_id: str) -> Suppression | None:
+    """semgrep's `nosemgrep` (or `nosemgrep: rule-id, ...`) on the finding's line or the line
+    above, as semgrep reads it; text after it is the reason."""
+    try:
+        lines = target.path.read_text("utf-8", "replace").splitlines()
+    except OSError:
+        return None
+    for number in (line, line - 1):
+        if not 1 <= number <= len(lines):
+            continue
+        match = _NOSEM.search(lines[number - 1])
+        if match is None:
+            continue
+        ids = {i.strip() for i in (match.group("ids") or "").split(",") if i.strip()}
+        if ids and not any(check_id == i or check_id.endswith(f".{i}") for i in ids):
+            continue
+        reason = re.sub(r"(\*/|-->)\s*$", "", match.group("reason")).strip().lstrip("-:#")
+        if reason.strip():
+            return Suppression(SuppressionKind.IN_SOURCE, redact(reason.strip(), prose=True))
+        return Suppression(SuppressionKind.IN_SOURCE, "nosemgrep (no reason given)",
+                           reasoned=False)
+    return None
 
 
 def _cli_path(target: Target) -> str:
@@ -515,6 +547,7 @@ def semgrep_results(
             location=Location(target.rel, max(1, line), col if col and col > 0 else None,
                               end_line if end_line and end_line > line else None),
             properties={"cwe": list(cwe)} if cwe else {},
+            suppression=nosemgrep_suppression(target, max(1, line), check_id),
         ))
     notes: list[Notification] = []
     for error in data.get("errors") or ():
