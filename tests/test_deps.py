@@ -247,6 +247,9 @@ def test_a_100000_entry_lockfile(hullscan, repo: Repo, db) -> None:
     assert run.json()["checkers"][0]["files_scanned"] == 1
 
 
+RESOLVE = "checkers:\n  deps:\n    resolve: true\n"  # the opt-in: pip-audit resolves
+
+
 def test_unpinned_online_resolution_failure_fails_closed(
     hullscan, repo: Repo, osv_server: str, monkeypatch: pytest.MonkeyPatch  # noqa: F811
 ) -> None:
@@ -257,6 +260,7 @@ def test_unpinned_online_resolution_failure_fails_closed(
     monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple")
     monkeypatch.setenv("PIP_RETRIES", "0")
     monkeypatch.setenv("PIP_TIMEOUT", "2")
+    repo.write(".hullscan.yaml", RESOLVE)
     repo.write("requirements.txt", "jinja2==3.1.3\nrequests>=2\n")
     run = hullscan("deps", ".", "--format", "json", cwd=repo.root)
     assert run.code == 3
@@ -318,6 +322,7 @@ def test_unpinned_requirement_resolved_by_pip_audit_online(
     hullscan, repo: Repo, local_index: Path
 ) -> None:
     build_wheel(local_index, "jinja2", "3.1.3")
+    repo.write(".hullscan.yaml", RESOLVE)
     repo.write("requirements.txt", "# unpinned: pip-audit resolves it\njinja2>=3\n")
     run = hullscan("deps", ".", "--format", "json", cwd=repo.root)
     assert run.json()["notifications"] == []
@@ -333,6 +338,7 @@ def test_pyproject_pep621_resolved_by_pip_audit_online(
 ) -> None:
     build_wheel(local_index, "jinja2", "3.1.3")
     build_wheel(local_index, "flask", "3.0.0")
+    repo.write(".hullscan.yaml", RESOLVE)
     repo.write("pyproject.toml", '[project]\nname = "app"\nversion = "1"\n'
                'dependencies = [\n    "flask==3.0.0",\n    "jinja2>=3",\n]\n')
     run = hullscan("deps", ".", "--format", "json", cwd=repo.root)

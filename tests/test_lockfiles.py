@@ -154,6 +154,7 @@ def test_requirements_edge_cases() -> None:
         ("PyPI", "spaced", "3.0.1", 10),
     ]
     assert result.includes == (("base.txt", 3), ("constraints.txt", 4), ("other.txt", 5))
+    assert result.constraint_lines == {4, 5}  # -c: constraints, not installs
     assert [(name, line) for name, line, _ in result.unpinned] == [
         ("range", 11),
         ("exact", 12),

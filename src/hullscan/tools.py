@@ -25,6 +25,33 @@ log = logging.getLogger("hullscan.tools")
 
 DEFAULT_TIMEOUT = float(os.environ.get("HULLSCAN_TOOL_TIMEOUT", "300"))
 
+# What a tool run with `clean_env=True` still sees of hullscan's environment: where things are
+# (PATH, HOME, temporary and cache folders, Windows' system variables), the locale, and how to
+# reach the network (proxies, CA bundles). Never GITHUB_*, ACTIONS_*, RUNNER_*, tokens, cloud
+# credentials or anything else a CI job puts there.
+_MINIMAL_ENV = frozenset({
+    "PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TEMP", "TMP",
+    "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME",
+    "SYSTEMROOT", "SYSTEMDRIVE", "COMSPEC", "PATHEXT", "WINDIR", "APPDATA", "LOCALAPPDATA",
+    "USERPROFILE", "PROGRAMDATA",
+    "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY",
+    "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE",
+})
+_MINIMAL_PREFIXES = ("LC_",)
+
+
+def minimal_env(
+    extra: Mapping[str, str] | None = None, keep_prefixes: Sequence[str] = ()
+) -> dict[str, str]:
+    """hullscan's environment reduced to `_MINIMAL_ENV` (plus variables starting with one of
+    `keep_prefixes`, such as `PIP_`), then `extra`: for tools that read or may run repository
+    content, so that nothing they run sees the job's tokens or can write its outputs."""
+    prefixes = (*_MINIMAL_PREFIXES, *(p.upper() for p in keep_prefixes))
+    env = {key: value for key, value in os.environ.items()
+           if key.upper() in _MINIMAL_ENV or key.upper().startswith(prefixes)}
+    env.update(extra or {})
+    return env
+
 
 @dataclass(frozen=True)
 class ToolRun:
@@ -66,8 +93,11 @@ def run_tool(
     cwd: str | os.PathLike[str] | None = None,
     env: Mapping[str, str] | None = None,
     ok_codes: Sequence[int] = (0,),
+    clean_env: bool = False,
 ) -> ToolRun:
     """Run `argv` (argv[0] is the executable) and return its output.
+
+    `env` is added to hullscan's environment, or with `clean_env` to `minimal_env()` only.
 
     Raises ToolMissingError when it cannot be started, ToolTimeoutError past `timeout`, and
     ToolFailedError when its exit code is not in `ok_codes` (with its stderr kept).
@@ -75,7 +105,9 @@ def run_tool(
     limit = DEFAULT_TIMEOUT if timeout is None else timeout
     log.debug("running %s (timeout %ss)", " ".join(argv), limit)
     run_env = None
-    if env is not None:
+    if clean_env:
+        run_env = minimal_env(env)
+    elif env is not None:
         run_env = dict(os.environ)
         run_env.update(env)
     try:

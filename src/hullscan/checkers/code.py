@@ -417,12 +417,32 @@ def _semgrep(rules: Sequence[str], context: CheckContext) -> str:
         raise ConfigError(
             config, "checkers.code.semgrep_rules: rules are listed but semgrep is not "
             f"installed ({exc}); install hullscan[semgrep] or remove the key") from None
+    rules_root = context.policy_root or context.root
     for rule in rules:
+        # local files only: a registry name (`auto`, `p/...`), a URL or a path outside the
+        # repository would make semgrep fetch or read rules nobody reviewed here
+        if not _local_rule(rule, rules_root):
+            raise ConfigError(config, f"checkers.code.semgrep_rules: {rule}: not a rule file or "
+                              "folder of the repository (registry rules, URLs and paths "
+                              "outside the repository are never used)")
         # in pull-request mode the rule files come from the base commit, like the configuration
-        if not ((context.policy_root or context.root) / rule).exists():
+        if not (rules_root / rule).exists():
             raise ConfigError(config, f"checkers.code.semgrep_rules: {rule}: no such file or "
                               "folder (paths are relative to the repository root)")
     return exe
+
+
+def _local_rule(rule: str, rules_root: Path) -> bool:
+    """A relative path inside the repository, not something semgrep would fetch."""
+    if "://" in rule or rule == "auto" or rule.startswith(("p/", "r/", "s/")):
+        return False
+    if Path(rule).is_absolute() or "\\" in rule:
+        return False
+    try:
+        (rules_root / rule).resolve().relative_to(rules_root.resolve())
+    except ValueError:
+        return False
+    return True
 
 
 def _run_semgrep(
@@ -438,7 +458,8 @@ def _run_semgrep(
         # so they are suppressions with a reason, reviewed when a pull request adds one
         argv = [exe, "scan", "--json", "--metrics", "off", "--disable-version-check",
                 "--quiet", "--disable-nosem", *configs, "--", *[_cli_path(t) for t in chunk]]
-        run = run_tool("semgrep", argv, cwd=root, ok_codes=(0, 1), env={
+        # a minimal environment: no SEMGREP_APP_TOKEN (no login, no registry), no GITHUB_*
+        run = run_tool("semgrep", argv, cwd=root, ok_codes=(0, 1), clean_env=True, env={
             "SEMGREP_ENABLE_VERSION_CHECK": "0", "SEMGREP_SEND_METRICS": "off"})
         try:
             data = json.loads(run.stdout or "{}")

@@ -24,7 +24,7 @@ from hullscan.catalog import tool_rule
 from hullscan.checkers.interface import CheckContext
 from hullscan.discover import Target
 from hullscan.errors import ToolError, ToolMissingError
-from hullscan.iac import k8s, locate, workflows
+from hullscan.iac import k8s, locate, render, workflows
 from hullscan.iac.detect import framework_of
 from hullscan.iac.severity import severity_for
 from hullscan.model import (
@@ -161,6 +161,12 @@ class IacChecker:
                     target.rel,
                 ))
                 continue
+            if framework in RENDERERS:
+                problem = _render_problem(framework, target, context)
+                if problem:  # could not be checked: fail closed
+                    notes.append(Notification(NAME, NotificationLevel.ERROR, problem, target.rel))
+                    successful = False
+                    continue
             item = _File(target, framework, text)
             if framework in YAML_FRAMEWORKS:
                 try:
@@ -231,6 +237,29 @@ class IacChecker:
             tools=tuple(tools),
             files_scanned=len(files),
         )
+
+
+def _render_problem(framework: str, target: Target, context: CheckContext) -> str | None:
+    """Why this helm chart or kustomization is not rendered: never in pull-request mode (the
+    renderer would run on the change under review), never when it would fetch something."""
+    renderer = " or ".join(RENDERERS[framework])
+    if context.pull_request:
+        return (f"this {framework} folder was not rendered or checked: pull-request mode never "
+                f"runs {renderer} on the change under review")
+    refused = render.refusal(framework, target.path.parent, context.root)
+    if refused:
+        return f"this {framework} folder was not rendered or checked: {refused}"
+    return None
+
+
+def _kustomize_rendered(runner: Any, folder: Path) -> bool:
+    """Whether checkov's kustomize runner got manifests out of `folder` (it says nothing when
+    the build fails)."""
+    mappings = getattr(runner, "kustomizeFileMappings", None)
+    if not isinstance(mappings, dict):
+        return True  # another checkov version: nothing to tell
+    wanted = os.path.realpath(folder)
+    return any(os.path.realpath(str(source)) == wanted for source in mappings.values())
 
 
 def _framework_by_name(target: Target) -> str | None:
@@ -329,23 +358,32 @@ class _Checkov:
         for item in files:
             folder = item.target.path.parent
             try:
-                module = importlib.import_module(RUNNERS[framework])
-                runner = module.Runner()
-                missing = runner.check_system_deps()  # also picks the renderer command
-                if missing:
-                    notes.append(Notification(
-                        NAME, NotificationLevel.NOTE,
-                        f"no usable {' or '.join(RENDERERS[framework])} to render this "
-                        f"{framework} folder; not checked",
-                        item.target.rel,
-                    ))
-                    continue
-                runner_filter = self.filter_class(framework=[framework], show_progress_bar=False)
-                report = runner.run(root_folder=str(folder), runner_filter=runner_filter)
+                with render.guarded():  # no network, no plugins, no tokens (iac/render.py)
+                    module = importlib.import_module(RUNNERS[framework])
+                    runner = module.Runner()
+                    missing = runner.check_system_deps()  # also picks the renderer command
+                    if missing:
+                        notes.append(Notification(
+                            NAME, NotificationLevel.NOTE,
+                            f"no usable {' or '.join(RENDERERS[framework])} to render this "
+                            f"{framework} folder; not checked",
+                            item.target.rel,
+                        ))
+                        continue
+                    runner_filter = self.filter_class(framework=[framework],
+                                                      show_progress_bar=False)
+                    report = runner.run(root_folder=str(folder), runner_filter=runner_filter)
             except Exception as exc:
                 notes.append(Notification(NAME, NotificationLevel.ERROR,
                                           f"checkov {framework} crashed: {_short(exc)}",
                                           item.target.rel))
+                continue
+            if framework == "kustomize" and not _kustomize_rendered(runner, folder):
+                notes.append(Notification(
+                    NAME, NotificationLevel.ERROR,
+                    "kustomize rendered nothing for this folder (the build failed); not checked",
+                    item.target.rel,
+                ))
                 continue
             reports = report if isinstance(report, list) else [report]
             rendered: dict[str, _File] = {}

@@ -1,11 +1,17 @@
 """pip-audit for Python requirements files when online.
 
-pip-audit resolves what a requirements file really installs (unpinned requirements included:
-`-r` without `--no-deps`) and asks its OSV service which of those packages are vulnerable. Its
-answer gives packages, versions and advisory ids; hullscan then runs the records of those ids
-through its own OSV engine, so severities, merged aliases and fixes are the same as on the
-offline path. pip-audit's private modules are not used: only its command line and JSON output
-(tested with pip-audit 2.10).
+By default pip-audit only ever sees exact pins: the `name==version` pins hullscan's own readers
+found, written to a temporary requirements file and audited with `--no-deps --disable-pip`, so
+nothing is installed, built or resolved and the repository's file (its `-r`, `-e`, local paths,
+URLs and options) never reaches pip. Resolving unpinned and local-path requirements
+(`checkers.deps.resolve: true`, never in pull-request mode) is the one exception: pip-audit then
+installs the original file into a temporary virtualenv, which runs the project's build code.
+
+pip-audit's answer gives packages, versions and advisory ids; hullscan then runs the records of
+those ids through its own OSV engine, so severities, merged aliases and fixes are the same as on
+the offline path. pip-audit's private modules are not used: only its command line and JSON
+output (tested with pip-audit 2.10). It runs with a minimal environment (no GITHUB_*, no tokens:
+`tools.minimal_env`).
 
 pip-audit prints "No known vulnerabilities found" and exits 0 when it cannot look a package up;
 hullscan reads every dependency's `skip_reason` instead and fails closed.
@@ -15,12 +21,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from hullscan.errors import ToolError
-from hullscan.tools import find_tool, run_tool
+from hullscan.tools import find_tool, minimal_env, run_tool
 from hullscan.vuln.interface import PackageRef
 
 PIP_AUDIT_ENV = "HULLSCAN_PIP_AUDIT"
@@ -49,10 +57,11 @@ def osv_query_url() -> str:
 
 
 def requirements_of(path: Path) -> list[str] | None:
-    """What pip-audit should audit for this file: None for a requirements file (pip-audit reads
-    it, `-r` includes and all); the PEP 621 requirements of a pyproject.toml without Poetry
-    tables; [] when pip-audit has nothing to do with it."""
-    if path.suffix == ".txt":
+    """What pip-audit resolves for this file with `checkers.deps.resolve`: None for a
+    requirements file (pip-audit reads it, `-r` includes and all); the PEP 621 requirements of
+    a pyproject.toml without Poetry tables; [] when pip-audit has nothing to do with it (a
+    Poetry project: poetry.lock is the file to audit)."""
+    if path.name != "pyproject.toml":
         return None
     from hullscan.deps.lockfiles._common import load_toml
     from hullscan.deps.lockfiles.pyproject import pep621_requirements
@@ -64,24 +73,54 @@ def requirements_of(path: Path) -> list[str] | None:
     return pep621_requirements(data)
 
 
-def audit_requirements(
-    exe: str, path: Path, root: Path, resolve: bool, lines: list[str] | None = None
-) -> Resolved:
-    """Run pip-audit on one requirements file, or on `lines` of requirements (written to a
-    temporary file). `resolve=False` audits the pins as written (fast: no virtualenv);
-    `resolve=True` lets pip resolve unpinned requirements (online)."""
+# What may go into the temporary file: a name and a version without spaces or option syntax,
+# so a pin can never become a `-r`, `-e`, `--index-url` or path line.
+_PIN_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?")
+_PIN_VERSION = re.compile(r"[0-9A-Za-z][0-9A-Za-z.+!_-]*")
+
+
+def pinnable(name: str, version: str) -> bool:
+    return bool(_PIN_NAME.fullmatch(name) and _PIN_VERSION.fullmatch(version))
+
+
+def audit_pins(exe: str, pins: Sequence[tuple[str, str]]) -> Resolved:
+    """pip-audit on exact pins only (see `pinnable`), one `name==version` line each in a
+    temporary requirements file, with `--no-deps --disable-pip`: no resolution, no install, no
+    build. No `--hash` options: `--no-deps` does not need them, and one hashed line would make
+    pip-audit require hashes on every line."""
+    refused = [f"{n}=={v}" for n, v in pins if not pinnable(n, v)]
+    if refused:
+        raise ValueError(f"not plain pins: {', '.join(refused)}")
+    with tempfile.TemporaryDirectory(prefix="hullscan-pip-audit-") as tmp:
+        listed = Path(tmp) / "requirements.txt"
+        listed.write_text("".join(f"{n}=={v}\n" for n, v in pins), "utf-8")
+        return _run(exe, listed, Path(tmp), resolve=False)
+
+
+def audit_resolving(exe: str, path: Path, root: Path, lines: list[str] | None = None) -> Resolved:
+    """The opt-in (`checkers.deps.resolve: true`): pip-audit resolves the requirements file
+    itself, or `lines` of PEP 621 requirements (written to a temporary file), by installing them
+    into a temporary virtualenv. This runs the build code of local paths and source
+    distributions; the caller never does it in pull-request mode."""
     if lines is not None:
         with tempfile.TemporaryDirectory(prefix="hullscan-pip-audit-") as tmp:
             listed = Path(tmp) / "requirements.txt"
             listed.write_text("".join(f"{line}\n" for line in lines), "utf-8")
-            return audit_requirements(exe, listed, root, resolve)
+            return _run(exe, listed, root, resolve=True)
+    return _run(exe, path, root, resolve=True)
+
+
+def _run(exe: str, path: Path, cwd: Path, resolve: bool) -> Resolved:
     argv = [exe, "-r", str(path), "-f", "json", "--progress-spinner", "off",
             "-s", "osv", "--osv-url", osv_query_url()]
     if not resolve:
         argv += ["--no-deps", "--disable-pip"]
+    extra = {"PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    # pip only runs when resolving: then its own settings (index, proxies) apply too
+    env = minimal_env(extra, keep_prefixes=("PIP_",)) if resolve else extra
     # 0: nothing found, 1: vulnerabilities found; anything else is a failure.
-    run = run_tool("pip-audit", argv, cwd=root, timeout=TIMEOUT, ok_codes=(0, 1),
-                   env={"PIP_DISABLE_PIP_VERSION_CHECK": "1"})
+    run = run_tool("pip-audit", argv, cwd=cwd, timeout=TIMEOUT, ok_codes=(0, 1),
+                   env=env, clean_env=True)
     try:
         data = json.loads(run.stdout)
     except ValueError as exc:

@@ -41,11 +41,13 @@ class ReadResult:
 
     `unpinned` holds (name, line, reason) for entries that cannot be audited from the file alone
     (a range, a URL, a local path, a git checkout); `includes` holds (path, line) for the other
-    files a requirements file pulls in (`-r`, `-c`)."""
+    files a requirements file pulls in (`-r`, `-c`), and `constraint_lines` the lines of those that
+    are only constraints (`-c`: they pin, they do not install)."""
 
     dependencies: tuple[Dependency, ...]
     unpinned: tuple[tuple[str, int, str], ...] = ()
     includes: tuple[tuple[str, int], ...] = ()
+    constraint_lines: frozenset[int] = frozenset()
 
 
 Reader = Callable[[str], ReadResult]
@@ -59,6 +61,7 @@ class Collector:
         self.dependencies: list[Dependency] = []
         self.unpinned: list[tuple[str, int, str]] = []
         self.includes: list[tuple[str, int]] = []
+        self.constraint_lines: set[int] = set()
 
     def add(self, name: str, version: str, line: int, direct: bool | None = None) -> None:
         self.dependencies.append(
@@ -69,7 +72,8 @@ class Collector:
         self.unpinned.append((name, line, reason))
 
     def result(self) -> ReadResult:
-        return ReadResult(tuple(self.dependencies), tuple(self.unpinned), tuple(self.includes))
+        return ReadResult(tuple(self.dependencies), tuple(self.unpinned), tuple(self.includes),
+                          frozenset(self.constraint_lines))
 
 
 def check_text(text: str) -> None:

@@ -20,7 +20,7 @@ from hullscan.deps.lockfiles._common import (
 
 _COMMENT = re.compile(r"(^|\s+)#.*$")
 _INCLUDE = re.compile(
-    r"(?:-r|--requirement|-c|--constraint)(?:\s*=\s*|\s+|(?<=-r)|(?<=-c))(?P<path>\S+)"
+    r"(?P<option>-r|--requirement|-c|--constraint)(?:\s*=\s*|\s+|(?<=-r)|(?<=-c))(?P<path>\S+)"
 )
 _EDITABLE = re.compile(r"(?:-e|--editable)(?:\s*=\s*|\s+|(?<=-e))(?P<target>\S+)")
 _NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
@@ -85,6 +85,8 @@ def read_requirements(text: str) -> ReadResult:
             include = _INCLUDE.fullmatch(content)
             if include:
                 found.includes.append((include.group("path"), line))
+                if include.group("option") in ("-c", "--constraint"):
+                    found.constraint_lines.add(line)
                 continue
             editable = _EDITABLE.fullmatch(content)
             if editable:
