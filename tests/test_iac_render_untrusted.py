@@ -1,6 +1,7 @@
 """Helm charts and kustomizations are rendered without fetching, plugins or the job's secrets,
-and never in pull-request mode (issue 11, point 3). Fake `kubectl` and `helm` binaries on PATH
-record every call checkov makes, with its arguments and environment."""
+and in pull-request mode not when a link leads outside the repository (issue 11, point 3).
+Fake `kubectl` and `helm` binaries on PATH record every call checkov makes, with its arguments
+and environment."""
 
 from __future__ import annotations
 
@@ -141,7 +142,9 @@ def test_local_helm_chart_is_rendered_sealed(hullscan, repo: Repo, fake_renderer
     assert not any("--post-renderer" in a for a in template["argv"])
 
 
-def test_pull_request_mode_renders_nothing(hullscan, repo: Repo, fake_renderers: Path) -> None:
+def test_pull_request_mode_renders_sealed_and_refuses_links_outside(
+    hullscan, repo: Repo, fake_renderers: Path, tmp_path: Path
+) -> None:
     repo.write("README.md", "base\n")
     repo.commit("base")
     base = git(repo.root, "rev-parse", "HEAD").strip()
@@ -149,17 +152,26 @@ def test_pull_request_mode_renders_nothing(hullscan, repo: Repo, fake_renderers:
     repo.write("k/pod.yaml", POD)
     repo.write("chart/Chart.yaml", "apiVersion: v2\nname: demo\nversion: 0.1.0\n")
     repo.write("chart/templates/pod.yaml", POD)
+    outside = tmp_path / "secret.txt"
+    outside.write_text("not for the scan\n")
+    (repo.root / "chart" / "files").mkdir()
+    (repo.root / "chart" / "files" / "key").symlink_to(outside)
     repo.commit("the change under review")
     run = hullscan("iac", ".", "--new-only", "--base", base, "--format", "json", cwd=repo.root)
-    assert calls(fake_renderers) == []
+    # the kustomization is rendered the sealed way, as outside pull-request mode
+    builds = calls(fake_renderers, "kustomize")
+    assert builds and all(not {"--enable-alpha-plugins", "--enable-exec", "--enable-helm"}
+                          & set(b["argv"]) for b in builds)
+    for build in builds:
+        assert_sealed(build)
+    # the chart that links outside the repository is not rendered: not checked, exit 3
+    assert calls(fake_renderers, "template") == []
     assert run.code == 3
     found = errors(run)
-    assert found["k/kustomization.yaml"] == (
-        "this kustomize folder was not rendered or checked: pull-request mode never runs "
-        "kustomize or kubectl on the change under review")
-    assert "pull-request mode never runs helm" in found["chart/Chart.yaml"]
-    # the plain manifest is still checked
-    assert any(f["location"]["path"] == "k/pod.yaml" for f in run.json()["findings"])
+    assert found["chart/Chart.yaml"] == (
+        "this helm folder was not rendered or checked: chart/files/key links outside the "
+        "repository (pull-request mode)")
+    assert "k/kustomization.yaml" not in found
 
 
 @pytest.mark.parametrize(("kustomization", "reason"), [

@@ -242,10 +242,14 @@ class IacChecker:
 def _render_problem(framework: str, target: Target, context: CheckContext) -> str | None:
     """Why this helm chart or kustomization is not rendered: never in pull-request mode (the
     renderer would run on the change under review), never when it would fetch something."""
-    renderer = " or ".join(RENDERERS[framework])
     if context.pull_request:
-        return (f"this {framework} folder was not rendered or checked: pull-request mode never "
-                f"runs {renderer} on the change under review")
+        # The sealed render (no plugins, exec functions or helm in kustomize, no network, a
+        # minimal environment) runs no code of the change either; what it must not do is read
+        # files outside the repository through links the change commits.
+        escaping = render.escaping_link(target.path.parent, context.root)
+        if escaping:
+            return (f"this {framework} folder was not rendered or checked: {escaping} links "
+                    "outside the repository (pull-request mode)")
     refused = render.refusal(framework, target.path.parent, context.root)
     if refused:
         return f"this {framework} folder was not rendered or checked: {refused}"

@@ -14,8 +14,8 @@ So:
   GITHUB_*), HTTP(S) through a closed proxy port, git limited to local repositories, and empty
   helm plugin, repository and registry configuration, and forces checkov's own switches
   (remote references blocked, no `kustomize edit` of the user's files);
-- in pull-request mode the checker renders nothing at all (the change under review could point
-  a chart at files outside it through symlinks, or rely on what a check misses).
+- in pull-request mode a folder with a link that resolves outside the repository is not
+  rendered (`escaping_link`): the change under review could point a chart at files outside it.
 """
 
 from __future__ import annotations
@@ -317,3 +317,25 @@ def guarded() -> Iterator[None]:
                     os.environ.pop(key, None)
                 else:
                     os.environ[key] = value
+
+
+def escaping_link(folder: Path, root: Path, limit: int = 20_000) -> str | None:
+    """The first symbolic link under `folder` (relative to `root`) that resolves outside `root`,
+    or that cannot be resolved; None when there is none (or `limit` entries were seen)."""
+    top = Path(os.path.realpath(root))
+    seen = 0
+    for current, dirs, files in os.walk(folder, followlinks=False):
+        for name in (*dirs, *files):
+            seen += 1
+            if seen > limit:
+                return None
+            path = Path(current) / name
+            if not path.is_symlink():
+                continue
+            target = Path(os.path.realpath(path))
+            if target != top and top not in target.parents:
+                try:
+                    return path.relative_to(root).as_posix()
+                except ValueError:
+                    return str(path)
+    return None
