@@ -324,3 +324,30 @@ def test_zizmor_ignore_comment_added_by_the_pr(hullscan, repo: Repo) -> None:
     assert found and all(f["suppression"] is None for f in found)
     assert "gives no reason" in found[0]["message"]
     assert run.code == 1
+
+
+COMPOSE = "services:\n  web:\n    image: nginx:1.27\n"
+
+
+def test_compose_lint_config_added_by_the_pr_is_not_applied(hullscan, repo: Repo) -> None:
+    repo.write("app/compose.yaml", COMPOSE)
+    repo.commit("base")
+    git(repo.root, "checkout", "-q", "-b", "feature")
+    repo.write("app/compose.yaml", "services:\n  api:\n    image: nginx:1.27\n")
+    repo.write("app/.compose-lint.yml",
+               "rules:\n  CL-0003:\n    enabled: false\n    reason: we need it\n")
+    repo.commit("pr")
+    run = hullscan("compose", "app", "--new-only", "--base", "main", "--format", "json",
+                   cwd=repo.root)
+    assert run.code == 1, run.err
+    found = _rules(run)
+    # compose-lint did not read the PR's .compose-lint.yml
+    assert found["CL-0003"] and all(f["suppression"] is None for f in found["CL-0003"])
+    [weakened] = found["HS002"]
+    assert weakened["location"]["path"] == "app/.compose-lint.yml"
+    # outside pull-request mode the repository's compose-lint settings apply, and the findings
+    # they disable are still listed as suppressed, with the reason
+    plain = hullscan("compose", "app", "--format", "json", cwd=repo.root)
+    suppressed = [f for f in plain.json()["findings"] if f["rule"]["id"] == "CL-0003"]
+    assert suppressed
+    assert all(f["suppression"]["justification"].endswith("we need it") for f in suppressed)

@@ -49,7 +49,11 @@ WEAKENED_CHECK = Rule(
 TOOL_CONFIGS: dict[str, tuple[str, ...]] = {
     "hadolint": (".hadolint.yaml", ".hadolint.yml"),
     "zizmor": (".github/zizmor.yml", ".github/zizmor.yaml", "zizmor.yml", "zizmor.yaml"),
+    # compose-lint also reads one beside each Compose file: those are compared too
+    # (`_nested_configs`), and in pull-request mode only the base's root one is given to it
+    "compose-lint": (".compose-lint.yml", ".compose-lint.yaml"),
 }
+NESTED_CONFIGS = {"compose-lint": (".compose-lint.yml", ".compose-lint.yaml")}
 
 _INLINE_ORDER = {"block": 0, "require-reason": 1, "allow": 2}
 
@@ -153,7 +157,8 @@ def load(
                 ))
     # the tools' own configuration files
     for tool, names in TOOL_CONFIGS.items():
-        for name in names:
+        nested = _nested_configs(root, tree, NESTED_CONFIGS.get(tool, ()))
+        for name in (*names, *(n for n in nested if n not in names)):
             head_bytes = _read_bytes(root / name)
             base_bytes = _read_bytes(tree / name)
             if base_bytes is not None:
@@ -167,6 +172,24 @@ def load(
                              "not applied in pull-request mode")
     weakenings.extend(semgrep_weakenings(config, root, tree))
     return TrustedPolicy(config, known, tuple(weakenings), tuple(notes), tuple(files))
+
+
+def _nested_configs(root: Path, tree: Path, names: Sequence[str]) -> list[str]:
+    """Files with one of `names` in any folder, as git tracks them at the head or the base."""
+    if not names:
+        return []
+    from hullscan.errors import ToolError
+    from hullscan.tools import run_tool
+
+    found: set[str] = set()
+    for folder in (root, tree):
+        try:
+            listed = run_tool("git", ["git", "ls-files", "-z", "--", *(
+                f":(glob)**/{name}" for name in names)], cwd=folder, timeout=60).stdout
+        except ToolError:
+            continue
+        found.update(p for p in listed.split("\0") if p)
+    return sorted(found)
 
 
 def policy_files_present(

@@ -13,8 +13,9 @@ import importlib
 import json
 import logging
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,8 @@ from hullscan.model import (
     NotificationLevel,
     Rule,
     Severity,
+    Suppression,
+    SuppressionKind,
     ToolInfo,
 )
 from hullscan.redact import redact
@@ -97,8 +100,10 @@ class ComposeChecker:
         lint: _LintOutput | None = None
         if loaded:
             # compose-lint runs while the own rules check the same files.
-            with ThreadPoolExecutor(max_workers=1) as pool:
-                pending = pool.submit(_run_compose_lint, [i.target for i in loaded], context.root)
+            with _compose_lint_config(context) as config_args, \
+                    ThreadPoolExecutor(max_workers=1) as pool:
+                pending = pool.submit(_run_compose_lint, [i.target for i in loaded], context.root,
+                                      config_args)
                 for item in loaded:
                     own.extend(_own_findings(item, context))
                 try:
@@ -197,12 +202,37 @@ def _own_findings(
 # --- compose-lint -----------------------------------------------------------------------------
 
 
-def _run_compose_lint(targets: Sequence[Target], root: Path) -> _LintOutput:
+@contextmanager
+def _compose_lint_config(context: CheckContext) -> Iterator[list[str]]:
+    """compose-lint reads a .compose-lint.yml beside each Compose file or in the working folder;
+    in pull-request mode it gets the base commit's root one instead (or one that changes
+    nothing), never one the change under review adds or edits."""
+    if not context.pull_request:
+        yield []
+        return
+    from hullscan.trusted import TOOL_CONFIGS
+
+    for name in TOOL_CONFIGS["compose-lint"]:
+        path = context.tool_config(name)
+        if path is not None:
+            yield ["--config", str(path)]
+            return
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="hullscan-compose-lint-") as folder:
+        empty = Path(folder) / ".compose-lint.yml"
+        empty.write_text("rules: {}\n", "utf-8")
+        yield ["--config", str(empty)]
+
+
+def _run_compose_lint(
+    targets: Sequence[Target], root: Path, config_args: Sequence[str] = ()
+) -> _LintOutput:
     """compose-lint over all files in one process; per file when that run fails. Raises
     ToolError only when compose-lint cannot run at all."""
     exe = find_tool("compose-lint", COMPOSE_LINT_ENV)
     try:
-        return _compose_lint_once(exe, targets, root)
+        return _compose_lint_once(exe, targets, root, config_args)
     except ToolTimeoutError:
         raise
     except ToolError as exc:
@@ -213,7 +243,7 @@ def _run_compose_lint(targets: Sequence[Target], root: Path) -> _LintOutput:
     failures: list[ToolError] = []
     for target in targets:
         try:
-            output = _compose_lint_once(exe, [target], root)
+            output = _compose_lint_once(exe, [target], root, config_args)
         except ToolTimeoutError:
             raise
         except ToolError as exc:
@@ -228,14 +258,18 @@ def _run_compose_lint(targets: Sequence[Target], root: Path) -> _LintOutput:
     return merged
 
 
-def _compose_lint_once(exe: str, targets: Sequence[Target], root: Path) -> _LintOutput:
+def _compose_lint_once(
+    exe: str, targets: Sequence[Target], root: Path, config_args: Sequence[str] = ()
+) -> _LintOutput:
     # Relative paths from the root: compose-lint echoes them back and reads a
     # .compose-lint.yml from there, so a repository's own settings still apply. Each file is
     # graded on its own (hullscan checks override files as files of their own), without the
     # .env/env_file values beside it, and an unresolved `include:` is a warning, not a failure.
     argv = [
         exe, "check", "--format", "json", "--no-merge-overrides", "--no-env",
-        "--allow-partial-coverage", "--skip-suppressed", *[_cli_path(t) for t in targets],
+        # suppressed findings are kept: they are reported as suppressed, with the reason
+        "--allow-partial-coverage", *config_args,
+        "--", *[_cli_path(t) for t in targets],  # `--`: a file named like an option is a file
     ]
     # Exit codes: 0 clean, 1 findings at or above its --fail-on, 2 errors (a file it could
     # not parse, a crashed rule, a bad config), still with the JSON envelope.
@@ -250,7 +284,7 @@ def _compose_lint_once(exe: str, targets: Sequence[Target], root: Path) -> _Lint
         raise ToolError("compose-lint", "unexpected JSON output (no findings list)", run.stderr)
     by_rel = {t.rel: t for t in targets}
     output = _LintOutput(
-        items=[d for d in data["findings"] if isinstance(d, dict) and not d.get("suppressed")],
+        items=[d for d in data["findings"] if isinstance(d, dict)],
     )
     tool = data.get("tool")
     if isinstance(tool, dict) and isinstance(tool.get("version"), str):
@@ -391,12 +425,21 @@ def _compose_lint_finding(
         line = raw_line
     else:  # no line: the service's key, which hullscan knows
         line = _service_line(document, item.get("service"))
+    suppression = None
+    if item.get("suppressed"):
+        reason = _one_line(str(item.get("suppression_reason") or ""), 500)
+        suppression = Suppression(
+            SuppressionKind.EXTERNAL,
+            f"disabled in compose-lint's configuration: {reason}" if reason else
+            "disabled in compose-lint's configuration (no reason given)",
+        )
     return Finding(
         rule=_compose_lint_rule(code, severity, item, version),
         checker=NAME,
         severity=severity,
         message=_one_line(str(item.get("message") or code), 1000),
         location=Location(loaded.rel, line, None),
+        suppression=suppression,
     )
 
 
