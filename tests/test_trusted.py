@@ -351,3 +351,19 @@ def test_compose_lint_config_added_by_the_pr_is_not_applied(hullscan, repo: Repo
     suppressed = [f for f in plain.json()["findings"] if f["rule"]["id"] == "CL-0003"]
     assert suppressed
     assert all(f["suppression"]["justification"].endswith("we need it") for f in suppressed)
+
+
+def test_exclude_and_disable_rules_leave_a_trace(hullscan, repo: Repo) -> None:
+    repo.write("Dockerfile", CLEAN + BAD_LINE)
+    repo.write("vendor/Dockerfile", CLEAN + BAD_LINE)
+    repo.write(".hullscan.yaml", 'exclude: ["vendor/**"]\n'
+               "checkers:\n  dockerfile:\n    disable_rules: [HS121]\n")
+    repo.commit("base")
+    run = hullscan("dockerfile", ".", "--format", "json", cwd=repo.root)
+    notes = [n["message"] for n in run.json()["notifications"]]
+    assert ("1 file(s) not scanned: excluded by `exclude:` in .hullscan.yaml "
+            "(vendor/Dockerfile)") in notes
+    assert any(n.startswith("1 finding(s) not reported: rules disabled in "
+                            "checkers.dockerfile.disable_rules of .hullscan.yaml: HS121 (1)")
+               for n in notes)
+    assert "excluded by `exclude:`" in run.err

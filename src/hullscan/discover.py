@@ -92,18 +92,21 @@ def _walk(folder: Path) -> Iterable[Path]:
 
 def discover(
     paths: Sequence[str], root: Path, in_git: bool, exclude: Sequence[str] = (),
-    skipped: list[tuple[str, str]] | None = None,
+    skipped: list[tuple[str, str]] | None = None, excluded: list[str] | None = None,
 ) -> list[Target]:
     """List the files to scan, sorted by relative path, without duplicates. Files that cannot
-    be scanned at all (a broken symbolic link) are added to `skipped` as (path, reason)."""
+    be scanned at all (a broken symbolic link) are added to `skipped` as (path, reason), files
+    the `exclude` globs leave out to `excluded`."""
     found: dict[str, Target] = {}
     broken: list[tuple[str, str]] = [] if skipped is None else skipped
+    left_out: list[str] = [] if excluded is None else excluded
     for given in paths or ["."]:
         candidate = Path(given)
         if not candidate.exists() and not candidate.is_symlink():
             raise UsageError(f"{given}: no such file or directory")
         if candidate.is_file() or (candidate.is_symlink() and not candidate.is_dir()):
-            _add(found, candidate, root, explicit=True, exclude=exclude, broken=broken)
+            _add(found, candidate, root, explicit=True, exclude=exclude, broken=broken,
+                 excluded=left_out)
             continue
         folder = candidate.resolve()
         files: Iterable[Path]
@@ -116,13 +119,14 @@ def discover(
         else:
             files = _walk(folder)
         for path in files:
-            _add(found, path, root, explicit=False, exclude=exclude, broken=broken)
+            _add(found, path, root, explicit=False, exclude=exclude, broken=broken,
+                 excluded=left_out)
     return [found[k] for k in sorted(found)]
 
 
 def _add(
     found: dict[str, Target], path: Path, root: Path, *, explicit: bool, exclude: Sequence[str],
-    broken: list[tuple[str, str]],
+    broken: list[tuple[str, str]], excluded: list[str],
 ) -> None:
     absolute = Path(os.path.abspath(path))
     if absolute.is_symlink():
@@ -142,6 +146,7 @@ def _add(
     rel = relative(absolute, root)
     if exclude and match_any(exclude, rel):
         log.debug("excluded by configuration: %s", rel)
+        excluded.append(rel)
         return
     if rel not in found:
         found[rel] = Target(absolute, rel, explicit)

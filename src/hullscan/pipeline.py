@@ -232,11 +232,13 @@ def _scan(
     fail_on_text = request.fail_on or config.fail_on
     fail_on = None if fail_on_text == "never" else Severity.parse(fail_on_text)
     skipped: list[tuple[str, str]] = []
-    targets = discover(paths, root, in_git, config.exclude, skipped)
+    excluded: list[str] = []
+    targets = discover(paths, root, in_git, config.exclude, skipped, excluded)
     if request.shard is not None:
         shard = request.shard
         targets = [t for t in targets if in_shard(t.rel, shard)]
         skipped = [(rel, why) for rel, why in skipped if in_shard(rel, shard)]
+        excluded = [rel for rel in excluded if in_shard(rel, shard)]
     log.debug("root %s (git: %s), %d files", root, in_git, len(targets))
 
     explicit_selection = request.checkers is not None
@@ -279,15 +281,19 @@ def _scan(
         with ThreadPoolExecutor(max_workers=len(plans)) as pool:
             futures = [pool.submit(_run_checker, c, f, context) for c, f in plans]
             results = [f.result() for f in futures]
-    if skipped:
-        # Files no checker could be given: reported once, in a run of their own.
-        results.append(CheckerResult(
-            checker=DISCOVERY,
-            notifications=tuple(
-                Notification(DISCOVERY, NotificationLevel.WARNING, reason, rel)
-                for rel, reason in skipped
-            ),
-        ))
+    if skipped or excluded:
+        # Files no checker could be given: reported once, in a run of their own. Files the
+        # configuration excludes leave a trace too (a note: the configuration asked for it).
+        notes = [Notification(DISCOVERY, NotificationLevel.WARNING, reason, rel)
+                 for rel, reason in skipped]
+        if excluded:
+            sample = ", ".join(excluded[:3]) + (", ..." if len(excluded) > 3 else "")
+            notes.append(Notification(
+                DISCOVERY, NotificationLevel.NOTE,
+                f"{len(excluded)} file(s) not scanned: excluded by `exclude:` in "
+                f"{config.path or 'the configuration'} ({sample})",
+            ))
+        results.append(CheckerResult(checker=DISCOVERY, notifications=tuple(notes)))
     return apply_policy(results, config, root, fail_on)
 
 

@@ -222,8 +222,10 @@ def _process(
 ) -> CheckerResult:
     disabled = config.checker(result.checker).disable_rules
     kept: list[Finding] = []
+    dropped: Counter[str] = Counter()
     for finding in result.findings:
         if finding.rule.id in disabled:
+            dropped[finding.rule.id] += 1
             continue
         override = config.severity.get(finding.rule.id)
         if override is not None:
@@ -236,7 +238,16 @@ def _process(
     fingerprinted = _fingerprint(kept, lines)
     final = [_suppress(f, lines, ignores, expired) for f in fingerprinted]
     final.sort(key=Finding.sort_key)
-    return replace(result, findings=tuple(final))
+    notes = result.notifications
+    if dropped:  # a trace of what the configuration switched off
+        listed = ", ".join(f"{rule} ({count})" for rule, count in sorted(dropped.items()))
+        notes = (*notes, Notification(
+            result.checker, NotificationLevel.NOTE,
+            f"{sum(dropped.values())} finding(s) not reported: rules disabled in "
+            f"checkers.{result.checker}.disable_rules of {config.path or 'the configuration'}: "
+            f"{listed}",
+        ))
+    return replace(result, findings=tuple(final), notifications=notes)
 
 
 def _fingerprint(findings: list[Finding], lines: SourceLines) -> list[Finding]:
