@@ -11,7 +11,8 @@ hash_of() {
 
 {
   echo "pip-cache=${RUNNER_TEMP:?}/hullscan-pip-cache"
-  echo "pip-key=hullscan-pip-${RUNNER_OS:-Linux}-${PYTHON_VERSION:-python}-$(hash_of "${ACTION_PATH:?}/pyproject.toml")"
+  # the lock decides every file pip downloads
+  echo "pip-key=hullscan-pip-${RUNNER_OS:-Linux}-${PYTHON_VERSION:-python}-$(hash_of "${ACTION_PATH:?}/scripts/action/requirements.lock")"
 } >>"$out"
 
 db="${OFFLINE_DB:-}"
