@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import subprocess
 
+import pytest
 from conftest import PROJECT
 from ruamel.yaml import YAML
 
@@ -76,3 +78,30 @@ def test_iac_severity_tables_are_documented() -> None:
     for rule in (*WORKLOAD_RULES, *IMAGE_RULES):
         assert f'<a id="{rule.id.lower()}"></a>' in RULES_DOC, rule.id
         assert f"### {rule.id} {rule.name} ({rule.default_severity.value})" in RULES_DOC
+
+
+def test_pre_commit_rev_is_a_commit_of_this_repository() -> None:
+    """The README's and the example's `rev:` is one full commit SHA (no release tag exists yet),
+    a commit of this repository whose hooks file has the hooks they use, with the advice to
+    move it with `pre-commit autoupdate --freeze`."""
+    example = (PROJECT / "examples" / "pre-commit-config.yaml").read_text()
+    revs = set(re.findall(r"^\s+rev: (\S+)", README + example, re.MULTILINE))
+    assert len(revs) == 1, revs
+    (rev,) = revs
+    assert re.fullmatch(r"[0-9a-f]{40}", rev), f"rev {rev}: pin a full commit SHA"
+    assert "pre-commit autoupdate --freeze" in README
+    assert "pre-commit autoupdate" in example and "--freeze" in example
+
+    def git(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["git", *args], cwd=PROJECT, capture_output=True, text=True)
+
+    if git("cat-file", "-e", f"{rev}^{{commit}}").returncode != 0:
+        if git("rev-parse", "--is-shallow-repository").stdout.strip() == "true":
+            pytest.skip(f"shallow clone: {rev} is not in it")
+        raise AssertionError(f"rev {rev} is not a commit of this repository")
+    assert git("merge-base", "--is-ancestor", rev, "HEAD").returncode == 0, f"{rev} not in HEAD"
+    hooks = YAML(typ="safe").load(git("show", f"{rev}:.pre-commit-hooks.yaml").stdout)
+    there = {hook["id"] for hook in hooks}
+    used = set(re.findall(r"^\s+-? ?- id: (\S+)", README + example, re.MULTILINE))
+    assert "hullscan-dockerfile" in used
+    assert used <= there, used - there
