@@ -939,12 +939,21 @@ _COMMAND_LINE = re.compile(r"^::([A-Za-z0-9_-]+)(?: ([^\n]*?))?::(.*)$")
 
 def parse_workflow_commands(stdout: str) -> list[WorkflowCommand]:
     """Every workflow command (`::error file=a.py,line=3::message`, `::warning::...`,
-    `::add-mask::...`) printed at the start of a line, with GitHub's %-escapes decoded."""
+    `::add-mask::...`) printed at the start of a line, with GitHub's %-escapes decoded. As on
+    the runner, lines split at LF and CR, and after `::stop-commands::TOKEN` nothing is a
+    command until the line `::TOKEN::` (which is not listed)."""
     commands: list[WorkflowCommand] = []
+    stopped: str | None = None
     for line in stdout.splitlines():
+        if stopped is not None:
+            if line.strip().lower() == f"::{stopped}::".lower():
+                stopped = None
+            continue
         match = _COMMAND_LINE.match(line.lstrip())
         if match is None:
             continue
+        if match.group(1) == "stop-commands" and match.group(3):
+            stopped = match.group(3)
         properties: dict[str, str] = {}
         for item in (match.group(2) or "").split(","):
             if "=" in item:

@@ -426,3 +426,43 @@ def test_image_input_annotates_the_dockerfile_line(act, repo: Repo, github: GitH
     image_runs = [r for r in github.uploaded[0]["runs"]
                   if r["automationDetails"]["id"] == "hullscan/image/"]
     assert image_runs and image_runs[0]["results"]
+
+
+PUSH = {"ref": "refs/heads/main", "before": "0" * 40}
+
+
+@pytest.mark.parametrize("annotate", ["true", "false"])
+def test_paths_starting_with_a_dash_and_folders_named_like_commands(act, repo: Repo,
+                                                                     annotate: str) -> None:
+    """`paths` go after `--`; a folder named like a workflow command forms none, in the github
+    format (its own stop-commands) and in the text format (the scan step's)."""
+    repo.write("-app/Dockerfile", CLEAN + CURL)
+    repo.write("::warning::pwned/Dockerfile", CLEAN + CURL)
+    repo.commit()
+    run = act(repo.root, PUSH, event_name="push", paths="-app ::warning::pwned",
+              annotations=annotate)
+    assert run.outputs["exit-code"] == "1", run.stderr[-2000:]
+    found = annotations(run)
+    assert all(a.properties.get("title") for a in found), found  # none without hullscan's title
+    files = {a.properties["file"] for a in found if a.properties.get("file")}
+    assert files == ({"-app/Dockerfile", "::warning::pwned/Dockerfile"} if annotate == "true"
+                     else set())
+    assert "-app/Dockerfile:3:1 high HS121" in run.stdout
+    assert all(line.startswith("hullscan: ") for line in run.stderr.splitlines()
+               if "pwned" in line)
+
+
+def test_usage_error_text_forms_no_command_and_no_markdown(act, repo: Repo) -> None:
+    markdown_it = pytest.importorskip("markdown_it")
+    repo.write("Dockerfile", CLEAN)
+    repo.commit()
+    value = "x\n::warning::forged\n```\n<img src=x> [l](https://e.example) # h"
+    run = act(repo.root, pull_request(repo), new_only=value)
+    assert run.outputs["exit-code"] == "2"
+    found = annotations(run)
+    assert not any(a.command == "warning" for a in found), found
+    message = f"new-only: '{value}' is not auto, true or false"
+    assert message in [a.message for a in found if a.command == "error"]
+    assert f"## hullscan could not run\n\n````\n{message}\n````\n" in run.summary
+    html = markdown_it.MarkdownIt("commonmark").render(run.summary)
+    assert "<img" not in html and "<a " not in html and "<h1" not in html

@@ -326,6 +326,20 @@ def test_parse_workflow_commands() -> None:
     ]
 
 
+def test_stop_commands_until_the_token_as_the_runner_does() -> None:
+    stdout = (
+        "::error::before\n"
+        "::stop-commands::t0ken\n"
+        "::error::inert\r::warning::also inert\n"
+        "  ::t0ken-not::\n"
+        "::T0KEN::\n"
+        "::notice::after\n"
+    )
+    assert [(c.command, c.message) for c in parse_workflow_commands(stdout)] == [
+        ("error", "before"), ("stop-commands", "t0ken"), ("notice", "after"),
+    ]
+
+
 # ----------------------------------------------------------------------------------------------
 # Running actions
 # ----------------------------------------------------------------------------------------------

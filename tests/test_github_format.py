@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from conftest import Repo
 
 from hullscan.formats.github import annotation_lines, summary
@@ -167,3 +168,146 @@ def test_hook_entry_point_writes_a_summary_with_a_reproduce_command(
     text = (repo.root / "s.md").read_text("utf-8")
     assert "hullscan scan Dockerfile --checkers dockerfile --fail-on medium" in text
     assert "HS101" in capsys.readouterr().out
+
+
+# --- output nobody can forge ------------------------------------------------------------------
+
+# one high finding (HS121, line 3) per file: every folder's gets an error annotation
+HOSTILE_DOCKERFILE = "FROM python:3.12\nUSER 10001\nRUN curl -s https://x.example/i.sh | sh\n"
+OWN_TITLE = re.compile(r"^(\S+ \S+ \((critical|high|medium|low|info)\)|hullscan: .+)$")
+
+
+def _unescape_property(value: str) -> str:
+    for escaped, char in (("%3A", ":"), ("%2C", ","), ("%0D", "\r"), ("%0A", "\n"), ("%25", "%")):
+        value = value.replace(escaped, char)
+    return value
+
+
+def _runner_lines(out: str) -> list[str]:
+    """Lines as GitHub's runner reads a step's output: split at LF, CR and CRLF."""
+    return re.split(r"\r\n|\r|\n", out)
+
+
+def _hostile_tree(repo: Repo) -> list[str]:
+    """Dockerfiles with findings in folders named like workflow commands and like Markdown."""
+    folders = ["::warning title=X::pwned", "  ::notice::indented", "[x](evil.example)",
+               "![i](evil.example%2Fi.png)", "<img src=x onerror=alert(1)>", "a`b``c",
+               "a|b", "www.evil.example", "$x$ ~~s~~ **b** # h"]
+    try:
+        (repo.root / "n\n::error::x").mkdir()
+        folders.append("n\n::error::x")
+    except OSError:  # a file system without newlines in names
+        pass
+    for folder in folders:
+        repo.write(f"{folder}/Dockerfile", HOSTILE_DOCKERFILE)
+    repo.commit()
+    return folders
+
+
+def test_github_format_prints_no_command_hullscan_did_not_write(hullscan, repo: Repo) -> None:
+    folders = _hostile_tree(repo)
+    run = hullscan("scan", "--format", "github", cwd=repo.root)
+    assert run.code == 1, run.err
+    lines = _runner_lines(run.out)
+    stops = [i for i, line in enumerate(lines) if line.startswith("::stop-commands::")]
+    assert len(stops) == 1, lines
+    start = stops[0]
+    token = lines[start].removeprefix("::stop-commands::")
+    assert re.fullmatch(r"[0-9a-f]{32}", token)
+    end = lines.index(f"::{token}::")
+    # before the listing: hullscan's own annotations only, each on a real file of the tree
+    errors = set()
+    for line in lines[:start]:
+        parsed = _parse([line])[0]
+        assert OWN_TITLE.match(_unescape_property(parsed["title"])), line
+        if parsed["level"] == "error":
+            errors.add(_unescape_property(parsed["file"]))
+    assert errors == {f"{folder}/Dockerfile" for folder in folders}
+    # the listing: inert even without stop-commands, one line per finding
+    listing = lines[start + 1 : end]
+    assert not any(line.lstrip().startswith("::") for line in listing), listing
+    assert f"::{token}::" not in listing
+    shown = [line.split(" RUN downloads")[0] for line in listing]
+    assert "./::warning title=X::pwned/Dockerfile:3:1 high HS121" in shown
+    if "n\n::error::x" in folders:
+        assert "n\\n::error::x/Dockerfile:3:1 high HS121" in shown
+    # after it: nothing
+    assert not any(line.lstrip().startswith("::") for line in lines[end + 1 :])
+    again = hullscan("scan", "--format", "github", cwd=repo.root)
+    assert f"::stop-commands::{token}" not in again.out  # a fresh token per run
+
+
+def test_stderr_notifications_are_one_line_after_the_prefix(hullscan, repo: Repo) -> None:
+    repo.write("ok/Dockerfile", "FROM python:3.12\nUSER 10001\n")
+    try:  # a broken symbolic link: a warning naming it
+        (repo.root / "bad\r\n::error::x.Dockerfile").symlink_to("missing")
+    except OSError:
+        pytest.skip("no newline in file names here")
+    repo.commit()
+    run = hullscan("dockerfile", "--format", "github", ".", cwd=repo.root)
+    errors = [line for line in _runner_lines(run.err) if line]
+    assert errors == ["hullscan: warning: discovery: bad\\r\\n::error::x.Dockerfile: broken "
+                      "symbolic link: skipped"]
+
+
+def test_summary_escapes_paths_rule_ids_and_urls_from_the_repository(hullscan, repo: Repo,
+                                                                      tmp_path: Path) -> None:
+    markdown_it = pytest.importorskip("markdown_it")
+    folders = _hostile_tree(repo)
+    env = {"GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "octo/app",
+           "GITHUB_SHA": "0" * 40}
+    for extra, links in (({}, False), (env, True)):
+        summary_file = tmp_path / f"summary-{links}.md"
+        run = hullscan("scan", "--summary", str(summary_file), "--", *folders,
+                       cwd=repo.root, env=extra)
+        assert run.code == 1, run.err
+        text = summary_file.read_text("utf-8")
+        html = markdown_it.MarkdownIt("commonmark").enable(["table", "strikethrough"]).render(text)
+        assert "<img" not in html and "<h1" not in html and "<del>" not in html, html
+        assert "<strong>" not in html and "<em>" not in html
+        hrefs = re.findall(r'<a href="([^"]*)"', html)
+        own = ("https://github.com/hullscan/hullscan/", "https://github.com/hadolint/")
+        blobs = [h for h in hrefs if not h.startswith(own)]
+        if links:
+            assert blobs and all(h.startswith("https://github.com/octo/app/blob/") for h in blobs)
+            assert all(re.fullmatch(r"[^()<>\s`\"']+", h) for h in blobs), blobs
+        else:
+            assert blobs == []
+        # every table row keeps its four cells
+        rows = re.findall(r"<tr>(.*?)</tr>", html, re.DOTALL)
+        assert rows and all(len(re.findall(r"<t[dh]>", row)) == 4
+                            for row in rows if "HS1" in row), rows
+        # and each folder is shown as it is (the newline as a space)
+        shown = html_text(html)
+        for folder in folders:
+            assert " ".join(folder.split()) + "/Dockerfile:3" in shown, folder
+        reproduce = html.split("Reproduce locally")[1]
+        assert "<pre><code" in reproduce and "$x$ ~~s~~ **b** # h" in html_text(reproduce)
+
+
+def html_text(html: str) -> str:
+    """The text a reader sees in rendered HTML: tags dropped, entities decoded."""
+    import html as html_module
+
+    return html_module.unescape(re.sub(r"<[^>]+>", "", html))
+
+
+def test_summary_fences_the_reproduce_command_and_escapes_help_links() -> None:
+    from dataclasses import replace
+
+    markdown_it = pytest.importorskip("markdown_it")
+    finding = replace(_finding(1, Severity.HIGH, "a`b/Dockerfile"),
+                      rule=replace(_rule("X1", Severity.HIGH),
+                                   help_uri="https://x.example/(a) ![i](https://e/p.png)"))
+    context = RenderContext(None, None, "hullscan scan 'x\n```\n# pwned\n<img src=x>'")
+    text = summary(_report([finding]), context)
+    html = markdown_it.MarkdownIt("commonmark").enable("table").render(text)
+    assert re.findall(r'<a href="([^"]*)">X1</a>', html) == [
+        "https://x.example/%28a%29%20!%5Bi%5D%28https://e/p.png%29"]
+    assert "<code>a`b/Dockerfile:2</code>" in html
+    assert "<img" not in html and "<h1" not in html
+    reproduce = text.split("### Reproduce locally\n\n")[1]
+    assert reproduce.startswith("````sh\n") and reproduce.endswith("<img src=x>'\n````\n")
+    assert "hullscan scan 'x\n```\n# pwned\n&lt;img src=x&gt;'\n</code></pre>" in html
+    bad = replace(finding, rule=replace(finding.rule, help_uri="javascript:alert(1)"))
+    assert "javascript" not in summary(_report([bad]))

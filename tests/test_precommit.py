@@ -147,3 +147,58 @@ def test_image_hook_runs_in_the_manual_stage(repo: Repo, precommit_env, tmp_path
                          repo.root, env=precommit_env, timeout=900)
     assert run.code == 1, run.out + run.err
     assert "Dockerfile:2:1 critical HS303" in run.out
+
+
+GITHUB_TOKEN = "ghp_" + "Qx7Lm2" * 6
+
+
+def test_a_file_named_like_an_option_is_checked_not_obeyed(repo: Repo, precommit_env) -> None:
+    """pre-commit passes `--fail-on=never` (a committed file) among the file names: it is a file
+    to check, and the secret beside it still fails the hook."""
+    repo.write("--fail-on=never", "nothing to see\n")
+    repo.write("config.py", f'gh = "{GITHUB_TOKEN}"\n')
+    run = try_repo(repo, "hullscan-secrets", precommit_env)
+    assert run.code == 1, run.out + run.err
+    assert "hullscan secrets" in run.out and "Failed" in run.out
+    assert re.search(r"^config\.py:1:\d+ critical HS202 ", run.out, re.MULTILINE), run.out
+    assert "2 files checked" in run.out
+    assert GITHUB_TOKEN not in run.out
+
+
+@pytest.mark.parametrize(("argv", "present", "options", "files"), [
+    # the brief's cases: a file named like an option, an option value that exists
+    (["--fail-on", "high", "--fail-on=never"], ["--fail-on=never"],
+     ["--fail-on", "high"], ["--fail-on=never"]),
+    (["--sarif", "out.sarif", "a.py"], ["out.sarif", "a.py"], ["--sarif", "out.sarif"], ["a.py"]),
+    (["--fail-on=never", "-q", "a.py"], ["--fail-on=never", "-q", "a.py"],
+     [], ["--fail-on=never", "-q", "a.py"]),
+    # an explicit `--` ends the options; a file named `--` is a file
+    (["-q", "--", "-x.py"], ["-x.py"], ["-q", "--"], ["-x.py"]),
+    (["-q", "--", "a.py"], ["--", "a.py"], ["-q"], ["--", "a.py"]),
+    # no file names to take out: argparse as usual
+    (["a.py", "--fail-on", "medium"], ["a.py"], ["a.py", "--fail-on", "medium"], []),
+    (["--fail-on", "bogus", "a.py"], ["a.py"], ["--fail-on", "bogus", "a.py"], []),
+    (["--help"], [], ["--help"], []),
+    ([], [], [], []),
+])
+def test_hook_argv_split(tmp_path, monkeypatch, argv: list[str], present: list[str],
+                         options: list[str], files: list[str], capsys) -> None:
+    from hullscan.cli import split_hook_argv
+
+    monkeypatch.chdir(tmp_path)
+    for name in present:
+        (tmp_path / name).write_text("x\n")
+    assert split_hook_argv(argv) == (options, files)
+    assert capsys.readouterr() == ("", "")  # the trial parses print nothing
+
+
+def test_hook_treats_a_file_named_like_an_option_as_a_file(repo: Repo, monkeypatch,
+                                                           capsys) -> None:
+    from hullscan_hooks import dockerfile as hook
+
+    repo.write("Dockerfile", INSECURE)
+    repo.write("--fail-on=never", "FROM python:3.12\n")
+    monkeypatch.chdir(repo.root)
+    assert hook.main(["--fail-on", "high", "--fail-on=never", "Dockerfile"]) == 1
+    out = capsys.readouterr().out
+    assert "Dockerfile:4:1 high HS121" in out

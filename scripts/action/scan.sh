@@ -8,9 +8,17 @@ out="${GITHUB_OUTPUT:?}"
 zero_sha="0000000000000000000000000000000000000000"
 
 fail_usage() {  # a problem with the Action's inputs: one annotation, exit code 2
-  echo "::error title=hullscan::${1//%/%25}"
+  # The text can hold anything (an input's value, hullscan's message naming a file): %, CR and
+  # LF escaped in the command as GitHub's toolkit does; in the summary a fenced code block with
+  # more backticks than any run in the text, so it shows as text, never as Markdown or HTML.
+  local message="${1//%/%25}" fence='```'
+  message="${message//$'\r'/%0D}"
+  message="${message//$'\n'/%0A}"
+  echo "::error title=hullscan::$message"
   if [ "${INPUT_SUMMARY:-true}" = true ] && [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then
-    printf '## hullscan could not run\n\n%s\n' "$1" >>"$GITHUB_STEP_SUMMARY"
+    while [[ "$1" == *"$fence"* ]]; do fence+='`'; done
+    printf '## hullscan could not run\n\n%s\n%s\n%s\n' "$fence" "$1" "$fence" \
+      >>"$GITHUB_STEP_SUMMARY"
   fi
   echo "exit-code=2" >>"$out"
   exit 0
@@ -25,7 +33,8 @@ paths=(${INPUT_PATHS:-.})
 set +f
 [ "${#paths[@]}" -gt 0 ] || paths=(.)
 
-args=(scan "${paths[@]}" --sarif "$sarif" --outputs "$out" --fail-on "${INPUT_FAIL_ON:-high}")
+# the paths go last, after `--` (a path starting with `-` is a path, not an option)
+args=(scan --sarif "$sarif" --outputs "$out" --fail-on "${INPUT_FAIL_ON:-high}")
 [ -z "${INPUT_CHECKERS:-}" ] || args+=(--checkers "$INPUT_CHECKERS")
 [ -z "${INPUT_CONFIG:-}" ] || args+=(--config "$INPUT_CONFIG")
 [ -z "${INPUT_IMAGE:-}" ] || args+=(--image "$INPUT_IMAGE")
@@ -71,9 +80,10 @@ case "${OSV_MODE:-online}" in
 esac
 
 errors="$(mktemp)"
-"${HULLSCAN:?}" "${args[@]}" 2>"$errors"
+"${HULLSCAN:?}" "${args[@]}" -- "${paths[@]}" 2>"$errors"
 code=$?
-cat "$errors" >&2
+[ "${INPUT_ANNOTATIONS:-true}" = true ] || echo "::$token::"
+sed -e 's/\r/\\r/g' -e '/^hullscan: /!s/^/hullscan: /' "$errors" >&2
 last_error="$(grep -v '^\s*$' "$errors" | tail -n 1)"
 rm -f "$errors"
 echo "exit-code=$code" >>"$out"
@@ -83,6 +93,12 @@ if [ "$code" -eq 2 ]; then
 fi
 if [ ! -s "$sarif" ]; then
   exit 0
+# Workflow commands are hullscan's own: the github format stops them around its text listing
+# itself; the text format's listing (file names, messages) runs between stop-commands and a
+# fresh random token here; and every line of stderr starts with "hullscan: " (argparse's usage
+# lines and anything unexpected get the prefix, CR shows as \r), so none is a command.
+token="$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+[ "${INPUT_ANNOTATIONS:-true}" = true ] || echo "::stop-commands::$token"
 fi
 echo "sarif-file=$sarif" >>"$out"
 if [ "${INPUT_UPLOAD_SARIF:-true}" != true ]; then

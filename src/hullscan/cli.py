@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from hullscan import __version__
 from hullscan.errors import HullscanError, OutputError, UsageError
@@ -342,17 +342,78 @@ def run_hook(
     checkers: Sequence[str] | None,
 ) -> int:
     """A pre-commit hook: the files pre-commit passes, the common options, the shared pipeline.
-    `checkers=None` runs every checker that applies to each file."""
-    parser = argparse.ArgumentParser(prog=prog, description=description)
-    parser.add_argument("filenames", nargs="*", help="files to check (pre-commit passes them)")
-    add_common_options(parser)
+    `checkers=None` runs every checker that applies to each file. The file names are found by
+    `split_hook_argv`: a committed file named `--fail-on=never` is a file, not an option."""
+    given = list(sys.argv[1:] if argv is None else argv)
+    parser = _hook_parser(argparse.ArgumentParser, prog, description)
+    options, filenames = split_hook_argv(given)
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(options)
     except SystemExit as exc:
         return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
+    if filenames:
+        args.filenames = filenames
     if not args.filenames:
         return EXIT_CLEAN
     return execute(args, checkers=checkers, paths=args.filenames)
+
+
+def _hook_parser(
+    cls: type[argparse.ArgumentParser], prog: str, description: str
+) -> argparse.ArgumentParser:
+    parser = cls(prog=prog, description=description)
+    parser.add_argument("filenames", nargs="*", help="files to check (pre-commit passes them)")
+    add_common_options(parser)
+    return parser
+
+
+class _ProbeFailed(Exception):
+    pass
+
+
+class _ProbeParser(argparse.ArgumentParser):
+    """Tries a parse: prints nothing and never exits (a usage error, --help, raise)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise _ProbeFailed(message)
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        raise _ProbeFailed(message or "")
+
+    def _print_message(self, message: str, file: Any = None) -> None:
+        pass
+
+
+def split_hook_argv(argv: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(options, file names) of a hook's argv. pre-commit runs `entry + args + filenames`, and
+    the file names are paths that exist, so they are the tail of argv even when one starts
+    with `-`: the longest tail of existing paths (`os.path.lexists`) whose head parses with
+    the hooks' parser and leaves no positional argument is the file names, the head the
+    options. `--fail-on high --fail-on=never` with a file `--fail-on=never`: options
+    `--fail-on high`, files [`--fail-on=never`]. `--sarif out.sarif a.py` with out.sarif
+    present: options `--sarif out.sarif`, files [a.py] (the longer tail would leave `--sarif`
+    without its value). A `--` in the args ends the options as usual (the head may end with
+    it); a file named `--` is a file like any other. When no tail fits, argv is parsed as it
+    is (its usage error, --help, or its positional file names): (argv, [])."""
+    probe = _hook_parser(_ProbeParser, "hullscan-hook", "")
+    args = list(argv)
+    first = len(args)
+    while first > 0 and os.path.lexists(args[first - 1]):
+        first -= 1
+    for cut in range(first, len(args) + 1):  # the longest tail first
+        head = args[:cut]
+        try:
+            parsed = probe.parse_args(head)
+        except _ProbeFailed:
+            # Only an option at the end of the head (its value is the next element) can be
+            # mended by a longer head; any other error stays.
+            if head and head[-1].startswith("-"):
+                continue
+            break
+        if parsed.filenames:
+            break  # a positional in the head stays in every longer head
+        return head, args[cut:]
+    return args, []
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -491,7 +552,9 @@ def execute(
         _emit(report, args, replace(_context(request, args),
                                     sarif_category=args.sarif_category))
     except HullscanError as exc:
-        print(f"hullscan: error: {exc}", file=sys.stderr)
+        from hullscan.formats.text import inline
+
+        print(f"hullscan: error: {inline(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("hullscan: interrupted", file=sys.stderr)
@@ -590,13 +653,15 @@ def _emit(report: Report, args: argparse.Namespace, context: RenderContext) -> N
     for note in report.notifications:
         if args.quiet and note.level is not NotificationLevel.ERROR:
             continue
-        print(f"hullscan: {note.level.value}: {note.one_line()}", file=sys.stderr)
+        # One line each, always after "hullscan: ": in a GitHub Actions log a file name in a
+        # message must not start a line (a workflow command).
+        print(f"hullscan: {note.level.value}: {text.inline(note.one_line())}", file=sys.stderr)
 
     for entry in report.expiring_ignores:
         if not args.quiet:
             where = f"{entry.path}:{entry.line}: " if entry.path and entry.line else ""
-            print(f"hullscan: warning: {where}{entry.description} expires on {entry.expires}",
-                  file=sys.stderr)
+            print(f"hullscan: warning: {text.inline(f'{where}{entry.description}')} expires on "
+                  f"{entry.expires}", file=sys.stderr)
 
     if args.sarif:
         _write(args.sarif, sarif.render(report, context))
@@ -657,13 +722,32 @@ def _append(path: str, content: str) -> None:
         raise OutputError(f"{path}: cannot append: {exc.strerror or exc}") from exc
 
 
+class _LogFormatter(logging.Formatter):
+    """Every line starts with "hullscan: ": a message on one line (a file name with a newline
+    in it cannot start a line, in a GitHub Actions log a workflow command), each line of a
+    traceback prefixed."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        from hullscan.formats.text import inline
+
+        record.message = inline(record.message)
+        return super().formatMessage(record)
+
+    def formatException(self, ei: Any) -> str:
+        return "\n".join(f"hullscan: {line}"
+                         for line in super().formatException(ei).splitlines())
+
+    def formatStack(self, stack_info: str) -> str:
+        return "\n".join(f"hullscan: {line}" for line in stack_info.splitlines())
+
+
 def _configure_logging(verbose: int, quiet: bool) -> None:
     """Log to stderr. Progress (INFO) shows with -v, or on a terminal outside CI."""
     logger = logging.getLogger("hullscan")
     if logger.handlers:
         logger.handlers.clear()
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("hullscan: %(message)s"))
+    handler.setFormatter(_LogFormatter("hullscan: %(message)s"))
     logger.addHandler(handler)
     logger.propagate = False
     interactive = sys.stderr.isatty() and not os.environ.get("CI")

@@ -118,6 +118,15 @@ class Suppression:
     # `# hullscan: ignore[X]` alone): in pull-request mode a new one is not honoured by default
     reasoned: bool = True
 
+    @classmethod
+    def in_source(cls, reason: str, comment: str) -> Suppression:
+        """A tool's inline suppression comment (`comment`, e.g. `# nosec`) with the reason text
+        written after it (already masked), or none."""
+        reason = reason.strip().lstrip("-:#").strip()
+        if reason:
+            return cls(SuppressionKind.IN_SOURCE, reason)
+        return cls(SuppressionKind.IN_SOURCE, f"{comment} (no reason given)", reasoned=False)
+
 
 class BaselineState(enum.Enum):
     """Whether a finding was there before: compared with the base commit of a pull request

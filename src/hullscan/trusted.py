@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import fnmatch
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hullscan import RULES_DOCS
 from hullscan.config import CONFIG_NAME, Config, IgnoreEntry, load_config
 from hullscan.errors import ConfigError, UsageError
 from hullscan.model import Finding, Location, Rule, Severity
+
+if TYPE_CHECKING:
+    from hullscan.checkers.interface import CheckContext
 
 POLICY_CHECKER = "policy"
 WOULD_HIDE = "wouldHide"  # Finding.properties key: what the change would have hidden
@@ -172,6 +176,30 @@ def load(
                              "not applied in pull-request mode")
     weakenings.extend(semgrep_weakenings(config, root, tree))
     return TrustedPolicy(config, known, tuple(weakenings), tuple(notes), tuple(files))
+
+
+@contextmanager
+def config_args(
+    context: CheckContext, tool: str, empty: str, flag: str = "--config"
+) -> Iterator[list[str]]:
+    """The arguments that point `tool` at its configuration file in pull-request mode: the
+    base commit's (`context.tool_config`), else a temporary file holding `empty` (a
+    configuration that changes nothing), never one the change under review adds or edits.
+    Outside pull-request mode: no arguments (the tool reads the repository's own)."""
+    if not context.pull_request:
+        yield []
+        return
+    for name in TOOL_CONFIGS[tool]:
+        path = context.tool_config(name)
+        if path is not None:
+            yield [flag, str(path)]
+            return
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix=f"hullscan-{tool}-") as folder:
+        blank = Path(folder) / TOOL_CONFIGS[tool][0].rsplit("/", 1)[-1]
+        blank.write_text(empty, "utf-8")
+        yield [flag, str(blank)]
 
 
 def _nested_configs(root: Path, tree: Path, names: Sequence[str]) -> list[str]:

@@ -35,7 +35,6 @@ from hullscan.model import (
     Rule,
     Severity,
     Suppression,
-    SuppressionKind,
     ToolInfo,
 )
 from hullscan.redact import mask, redact
@@ -395,13 +394,9 @@ def nosec_suppression(lines: Sequence[str], test_id: str, test_name: str) -> Sup
                 consumed = index + 1
             else:
                 break
-        reason = "".join(words[consumed:]).strip().lstrip("-:#").strip()
         if ids and test_id not in ids and test_name not in ids:
             continue
-        if reason:
-            return Suppression(SuppressionKind.IN_SOURCE, redact(reason, prose=True))
-        return Suppression(SuppressionKind.IN_SOURCE, "# nosec (no reason given)",
-                           reasoned=False)
+        return Suppression.in_source(redact("".join(words[consumed:]), prose=True), "# nosec")
     return None
 
 
@@ -493,11 +488,8 @@ def nosemgrep_suppression(target: Target, line: int, check_id: str) -> Suppressi
         ids = {i.strip() for i in (match.group("ids") or "").split(",") if i.strip()}
         if ids and not any(check_id == i or check_id.endswith(f".{i}") for i in ids):
             continue
-        reason = re.sub(r"(\*/|-->)\s*$", "", match.group("reason")).strip().lstrip("-:#")
-        if reason.strip():
-            return Suppression(SuppressionKind.IN_SOURCE, redact(reason.strip(), prose=True))
-        return Suppression(SuppressionKind.IN_SOURCE, "nosemgrep (no reason given)",
-                           reasoned=False)
+        reason = re.sub(r"(\*/|-->)\s*$", "", match.group("reason"))
+        return Suppression.in_source(redact(reason, prose=True), "nosemgrep")
     return None
 
 

