@@ -79,6 +79,12 @@ case "${OSV_MODE:-online}" in
   *) unset HULLSCAN_OSV_DB ;;
 esac
 
+# Workflow commands are hullscan's own: the github format stops them around its text listing
+# itself; the text format's listing (file names, messages) runs between stop-commands and a
+# fresh random token here; and every line of stderr starts with "hullscan: " (argparse's usage
+# lines and anything unexpected get the prefix, CR shows as \r), so none is a command.
+token="$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+[ "${INPUT_ANNOTATIONS:-true}" = true ] || echo "::stop-commands::$token"
 errors="$(mktemp)"
 "${HULLSCAN:?}" "${args[@]}" -- "${paths[@]}" 2>"$errors"
 code=$?
@@ -93,12 +99,6 @@ if [ "$code" -eq 2 ]; then
 fi
 if [ ! -s "$sarif" ]; then
   exit 0
-# Workflow commands are hullscan's own: the github format stops them around its text listing
-# itself; the text format's listing (file names, messages) runs between stop-commands and a
-# fresh random token here; and every line of stderr starts with "hullscan: " (argparse's usage
-# lines and anything unexpected get the prefix, CR shows as \r), so none is a command.
-token="$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
-[ "${INPUT_ANNOTATIONS:-true}" = true ] || echo "::stop-commands::$token"
 fi
 echo "sarif-file=$sarif" >>"$out"
 if [ "${INPUT_UPLOAD_SARIF:-true}" != true ]; then
