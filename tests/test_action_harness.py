@@ -855,6 +855,55 @@ def test_stand_in_step_failure(run: RunFixture) -> None:
     assert len(result.uses_calls) == 1
 
 
+def test_outputs_set_before_a_stand_in_fails_stay(run: RunFixture) -> None:
+    def processing_failed(call: UsesCall, context: HarnessContext) -> None:
+        raise StepFailure("could not process", outputs={"sarif-id": "abc-123"})
+
+    result = run(
+        f"""
+        runs:
+          using: composite
+          steps:
+            - id: upload
+              continue-on-error: true
+              uses: github/codeql-action/upload-sarif@{SHA}
+            - id: after
+              shell: bash
+              env:
+                ID: ${{{{ steps.upload.outputs.sarif-id }}}}
+                OUTCOME: ${{{{ steps.upload.outcome }}}}
+              run: echo "seen=$ID $OUTCOME" >> "$GITHUB_OUTPUT"
+        """,
+        stand_ins={"github/codeql-action/upload-sarif": processing_failed},
+    )
+    assert not result.failed
+    assert result.step_outputs["after"]["seen"] == "abc-123 failure"
+
+
+def test_github_action_is_the_calling_step_in_every_step(run: RunFixture) -> None:
+    """On the runner the steps of a composite action share GITHUB_ACTION (and github.action)
+    with the workflow step that uses it: its id, or a name generated for a step without one."""
+    body = """
+        runs:
+          using: composite
+          steps:
+            - id: first
+              shell: bash
+              env:
+                CONTEXT: ${{ github.action }}
+              run: echo "seen=$GITHUB_ACTION $CONTEXT" >> "$GITHUB_OUTPUT"
+            - id: second
+              shell: bash
+              run: echo "seen=$GITHUB_ACTION" >> "$GITHUB_OUTPUT"
+        """
+    named = run(body, step_id="scan-frontend")
+    assert named.step_outputs["first"]["seen"] == "scan-frontend scan-frontend"
+    assert named.step_outputs["second"]["seen"] == "scan-frontend"
+    generated = run(body)
+    assert generated.step_outputs["first"]["seen"] == "__action __action"
+    assert generated.step_outputs["second"]["seen"] == "__action"
+
+
 def test_inputs_defaults_and_errors(run: RunFixture, tmp_path: Path) -> None:
     body = """
         inputs:

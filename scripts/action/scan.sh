@@ -24,8 +24,20 @@ fail_usage() {  # a problem with the Action's inputs: one annotation, exit code 
   exit 0
 }
 
+# Names of this step's own: the SARIF file and the artifact carry the category and the step
+# (GITHUB_ACTION: the step's id, or the name the runner gives a step without one, unique in the
+# job), the artifact also the job and the shard (artifact names are per workflow run), with what
+# file and artifact names cannot hold replaced by '-'.
+name_part() { local LC_ALL=C; printf '%s' "${1//[^A-Za-z0-9._-]/-}"; }
+category="${INPUT_CATEGORY:-hullscan}"
+step="$(name_part "${GITHUB_ACTION:-hullscan}")"
 sarif="${INPUT_SARIF_FILE:-}"
-[ -n "$sarif" ] || sarif="${RUNNER_TEMP:?}/hullscan.sarif"
+[ -n "$sarif" ] || sarif="${RUNNER_TEMP:?}/hullscan-$(name_part "$category")-$step.sarif"
+artifact="${INPUT_ARTIFACT_NAME:-}"
+if [ -z "$artifact" ]; then
+  artifact="hullscan-sarif-$(name_part "$category")-$(name_part "${GITHUB_JOB:-job}")-$step"
+  [ -z "${INPUT_SHARD:-}" ] || artifact+="-$(name_part "${INPUT_SHARD}")"
+fi
 
 set -f  # split paths on white space, without glob expansion
 # shellcheck disable=SC2206
@@ -34,7 +46,8 @@ set +f
 [ "${#paths[@]}" -gt 0 ] || paths=(.)
 
 # the paths go last, after `--` (a path starting with `-` is a path, not an option)
-args=(scan --sarif "$sarif" --outputs "$out" --fail-on "${INPUT_FAIL_ON:-high}")
+args=(scan --sarif "$sarif" --sarif-category "$category" --outputs "$out"
+      --fail-on "${INPUT_FAIL_ON:-high}")
 [ -z "${INPUT_CHECKERS:-}" ] || args+=(--checkers "$INPUT_CHECKERS")
 [ -z "${INPUT_CONFIG:-}" ] || args+=(--config "$INPUT_CONFIG")
 [ -z "${INPUT_IMAGE:-}" ] || args+=(--image "$INPUT_IMAGE")
@@ -100,13 +113,44 @@ fi
 if [ ! -s "$sarif" ]; then
   exit 0
 fi
-echo "sarif-file=$sarif" >>"$out"
+{
+  echo "sarif-file=$sarif"
+  echo "category=$category"
+  echo "artifact-name=$artifact"
+} >>"$out"
+
+# The categories of this SARIF that an earlier upload in this job already used: upload-sarif
+# marks each tool and category it uploads with an environment variable for the rest of the job
+# (CODEQL_UPLOAD_SARIF_<ID>_<TOOL>, each non-alphanumeric character as _, upper case) and aborts
+# a second upload of one; this finds that before the upload instead of in its log.
+categories_taken() {
+  "$(dirname "${HULLSCAN:?}")/python" - "$1" <<'PY'
+import json, os, re, sys
+
+def sentinel(text):
+    return re.sub(r"[^a-zA-Z0-9_]", "_", text).upper()
+
+with open(sys.argv[1], encoding="utf-8") as handle:
+    runs = json.load(handle).get("runs") or []
+taken = []
+for run in runs:
+    ident = (run.get("automationDetails") or {}).get("id") or ""
+    tool = ((run.get("tool") or {}).get("driver") or {}).get("name") or ""
+    if ident and os.environ.get(f"CODEQL_UPLOAD_SARIF_{sentinel(ident)}_{sentinel(tool)}"):
+        taken.append(ident)
+print(", ".join(taken))
+PY
+}
+
 if [ "${INPUT_UPLOAD_SARIF:-true}" != true ]; then
   echo "upload=false" >>"$out"
   echo "no-upload-reason=upload-sarif is false" >>"$out"
 elif [ -n "${PR_HEAD_REPO:-}" ] && [ "$PR_HEAD_REPO" != "${REPOSITORY:-}" ]; then
   echo "upload=false" >>"$out"
   echo "no-upload-reason=a pull request from a fork gets a read-only token" >>"$out"
+elif taken="$(categories_taken "$sarif")" && [ -n "$taken" ]; then
+  echo "upload=false" >>"$out"
+  echo "no-upload-reason=an earlier upload in this job already used the category ${taken} (upload-sarif takes one upload per tool and category in a job): give each hullscan step its own category input" >>"$out"
 else
   echo "upload=true" >>"$out"
 fi
