@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 POLICY_CHECKER = "policy"
 WOULD_HIDE = "wouldHide"  # Finding.properties key: what the change would have hidden
+WOULD_HIDE_COUNT = "wouldHideCount"  # and how many findings that was
 HIDE_LIMIT = 50
 
 WEAKENED_CHECK = Rule(
@@ -593,6 +594,6 @@ def weakening_findings(
             message=message,
             location=Location(weakening.path, max(1, weakening.line)),
             fingerprint_basis=f"{weakening.path}|{weakening.what}",
-            properties={WOULD_HIDE: listed, "wouldHideCount": len(hidden)} if hidden else {},
+            properties={WOULD_HIDE: listed, WOULD_HIDE_COUNT: len(hidden)} if hidden else {},
         ))
     return out

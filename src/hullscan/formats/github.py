@@ -253,6 +253,7 @@ def summary(report: Report, context: RenderContext | None = None,
             out.add(line)
         for finding in others:
             out.add(_row(finding, context))
+    _policy_sections(report, context, out)
     tail = _Budget(reserve + out.left)
     suppressed = len(report.findings) - len(report.active)
     tail.add("")
@@ -303,6 +304,41 @@ def summary(report: Report, context: RenderContext | None = None,
         lines += ["", f"_{cut} more line(s) left out: GitHub drops a job summary over 1 MiB. "
                   "The SARIF file and the code-scanning alerts have every finding._"]
     return "\n".join(lines) + "\n"
+
+
+def _policy_sections(report: Report, context: RenderContext, out: _Budget) -> None:
+    """Pull-request mode: changes to the policy that were not applied, with what they would
+    have hidden, and the inline suppressions the change adds."""
+    from hullscan.policy import NEW_SUPPRESSION_PROPERTY
+    from hullscan.trusted import WEAKENED_CHECK, WOULD_HIDE, WOULD_HIDE_COUNT
+
+    weakened = [f for f in report.findings if f.rule.id == WEAKENED_CHECK.id]
+    if weakened:
+        out.add("")
+        out.add("### Changes to the check (not applied in pull-request mode)")
+        out.add("")
+        for finding in weakened:
+            out.add(f"- {_link(finding, context)}: {_cell(finding.message)}")
+            hidden = finding.properties.get(WOULD_HIDE)
+            if isinstance(hidden, list) and hidden:
+                count = finding.properties.get(WOULD_HIDE_COUNT)
+                total = count if isinstance(count, int) else len(hidden)
+                shown = ", ".join(_cell(str(h), 120) for h in hidden[:20])
+                more = f" and {total - 20} more" if total > 20 else ""
+                out.add(f"  - would have hidden: {shown}{more}")
+    added = [f for f in report.findings if NEW_SUPPRESSION_PROPERTY in f.properties]
+    if added:
+        out.add("")
+        out.add("### Inline suppressions this change adds")
+        out.add("")
+        out.add("| rule | where | reason | honoured |")
+        out.add("|---|---|---|---|")
+        for finding in sorted(added, key=Finding.sort_key):
+            verdict = str(finding.properties[NEW_SUPPRESSION_PROPERTY])
+            reason = finding.suppression.justification if finding.suppression else "none"
+            honoured = "yes" if verdict == "honoured" else f"no: {verdict}"
+            out.add(f"| {_cell(finding.rule.id)} | {_link(finding, context)} | "
+                    f"{_cell(reason)} | {_cell(honoured)} |")
 
 
 def _counts_table(report: Report, out: _Budget) -> None:
