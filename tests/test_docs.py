@@ -105,3 +105,15 @@ def test_pre_commit_rev_is_a_commit_of_this_repository() -> None:
     used = set(re.findall(r"^\s+-? ?- id: (\S+)", README + example, re.MULTILINE))
     assert "hullscan-dockerfile" in used
     assert used <= there, used - there
+
+
+def test_informational_notices_are_documented() -> None:
+    from hullscan.catalog import INFORMATIONAL_ADVICE
+    from hullscan.vuln.severity import INFORMATIONAL_SEVERITY
+
+    assert "### Informational notices" in RULES_DOC
+    for kind in (*INFORMATIONAL_ADVICE, "notice"):
+        assert f"`{kind}-dependency-<id>`" in RULES_DOC, kind
+    assert "`unmaintained-image-package-<id>`" in RULES_DOC
+    assert (f"| none, for an informational notice (below) | {INFORMATIONAL_SEVERITY.value} |"
+            in RULES_DOC)

@@ -532,13 +532,14 @@ def test_debian_advisory_carries_urgency_and_upstream() -> None:
     assert eleven.fixed_versions == ("1.1.1w-0+deb11u1",)
 
 
-def test_fixed_versions_are_those_of_the_matching_window() -> None:
+def test_fixed_versions_are_the_fixes_above_that_the_record_does_not_affect() -> None:
     early = match_record(record("GHSA-2p9x-npm0-0001"), PackageRef("npm", "@scope/pkg", "0.5.0"))
     late = match_record(record("GHSA-2p9x-npm0-0001"), PackageRef("npm", "@scope/pkg", "2.1.0"))
     assert early is not None and early.fixed_versions == ("1.0.0", "2.3.1")
     assert late is not None and late.fixed_versions == ("2.3.1",)
+    # 3.5.0 is in [3.0.0, 3.10.2); 4.17.21 (the fix of [4.0.0, 4.17.21)) fixes it too.
     lodash = match_record(record("GHSA-2p9x-lod2-0001"), PackageRef("npm", "lodash", "3.5.0"))
-    assert lodash is not None and lodash.fixed_versions == ("3.10.2",)
+    assert lodash is not None and lodash.fixed_versions == ("3.10.2", "4.17.21")
     la = match_record(record("GHSA-2p9x-last-0001"), PackageRef("PyPI", "lastaff", "1.2"))
     assert la is not None and la.fixed_versions == ()
 
@@ -658,6 +659,254 @@ def test_severity_of_a_malformed_vector_alone_is_medium() -> None:
 )
 def test_score_to_severity(score: float, expected: Severity) -> None:
     assert score_severity(score) is expected
+
+
+# --- events at one version, fix advice across windows and aliases, names, notices ---------------
+
+
+def _record(
+    record_id: str,
+    ranges: list[dict[str, Any]],
+    *,
+    ecosystem: str = "crates.io",
+    name: str = "wasmtime",
+    aliases: tuple[str, ...] = (),
+    **entry: Any,
+) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": record_id,
+        "modified": "2026-01-01T00:00:00Z",
+        "affected": [{"package": {"ecosystem": ecosystem, "name": name}, "ranges": ranges,
+                      **entry}],
+    }
+    if aliases:
+        data["aliases"] = list(aliases)
+    _validator().validate(data)
+    return data
+
+
+def _semver(*events: tuple[str, str]) -> dict[str, Any]:
+    return {"type": "SEMVER", "events": [{kind: value} for kind, value in events]}
+
+
+CONTIGUOUS = [
+    [{"introduced": "0"}, {"fixed": "3.1.1"}, {"introduced": "3.1.1"}, {"fixed": "3.2.0"},
+     {"introduced": "3.2.0"}, {"fixed": "3.2.2"}],
+    # the same windows, events grouped by kind and the introduced ones first at each version
+    [{"introduced": "3.2.0"}, {"introduced": "3.1.1"}, {"introduced": "0"}, {"fixed": "3.1.1"},
+     {"fixed": "3.2.0"}, {"fixed": "3.2.2"}],
+]
+
+
+@pytest.mark.parametrize("events", CONTIGUOUS)
+@pytest.mark.parametrize(
+    ("version", "expected"),
+    [("1.0", True), ("3.1.0", True), ("3.1.1", True), ("3.1.5", True), ("3.2.0", True),
+     ("3.2.1", True), ("3.2.2", False), ("4.0", False)],
+)
+def test_contiguous_windows_never_vanish(
+    events: list[dict[str, str]], version: str, expected: bool
+) -> None:
+    # [0, 3.1.1) + [3.1.1, 3.2.0) + [3.2.0, 3.2.2): the fixed and the introduced event at 3.1.1
+    # (and at 3.2.0) continue the open window, whatever order the record lists them in.
+    data = _events_record(events)
+    assert affects(data, PackageRef("PyPI", "p", version)) is expected
+
+
+def test_contiguous_windows_give_the_fix_after_them() -> None:
+    for events in CONTIGUOUS:
+        found = match_record(_events_record(events), PackageRef("PyPI", "p", "3.1.5"))
+        assert found is not None and found.fixed_versions == ("3.2.2",)
+        assert lowest_fix("PyPI", [found]) == "3.2.2"
+
+
+@pytest.mark.parametrize(
+    ("events", "affected", "unaffected"),
+    [
+        # no window open at 1.0: introduced and fixed at one version are the empty window
+        ([{"fixed": "1.0"}, {"introduced": "1.0"}], (), ("0.9", "1.0", "2.0")),
+        # introduced and last_affected at one version: that version alone
+        ([{"last_affected": "1.0"}, {"introduced": "1.0"}], ("1.0",), ("0.9", "1.0.1", "2.0")),
+        # a window closed by last_affected 2.0 and the next opened at 2.0: one window
+        ([{"introduced": "0"}, {"last_affected": "2.0"}, {"introduced": "2.0"},
+          {"last_affected": "3.0"}], ("1.0", "2.0", "2.5", "3.0"), ("3.0.1",)),
+        # limits cap the range; limit "*" is infinity
+        ([{"introduced": "1.0"}, {"limit": "2.0"}], ("1.0", "1.9"), ("0.9", "2.0", "3.0")),
+        ([{"introduced": "1.0"}, {"limit": "*"}], ("1.0", "99.0"), ("0.9",)),
+    ],
+)
+def test_same_version_events_last_affected_and_limit(
+    events: list[dict[str, str]], affected: tuple[str, ...], unaffected: tuple[str, ...]
+) -> None:
+    data = _events_record(events)
+    for version in affected:
+        assert affects(data, PackageRef("PyPI", "p", version)), version
+    for version in unaffected:
+        assert not affects(data, PackageRef("PyPI", "p", version)), version
+
+
+def test_fix_advice_never_lands_in_a_later_window_of_the_same_record() -> None:
+    # wasmtime-style: 0.30.0 is in [0, 36.0.7); 36.0.7 is still inside [25.0.0, 36.0.13) (two
+    # ranges, or two entries for the package: one range's events are one timeline, where
+    # `fixed 36.0.7` would close [25.0.0, ...) too).
+    two_ranges = _record("RUSTSEC-2026-0001", [
+        _semver(("introduced", "0"), ("fixed", "36.0.7")),
+        _semver(("introduced", "25.0.0"), ("fixed", "36.0.13"))])
+    two_entries = _record("RUSTSEC-2026-0001", [_semver(("introduced", "0"), ("fixed", "36.0.7"))])
+    two_entries["affected"].append({
+        "package": {"ecosystem": "crates.io", "name": "wasmtime"},
+        "ranges": [_semver(("introduced", "25.0.0"), ("fixed", "36.0.13"))]})
+    _validator().validate(two_entries)
+    for data in (two_ranges, two_entries):
+        for installed in ("0.30.0", "30.0.0", "36.0.8"):
+            pkg = PackageRef("crates.io", "wasmtime", installed)
+            found = match_record(data, pkg)
+            assert found is not None and found.fixed_versions == ("36.0.13",), installed
+            assert lowest_fix(pkg, [found]) == "36.0.13"
+            assert lowest_fix(pkg, merge_aliases([found])) == "36.0.13"
+
+
+def test_no_fixed_version_when_every_fix_is_inside_another_window() -> None:
+    data = _record("RUSTSEC-2026-0002", [_semver(("introduced", "0"), ("fixed", "2.0.0")),
+                                         _semver(("introduced", "1.5.0"))])
+    pkg = PackageRef("crates.io", "wasmtime", "1.0.0")
+    found = match_record(data, pkg)
+    assert found is not None and found.fixed_versions == ()
+    assert lowest_fix(pkg, [found]) is None
+
+
+def test_merged_aliases_keep_the_stricter_fix() -> None:
+    # A says <2.0.0, B (an alias) [1.0.0, 2.1.0): 2.0.0 is still affected by B.
+    a = _record("GHSA-aaaa-aaaa-aaaa", [_semver(("introduced", "0"), ("fixed", "2.0.0"))],
+                name="demo", aliases=("CVE-2026-0001",))
+    b = _record("RUSTSEC-2026-0003", [_semver(("introduced", "1.0.0"), ("fixed", "2.1.0"))],
+                name="demo", aliases=("CVE-2026-0001",))
+    pkg = PackageRef("crates.io", "demo", "1.5.0")
+    found = match_records([a, b], pkg)
+    assert [x.fixed_versions for x in found] == [("2.0.0",), ("2.1.0",)]
+    merged = merge_aliases(found)
+    assert len(merged) == 1 and merged[0].id == "GHSA-aaaa-aaaa-aaaa"
+    assert merged[0].fixed_versions == ("2.1.0",)
+    assert lowest_fix(pkg, merged) == "2.1.0"
+    assert lowest_fix(pkg, found) == "2.1.0"
+    # Below B's window only A is matched; 2.0.0 is inside B's window, and B is an alias of A:
+    # given the package's other records, the advice is still 2.1.0.
+    early = PackageRef("crates.io", "demo", "0.5.0")
+    only_a = merge_aliases(match_records([a, b], early))
+    assert [x.id for x in only_a] == ["GHSA-aaaa-aaaa-aaaa"]
+    assert lowest_fix(early, only_a) == "2.0.0"
+    assert lowest_fix(early, only_a, related=[a, b]) == "2.1.0"
+    # a record of another vulnerability does not hold the advice back
+    other = _record("GHSA-zzzz-zzzz-zzzz", [_semver(("introduced", "1.9.0"))], name="demo")
+    assert lowest_fix(early, only_a, related=[a, other]) == "2.0.0"
+
+
+def test_lowest_fix_over_different_advisories_checks_every_window() -> None:
+    # C is fixed in 1.8 but comes back in [1.9, 2.5); A is fixed in 2.0: 2.0 is inside C.
+    a = _record("GHSA-aaaa-bbbb-0001", [_semver(("introduced", "0"), ("fixed", "2.0.0"))],
+                name="demo")
+    c = _record("GHSA-aaaa-bbbb-0002", [_semver(("introduced", "1.0.0"), ("fixed", "1.8.0"),
+                                                ("introduced", "1.9.0"), ("fixed", "2.5.0"))],
+                name="demo")
+    pkg = PackageRef("crates.io", "demo", "1.5.0")
+    found = merge_aliases(match_records([a, c], pkg))
+    assert len(found) == 2
+    assert lowest_fix(pkg, found) == "2.5.0"
+
+
+@pytest.mark.parametrize(
+    ("ecosystem", "written", "queried"),
+    [
+        ("NuGet", "Newtonsoft.Json", "newtonsoft.json"),
+        ("NuGet", "newtonsoft.json", "NEWTONSOFT.JSON"),
+        ("Packagist", "Symfony/Http-Kernel", "symfony/http-kernel"),
+    ],
+)
+def test_case_insensitive_names(ecosystem: str, written: str, queried: str) -> None:
+    data = _record("GHSA-cccc-cccc-cccc",
+                   [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "13.0.1"}]}],
+                   ecosystem=ecosystem, name=written)
+    assert affects(data, PackageRef(ecosystem, queried, "12.0.2"))
+    assert not affects(data, PackageRef("npm", queried, "12.0.2"))
+
+
+def test_one_name_normaliser() -> None:
+    from hullscan.deps import pipaudit
+    from hullscan.image.inventory import python
+    from hullscan.vuln import local_db, match, names
+
+    assert local_db.normalise_name is names.normalise_name is match.normalise_name
+    assert local_db.normalise_ecosystem is names.normalise_ecosystem
+    assert names.normalise_name("NuGet", "Newtonsoft.Json") == "newtonsoft.json"
+    assert names.normalise_name("Packagist:https://packages.drupal.org/8", "Drupal/Core") == (
+        "drupal/core")
+    assert names.normalise_name("PyPI", "Zope.Interface") == "zope-interface"
+    assert names.normalise_name("npm", "JSONStream") == "JSONStream"
+    assert names.normalise_name("Go", "github.com/Azure/go-autorest") == (
+        "github.com/Azure/go-autorest")
+    assert pipaudit.key("Flask_SQLAlchemy") == python.normalise_name("Flask_SQLAlchemy") == (
+        "flask-sqlalchemy")
+    assert names.normalise_ecosystem("Ubuntu:22.04:LTS") == "Ubuntu:22.04"
+    assert names.normalise_ecosystem("Ubuntu:Pro:18.04:LTS") == "Ubuntu:Pro:18.04"
+
+
+def _notice(kind: str, where: str = "database_specific", **extra: Any) -> dict[str, Any]:
+    data = _record("RUSTSEC-2026-0100", [_semver(("introduced", "0"))], name="failure",
+                   **{where: {"informational": kind}})
+    data["summary"] = "failure is officially deprecated/unmaintained"
+    data.update(extra)
+    _validator().validate(data)
+    return data
+
+
+@pytest.mark.parametrize("where", ["database_specific", "ecosystem_specific"])
+@pytest.mark.parametrize("kind", ["unmaintained", "unsound", "notice"])
+def test_informational_notice_is_low_with_its_own_rule(where: str, kind: str) -> None:
+    from hullscan.catalog import advisory_rule
+
+    found = match_record(_notice(kind, where), PackageRef("crates.io", "failure", "0.1.8"))
+    assert found is not None
+    assert found.severity is Severity.LOW
+    assert found.properties["informational"] == kind
+    tags = ("security", "dependency", "vulnerability")
+    rule = advisory_rule(found, name_prefix="vulnerable-dependency", fix="Upgrade.", tags=tags)
+    assert rule.id == "RUSTSEC-2026-0100"
+    assert rule.name == f"{kind}-dependency-rustsec-2026-0100"
+    assert rule.default_severity is Severity.LOW
+    assert "informational" in rule.tags and kind in rule.tags
+    assert "vulnerability" not in rule.tags
+    assert "not a vulnerability" in rule.full_description
+    image = advisory_rule(found, name_prefix="vulnerable-image-package", fix="Rebuild.",
+                          tags=tags)
+    assert image.name == f"{kind}-image-package-rustsec-2026-0100"
+
+
+def test_vulnerabilities_keep_their_rule_and_medium_default() -> None:
+    from hullscan.catalog import advisory_rule
+
+    data = _record("RUSTSEC-2026-0101", [_semver(("introduced", "0"), ("fixed", "1.0.0"))],
+                   name="failure", database_specific={"categories": ["memory-corruption"]})
+    found = match_record(data, PackageRef("crates.io", "failure", "0.1.8"))
+    assert found is not None and found.severity is Severity.MEDIUM
+    assert "informational" not in found.properties
+    rule = advisory_rule(found, name_prefix="vulnerable-dependency", fix="Upgrade.",
+                         tags=("security", "dependency", "vulnerability"))
+    assert rule.name == "vulnerable-dependency-rustsec-2026-0101"
+    assert "vulnerability" in rule.tags
+
+
+def test_a_notice_that_is_rated_keeps_its_rating_and_one_merged_with_a_vulnerability_is_one() -> (
+    None
+):
+    rated = _notice("unsound", database_specific={"severity": "HIGH"})
+    found = match_record(rated, PackageRef("crates.io", "failure", "0.1.8"))
+    assert found is not None and found.severity is Severity.HIGH
+    notice = _notice("unmaintained", aliases=["GHSA-dddd-dddd-dddd"])
+    vuln = _record("GHSA-dddd-dddd-dddd", [_semver(("introduced", "0"))], name="failure")
+    merged = merge_aliases(match_records([notice, vuln], PackageRef("crates.io", "failure",
+                                                                    "0.1.8")))
+    assert len(merged) == 1 and "informational" not in merged[0].properties
+    assert merged[0].severity is Severity.MEDIUM
 
 
 # --- speed ---------------------------------------------------------------------------------------

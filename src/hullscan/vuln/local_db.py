@@ -11,7 +11,6 @@ import datetime as dt
 import json
 import logging
 import os
-import re
 import sqlite3
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -20,6 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from hullscan.vuln.interface import OsvRecord, PackageRef, SourceError, SourceResult
+from hullscan.vuln.names import ignores_case
+from hullscan.vuln.names import normalise_ecosystem as normalise_ecosystem
+from hullscan.vuln.names import normalise_name as normalise_name
 
 log = logging.getLogger("hullscan.vuln")
 
@@ -36,20 +38,6 @@ def default_path() -> Path:
         return Path(explicit)
     cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(cache) / "hullscan" / DB_NAME
-
-
-def normalise_name(ecosystem: str, name: str) -> str:
-    """Names as OSV matches them: PyPI per PEP 503, everything else as written."""
-    if ecosystem.split(":", 1)[0] == "PyPI":
-        return re.sub(r"[-_.]+", "-", name).lower()
-    return name
-
-
-def normalise_ecosystem(ecosystem: str) -> str:
-    """`Ubuntu:22.04:LTS` is indexed as `Ubuntu:22.04`, as osv.dev does."""
-    if ecosystem.startswith("Ubuntu:") and ecosystem.endswith(":LTS"):
-        return ecosystem[: -len(":LTS")]
-    return ecosystem
 
 
 @dataclass(frozen=True)
@@ -202,6 +190,15 @@ class LocalDatabase:
             for package in packages:
                 ecosystem = normalise_ecosystem(package.ecosystem)
                 key = (ecosystem, normalise_name(ecosystem, package.name))
+                if key not in cache and ignores_case(ecosystem):
+                    # NuGet and Packagist names compare without case; a database imported
+                    # before they were indexed in lower case holds them as written.
+                    rows = conn.execute(
+                        "SELECT DISTINCT r.id, r.data FROM affected a JOIN records r "
+                        "ON r.id = a.id WHERE a.ecosystem=? AND lower(a.name)=? ORDER BY r.id",
+                        key,
+                    ).fetchall()
+                    cache[key] = [json.loads(row[1]) for row in rows]
                 if key not in cache:
                     rows = conn.execute(
                         "SELECT r.data FROM affected a JOIN records r ON r.id = a.id "

@@ -5,7 +5,12 @@ ecosystem, same name as the ecosystem compares names) and the installed version 
 `versions` or falls inside one of the `ECOSYSTEM` / `SEMVER` ranges (GIT ranges name commits
 and are skipped). Ranges are evaluated as the OSV schema's pseudo-code does: events sorted by
 version, `introduced` opens, `fixed` (exclusive) and `last_affected` (inclusive) close, and
-`limit` events cap the whole range.
+`limit` events cap the whole range; events that share a version keep every window as written
+(see `_evaluate_range`).
+
+What fixes it: the lowest `fixed` version above the installed one that no record of the
+vulnerability affects (aliases merged; a fix of one window can lie inside another window of the
+same record or of an alias), or none (see `lowest_fix`).
 
 Records that cannot be evaluated (unknown ecosystem, unparsable versions, malformed ranges)
 never crash a scan and never become an Advisory: `match_record` raises `MatchProblem` (an
@@ -16,14 +21,14 @@ there and returns None. Withdrawn records never match.
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from hullscan.model import Severity
 from hullscan.vuln.interface import Advisory, OsvRecord, PackageRef
-from hullscan.vuln.severity import advisory_severity, cvss_vectors
+from hullscan.vuln.names import normalise_ecosystem, normalise_name
+from hullscan.vuln.severity import advisory_severity, cvss_vectors, informational_kind
 from hullscan.vuln.versions import (
     GO,
     SEMVER,
@@ -79,29 +84,7 @@ class MatchProblem(Exception):
 
 
 # --- names ---------------------------------------------------------------------------------------
-
-
-def normalise_ecosystem(ecosystem: str) -> str:
-    """osv.dev treats `Ubuntu:22.04:LTS` as `Ubuntu:22.04`; other names compare as written."""
-    parts = ecosystem.split(":")
-    if parts[0] == "Ubuntu" and len(parts) > 2 and parts[-1] == "LTS":
-        return ":".join(parts[:-1])
-    return ecosystem
-
-
-_PEP503_RE = re.compile(r"[-_.]+")
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def normalise_name(ecosystem: str, name: str) -> str:
-    """The name as the ecosystem compares names: PEP 503 for PyPI, case-insensitive for NuGet
-    and Packagist, as written elsewhere (npm, Go module paths, Maven `group:artifact`, ...)."""
-    base = ecosystem.split(":", 1)[0]
-    if base == "PyPI":
-        return _PEP503_RE.sub("-", name).lower()
-    if base in ("NuGet", "Packagist"):
-        return name.lower()
-    return name
+# One normaliser for the whole engine (hullscan.vuln.names); re-exported here.
 
 
 def _names_package(entry: Mapping[str, Any], pkg: PackageRef) -> bool:
@@ -124,7 +107,7 @@ def _names_package(entry: Mapping[str, Any], pkg: PackageRef) -> bool:
 @dataclass
 class _Evaluation:
     affected: bool = False
-    fixed: list[VersionKey] = field(default_factory=list)  # fixes above the installed version
+    fixes: list[str] = field(default_factory=list)  # `fixed` events above the installed version
     problems: list[str] = field(default_factory=list)
     urgency: str | None = None
 
@@ -143,57 +126,77 @@ def _event(evt: object) -> tuple[str, str]:
     return kinds[0], value
 
 
-def _cmp_events(
-    a: tuple[str, VersionKey | None, str], b: tuple[str, VersionKey | None, str]
-) -> int:
-    ka, kb = a[1], b[1]
-    if ka is None or kb is None:  # introduced "0" is below every version
-        by_version = (ka is not None) - (kb is not None)
-    else:
-        by_version = -1 if ka < kb else (1 if kb < ka else 0)
-    if by_version:
-        return by_version
-    # At one version, `introduced` goes first so `fixed` at that same version closes it.
-    return (a[0] != "introduced") - (b[0] != "introduced")
+def _cmp_bounds(a: VersionKey | None, b: VersionKey | None) -> int:
+    if a is None or b is None:  # introduced "0" is below every version
+        return (a is not None) - (b is not None)
+    return -1 if a < b else (1 if b < a else 0)
+
+
+_Event = tuple[str, "VersionKey | None", str]
+
+
+def _cmp_events(a: _Event, b: _Event) -> int:
+    return _cmp_bounds(a[1], b[1])
 
 
 def _evaluate_range(
     rng: Mapping[str, Any], key: Callable[[str], VersionKey], version: VersionKey
-) -> tuple[bool, list[VersionKey]]:
-    """(is the version inside the range, the range's `fixed` versions above the version)."""
+) -> tuple[bool, list[str]]:
+    """(is the version inside the range, the range's `fixed` versions above the version).
+
+    The OSV schema's `IncludedInRanges` exactly: outside every `limit` (none means `*`) the
+    version is not affected; otherwise walk the events sorted by version, where an
+    `introduced` at or below the version makes it vulnerable, a `fixed` at or below it and a
+    `last_affected` below it make it not vulnerable. The schema does not order events that
+    share a version; they are taken in the one order that keeps every window as written: when
+    a window is open there, its closing event comes first and the next window's `introduced`
+    after it (`[0, 3.1.1)` + `[3.1.1, 3.2.0)` is `[0, 3.2.0)`: no window vanishes); when none
+    is open, `introduced` comes first (`introduced 1.0` + `fixed 1.0` is the empty window,
+    `introduced 1.0` + `last_affected 1.0` is 1.0 alone)."""
     events = rng.get("events")
     if not isinstance(events, list) or not events:
         raise MatchError("range without events")
-    parsed: list[tuple[str, VersionKey | None, str]] = []
-    limits: list[VersionKey | None] = []  # None: limit "*" (no cap)
+    parsed: list[_Event] = []
+    limits: list[VersionKey | None] = []  # None: limit "*" (infinity)
     for evt in events:
         kind, text = _event(evt)
         if kind == "limit":
-            limits.append(None if text == "*" else key(text))
+            limits.append(None if "*" in text else key(text))
         elif kind == "introduced" and text == "0":
             parsed.append((kind, None, text))
         else:
             parsed.append((kind, key(text), text))
     if not any(kind == "introduced" for kind, _, _ in parsed):
         raise MatchError("range without an introduced event")
-    parsed.sort(key=functools.cmp_to_key(_cmp_events))
-
-    vulnerable = False
-    for kind, bound, _ in parsed:
-        if kind == "introduced":
-            if bound is None or version >= bound:
-                vulnerable = True
-        elif kind == "fixed":
-            assert bound is not None
-            if version >= bound:
-                vulnerable = False
-        elif kind == "last_affected":
-            assert bound is not None
-            if version > bound:
-                vulnerable = False
+    fixes = [text for kind, bound, text in parsed
+             if kind == "fixed" and bound is not None and bound > version]
+    # BeforeLimits: no limit events is an implicit "*".
     if limits and not any(limit is None or version < limit for limit in limits):
-        vulnerable = False
-    fixes = [b for kind, b, _ in parsed if kind == "fixed" and b is not None and b > version]
+        return False, fixes
+    parsed.sort(key=functools.cmp_to_key(_cmp_events))  # by version only (stable)
+    vulnerable = False
+    i = 0
+    while i < len(parsed):
+        j = i + 1
+        while j < len(parsed) and _cmp_bounds(parsed[i][1], parsed[j][1]) == 0:
+            j += 1
+        group = parsed[i:j]
+        # Closing events first while a window is open (it continues into the next one),
+        # `introduced` first while none is.
+        group.sort(key=lambda e: (e[0] == "introduced") == vulnerable)
+        for kind, bound, _ in group:
+            if kind == "introduced":
+                if bound is None or version >= bound:
+                    vulnerable = True
+            elif kind == "fixed":
+                assert bound is not None
+                if version >= bound:
+                    vulnerable = False
+            elif kind == "last_affected":
+                assert bound is not None
+                if version > bound:
+                    vulnerable = False
+        i = j
     return vulnerable, fixes
 
 
@@ -243,8 +246,7 @@ def _evaluate_entry(entry: Mapping[str, Any], pkg: PackageRef, ev: _Evaluation) 
         ev.problems.append("`ranges` is not a list")
         ranges = []
     in_range = False
-    fixes_inside: list[VersionKey] = []
-    fixes_all: list[VersionKey] = []
+    fixes: list[str] = []
     for rng in ranges:
         if not isinstance(rng, Mapping):
             ev.problems.append("a range is not an object")
@@ -261,19 +263,20 @@ def _evaluate_entry(entry: Mapping[str, Any], pkg: PackageRef, ev: _Evaluation) 
                 mine = key(pkg.version)
             except VersionError as exc:
                 raise MatchError(f"installed version: {exc}") from None
-            inside, fixes = _evaluate_range(rng, key, mine)
+            inside, above = _evaluate_range(rng, key, mine)
         except (MatchError, VersionError) as exc:
             ev.problems.append(f"{range_type} range: {exc}")
             continue
-        fixes_all.extend(fixes)
+        fixes.extend(above)
         if inside:
             in_range = True
-            fixes_inside.extend(fixes)
 
+    # Every fix above the installed version is a candidate (the one of its own window may lie
+    # inside a later window of the record): `match_record` keeps those the record does not
+    # affect.
+    ev.fixes.extend(fixes)
     if listed or in_range:
         ev.affected = True
-        # A version listed in `versions` but inside no range: any fix above it is the answer.
-        ev.fixed.extend(fixes_inside if in_range else fixes_all)
         specific = entry.get("ecosystem_specific")
         if ev.urgency is None and isinstance(specific, Mapping):
             urgency = specific.get("urgency")
@@ -354,7 +357,13 @@ def match_record(
     A record that cannot be evaluated for this package (unknown ecosystem, unparsable version,
     malformed range) is never an Advisory: when `problems` is a list the MatchProblem is
     appended to it and the result is None; without a list it is raised. A record that matches
-    through one range is reported even if another of its ranges is malformed."""
+    through one range is reported even if another of its ranges is malformed.
+
+    `fixed_versions` are the record's `fixed` versions above the installed one that the record
+    itself does not affect (a fix of one window can lie inside a later one), in version order.
+    `properties` carry the package (`ecosystem`, `package`, `version`), the record itself
+    (`records`, which `merge_aliases` and `lowest_fix` evaluate) and, for an informational
+    notice (RustSec's unmaintained, unsound, notice), its kind (`informational`)."""
     rid = _record_id(record)
     try:
         ev = _evaluate(record, pkg)
@@ -367,16 +376,63 @@ def match_record(
                 raise problem
             problems.append(problem)
         return None
+    clears = _Clears((record,), pkg)
+    kind = informational_kind(record, pkg.ecosystem, pkg.name)
+    properties: dict[str, Any] = {"ecosystem": pkg.ecosystem, "package": pkg.name,
+                                  "version": pkg.version, "records": (record,)}
+    if kind:
+        properties["informational"] = kind
     return Advisory(
         id=rid,
         aliases=_aliases(record, rid),
         summary=_summary(record),
-        severity=advisory_severity(record),
-        fixed_versions=_dedupe_sorted(ev.fixed),
+        severity=advisory_severity(record, default=Severity.LOW if kind else None),
+        fixed_versions=_version_sorted(pkg.ecosystem, (f for f in ev.fixes if clears(f))),
         cvss_vectors=cvss_vectors(record),
         urgency=ev.urgency,
-        properties={"ecosystem": pkg.ecosystem, "package": pkg.name, "version": pkg.version},
+        properties=properties,
     )
+
+
+class _Clears:
+    """Whether none of `records` affects the package at a candidate version, as far as they
+    can tell: a candidate whose evaluation meets a problem that the installed version's did
+    not (a range that cannot read it) does not count as clearing them."""
+
+    def __init__(self, records: Sequence[OsvRecord], pkg: PackageRef) -> None:
+        self.records = records
+        self.pkg = pkg
+        self._baseline: list[set[str]] | None = None
+        self._seen: dict[str, bool] = {}
+
+    def __call__(self, candidate: str) -> bool:
+        if candidate not in self._seen:
+            self._seen[candidate] = self._clears(candidate)
+        return self._seen[candidate]
+
+    def _clears(self, candidate: str) -> bool:
+        if self._baseline is None:
+            self._baseline = [set(_safe_evaluate(r, self.pkg).problems) for r in self.records]
+        at = PackageRef(self.pkg.ecosystem, self.pkg.name, candidate)
+        for record, baseline in zip(self.records, self._baseline, strict=True):
+            ev = _safe_evaluate(record, at)
+            if ev.affected or not set(ev.problems) <= baseline:
+                return False
+        return True
+
+
+def _safe_evaluate(record: OsvRecord, pkg: PackageRef) -> _Evaluation:
+    try:
+        return _evaluate(record, pkg)
+    except Exception as exc:  # defensive, as in match_record
+        return _Evaluation(problems=[f"cannot evaluate record: {exc}"])
+
+
+def _records_of(advisory: Advisory) -> tuple[OsvRecord, ...] | None:
+    records = advisory.properties.get("records")
+    if isinstance(records, tuple) and all(isinstance(r, Mapping) for r in records):
+        return records
+    return None
 
 
 def match_records(
@@ -476,54 +532,124 @@ def _merge(group: list[Advisory], ecosystem: str | None) -> Advisory:
     for advisory in group:
         vectors.update(dict.fromkeys(advisory.cvss_vectors))
     severity: Severity = max((a.severity for a in group), key=lambda s: s.rank)
+    properties: dict[str, Any] = {**first.properties, "merged": tuple(a.id for a in group)}
+    records = tuple(r for a in group for r in (_records_of(a) or ()))
+    fixes: Iterable[str] = (v for a in group for v in a.fixed_versions)
+    if records:
+        properties["records"] = records
+        ecosystem_, name, version = _package_of(first)
+        if ecosystem_ and name and version:
+            # A fix of one record still inside a window of an alias is no fix of the merge.
+            clears = _Clears(records, PackageRef(ecosystem_, name, version))
+            fixes = [v for v in fixes if clears(v)]
+    if not all(a.properties.get("informational") for a in group):
+        properties.pop("informational", None)  # a notice merged with a vulnerability
     return Advisory(
         id=first.id,
         aliases=tuple(sorted(ids, key=lambda i: (_id_rank(i), i))),
         summary=next((a.summary for a in group if a.summary), ""),
         severity=severity,
-        fixed_versions=_version_sorted(eco, (v for a in group for v in a.fixed_versions)),
+        fixed_versions=_version_sorted(eco, fixes),
         cvss_vectors=tuple(vectors),
         urgency=next((a.urgency for a in group if a.urgency), None),
-        properties={**first.properties, "merged": tuple(a.id for a in group)},
+        properties=properties,
     )
 
 
 def lowest_fix(
-    ecosystem: str | PackageRef, advisories: Sequence[Advisory], installed: str | None = None
+    ecosystem: str | PackageRef,
+    advisories: Sequence[Advisory],
+    installed: str | None = None,
+    related: Iterable[OsvRecord] = (),
 ) -> str | None:
-    """The lowest version that clears all the advisories: the highest of each advisory's
-    lowest fixed version above the installed version. None when any advisory has no (usable)
-    fix, or there are no advisories.
+    """The lowest version above the installed one that none of the advisories affects, or
+    None when there is none (an advisory without a usable fix, every fix inside a window of
+    another record), or there are no advisories.
 
-    `ecosystem` may be the PackageRef itself (its ecosystem and version are used). The
-    installed version is `installed`, else the package's, else the one `match_record`
-    recorded in the advisory. This reads only `fixed_versions`: when one advisory has several
-    affected windows, the answer can land in another window of it."""
+    Candidates are the advisories' fixed versions; an advisory that carries its records (as
+    `match_record` and `merge_aliases` make them) is cleared by a candidate its records do not
+    affect, one without records by a candidate at or above its lowest fix above the installed
+    version. `related`: other records of the package (a source's candidates); those that share
+    an id or alias with an advisory count as its records too, so the advice never lands in a
+    window of an alias that does not affect the installed version. `ecosystem` may be the
+    PackageRef itself (its ecosystem, name and version are used). The installed version is
+    `installed`, else the package's, else the one `match_record` recorded in the advisory."""
+    name: str | None = None
     if isinstance(ecosystem, PackageRef):
         installed = installed if installed is not None else ecosystem.version
+        name = ecosystem.name
         ecosystem = ecosystem.ecosystem
     if not advisories:
         return None
-    best: VersionKey | None = None
+    others = [r for r in related if isinstance(r, Mapping)]
+    checks: list[Callable[[VersionKey], bool]] = []
+    texts: list[str] = []
     for advisory in advisories:
-        current = installed if installed is not None else advisory.properties.get("version")
-        floor: VersionKey | None = None
-        if isinstance(current, str):
-            try:
-                floor = parse(ecosystem, current)
-            except VersionError:
-                floor = None
-        candidates: list[VersionKey] = []
-        for text in advisory.fixed_versions:
-            try:
-                key = parse(ecosystem, text)
-            except VersionError:
-                continue
-            if floor is None or key > floor:
-                candidates.append(key)
-        if not candidates:
-            return None
-        lowest = min(candidates)
-        if best is None or lowest > best:
-            best = lowest
-    return best.text if best is not None else None
+        check, more = _cleared_by(ecosystem, advisory, installed, name, others)
+        checks.append(check)
+        texts.extend(advisory.fixed_versions)
+        texts.extend(more)
+    candidates: list[VersionKey] = []
+    for text in dict.fromkeys(texts):
+        try:
+            candidates.append(parse(ecosystem, text))
+        except VersionError:
+            continue
+    for candidate in _dedupe_keys(candidates):
+        if all(check(candidate) for check in checks):
+            return candidate.text
+    return None
+
+
+def _record_ids(record: OsvRecord) -> set[str]:
+    ids = {_record_id(record)}
+    ids.update(_aliases(record, ""))
+    return ids
+
+
+def _dedupe_keys(keys: Iterable[VersionKey]) -> list[VersionKey]:
+    out: list[VersionKey] = []
+    for key in sorted(keys):
+        if not out or out[-1] != key:
+            out.append(key)
+    return out
+
+
+def _cleared_by(
+    ecosystem: str, advisory: Advisory, installed: str | None, name: str | None,
+    related: Sequence[OsvRecord] = (),
+) -> tuple[Callable[[VersionKey], bool], list[str]]:
+    """Whether a candidate version clears one advisory (see `lowest_fix`), and the fixes above
+    the installed version of the related records that count as its own."""
+    current = installed if installed is not None else advisory.properties.get("version")
+    floor: VersionKey | None = None
+    if isinstance(current, str):
+        try:
+            floor = parse(ecosystem, current)
+        except VersionError:
+            floor = None
+    records = _records_of(advisory)
+    package = name or advisory.properties.get("package")
+    if records and isinstance(current, str) and isinstance(package, str) and package:
+        pkg = PackageRef(ecosystem, package, current)
+        more: list[str] = []
+        if related:
+            ids = set(advisory.ids)
+            known = {_record_id(r) for r in records}
+            aliases = tuple(r for r in related
+                            if _record_id(r) not in known and _record_ids(r) & ids)
+            records = records + aliases
+            for record in aliases:
+                more.extend(_safe_evaluate(record, pkg).fixes)
+        clears = _Clears(records, pkg)
+        return (lambda c: (floor is None or c > floor) and clears(c.text)), more
+    own: list[VersionKey] = []
+    for text in advisory.fixed_versions:
+        try:
+            key = parse(ecosystem, text)
+        except VersionError:
+            continue
+        if floor is None or key > floor:
+            own.append(key)
+    lowest = min(own) if own else None
+    return (lambda c: lowest is not None and c >= lowest), []

@@ -1,5 +1,8 @@
 """The severity of an OSV record: CVSS vectors scored with the `cvss` package, else the
-database's own rating (GitHub's `database_specific.severity`), else medium."""
+database's own rating (GitHub's `database_specific.severity`), else medium, or low for an
+informational notice (RustSec's `unmaintained`, `unsound` and `notice` records, marked
+`informational` in `database_specific` or an `affected[]` entry's `database_specific` or
+`ecosystem_specific`), which is not a vulnerability."""
 
 from __future__ import annotations
 
@@ -12,11 +15,13 @@ from hullscan.vuln.interface import OsvRecord
 __all__ = [
     "advisory_severity",
     "cvss_vectors",
+    "informational_kind",
     "score_severity",
     "vector_score",
 ]
 
 DEFAULT_SEVERITY = Severity.MEDIUM
+INFORMATIONAL_SEVERITY = Severity.LOW  # an informational notice the record does not rate
 
 _DATABASE_RATINGS = {
     "LOW": Severity.LOW,
@@ -95,13 +100,47 @@ def cvss_vectors(record: OsvRecord) -> tuple[str, ...]:
     return tuple(seen)
 
 
-def advisory_severity(record: OsvRecord) -> Severity:
+def informational_kind(
+    record: OsvRecord, ecosystem: str | None = None, name: str | None = None
+) -> str | None:
+    """The kind of informational notice the record is (`unmaintained`, `unsound`, `notice`,
+    ...: RustSec's `informational`), or None for a vulnerability. Looked up in the record's
+    `database_specific` and in its `affected[]` entries' `database_specific` and
+    `ecosystem_specific`; given a package (`ecosystem` and `name`), only the entries naming
+    it count."""
+    from hullscan.vuln.names import normalise_ecosystem, normalise_name
+
+    places: list[Any] = [record.get("database_specific")]
+    affected = record.get("affected")
+    for entry in affected if isinstance(affected, list) else ():
+        if not isinstance(entry, Mapping):
+            continue
+        if ecosystem is not None and name is not None:
+            package = entry.get("package")
+            if not isinstance(package, Mapping):
+                continue
+            eco, pkg = package.get("ecosystem"), package.get("name")
+            if not (isinstance(eco, str) and isinstance(pkg, str)
+                    and normalise_ecosystem(eco) == normalise_ecosystem(ecosystem)
+                    and normalise_name(eco, pkg) == normalise_name(eco, name)):
+                continue
+        places.extend((entry.get("database_specific"), entry.get("ecosystem_specific")))
+    for place in places:
+        if isinstance(place, Mapping):
+            kind = place.get("informational")
+            if isinstance(kind, str) and kind.strip():
+                return kind.strip().lower()
+    return None
+
+
+def advisory_severity(record: OsvRecord, default: Severity | None = None) -> Severity:
     """The highest severity the record states.
 
     CVSS v3.x and v4 vectors are scored; a CVSS v2 vector counts only when no v3/v4 vector of
     the record scores (v2 scores run higher and are superseded). Ubuntu priorities and GitHub's
     `database_specific.severity` count too. Malformed vectors are ignored; a record with no
-    usable rating is medium."""
+    usable rating is `default`: when not given, low for an informational notice, else
+    medium."""
     found: list[Severity] = []
     v2: list[Severity] = []
     scored_v3_or_v4 = False
@@ -127,5 +166,7 @@ def advisory_severity(record: OsvRecord) -> Severity:
         if isinstance(rating, str) and rating.strip().upper() in _DATABASE_RATINGS:
             found.append(_DATABASE_RATINGS[rating.strip().upper()])
     if not found:
-        return DEFAULT_SEVERITY
+        if default is not None:
+            return default
+        return INFORMATIONAL_SEVERITY if informational_kind(record) else DEFAULT_SEVERITY
     return max(found, key=lambda s: s.rank)

@@ -9,21 +9,19 @@ from __future__ import annotations
 
 import csv
 import posixpath
-import re
 from email.parser import HeaderParser
 from urllib.parse import quote
 
 from hullscan.image.model import Ecosystem, FileVersion, FileView, Inventory, OSInfo, Package
+from hullscan.vuln import names
 
 MAX_METADATA_BYTES = 1024 * 1024  # headers come first: a longer file is captured in part
 MAX_FILE_LIST_BYTES = 8 * 1024 * 1024  # RECORD / installed-files.txt (botocore's is ~1 MiB)
 
-_PEP503_RE = re.compile(r"[-_.]+")
-
 
 def normalise_name(name: str) -> str:
-    """PEP 503: runs of `-`, `_`, `.` become one `-`, lower case."""
-    return _PEP503_RE.sub("-", name).lower()
+    """PEP 503: runs of `-`, `_`, `.` become one `-`, lower case (the engine's normaliser)."""
+    return names.normalise_name("PyPI", name)
 
 
 def metadata_kind(path: str) -> str | None:
