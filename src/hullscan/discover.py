@@ -8,8 +8,10 @@ always listed. The configuration's `exclude` globs apply to everything, explicit
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
+import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +36,26 @@ class Target:
     explicit: bool = False
 
 
+def real_path(path: Path | str) -> Path:
+    """`path` absolute, with its symbolic links resolved, without ever raising:
+    `Path.resolve()` raises RuntimeError on a link loop on Python 3.11 (OSError on 3.13);
+    `os.path.realpath` leaves the part it cannot resolve as it is."""
+    return Path(os.path.realpath(path))
+
+
+def link_problem(path: Path) -> str | None:
+    """Why the symbolic link `path` cannot be followed (None: it can)."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symbolic link loop"
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+            return "broken symbolic link"
+        return f"symbolic link that cannot be followed ({exc.strerror or exc})"
+    return None
+
+
 def _git_toplevel(start: Path) -> Path | None:
     folder = start if start.is_dir() else start.parent
     try:
@@ -41,17 +63,17 @@ def _git_toplevel(start: Path) -> Path | None:
     except ToolError:
         return None
     top = run.stdout.strip()
-    return Path(top).resolve() if top else None
+    return real_path(top) if top else None
 
 
 def find_root(paths: Sequence[str]) -> tuple[Path, bool]:
     """The repository root for these paths, and whether it is a git work tree."""
-    first = Path(paths[0] if paths else ".").resolve()
+    first = real_path(paths[0] if paths else ".")
     top = _git_toplevel(first)
     if top is not None:
         return top, True
-    cwd = Path.cwd().resolve()
-    resolved = [Path(p).resolve() for p in (paths or ["."])]
+    cwd = real_path(Path.cwd())
+    resolved = [real_path(p) for p in (paths or ["."])]
     if all(_is_under(p, cwd) for p in resolved):
         return cwd, False
     common = Path(os.path.commonpath([str(p) for p in resolved]))
@@ -83,10 +105,18 @@ def _git_files(folder: Path, root: Path) -> list[Path]:
     return [folder / name for name in run.stdout.split("\0") if name]
 
 
-def _walk(folder: Path) -> Iterable[Path]:
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
-        for name in sorted(filenames):
+def _walk(folder: Path, unreadable: list[tuple[Path, str]]) -> Iterable[Path]:
+    """Every file under `folder`, and every symbolic link to a folder (never followed: the
+    caller tells a loop from an ordinary link). Folders that cannot be read go to
+    `unreadable`."""
+
+    def failed(exc: OSError) -> None:
+        unreadable.append((Path(exc.filename or folder), exc.strerror or str(exc)))
+
+    for dirpath, dirnames, filenames in os.walk(folder, onerror=failed):
+        links = [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and d not in links)
+        for name in sorted([*filenames, *links]):
             yield Path(dirpath) / name
 
 
@@ -95,58 +125,116 @@ def discover(
     skipped: list[tuple[str, str]] | None = None, excluded: list[str] | None = None,
 ) -> list[Target]:
     """List the files to scan, sorted by relative path, without duplicates. Files that cannot
-    be scanned at all (a broken symbolic link) are added to `skipped` as (path, reason), files
-    the `exclude` globs leave out to `excluded`."""
+    be scanned at all (a broken symbolic link, a link loop, a fifo, an unreadable folder) are
+    added to `skipped` as (path, reason), files the `exclude` globs leave out to `excluded`.
+    The globs apply to a path as found, before any link in it is followed, and again to the
+    real path a link leads to. Links are never followed into folders, so a loop is never
+    walked; each is skipped with a warning naming it."""
     found: dict[str, Target] = {}
     broken: list[tuple[str, str]] = [] if skipped is None else skipped
     left_out: list[str] = [] if excluded is None else excluded
     for given in paths or ["."]:
         candidate = Path(given)
-        if not candidate.exists() and not candidate.is_symlink():
-            raise UsageError(f"{given}: no such file or directory")
-        if candidate.is_file() or (candidate.is_symlink() and not candidate.is_dir()):
+        try:
+            os.lstat(candidate)
+        except OSError as exc:
+            if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+                raise UsageError(f"{given}: no such file or directory") from None
+            raise UsageError(f"{given}: {(exc.strerror or str(exc)).lower()}") from None
+        if not candidate.is_dir():  # a file, a link that is not to a folder, a fifo, ...
             _add(found, candidate, root, explicit=True, exclude=exclude, broken=broken,
                  excluded=left_out)
             continue
-        folder = candidate.resolve()
+        folder = real_path(candidate)
+        unreadable: list[tuple[Path, str]] = []
         files: Iterable[Path]
         if in_git and _is_under(folder, root):
             try:
                 files = _git_files(folder, root)
             except ToolError as exc:
                 log.warning("git ls-files failed (%s); walking %s instead", exc, given)
-                files = _walk(folder)
+                files = _walk(folder, unreadable)
         else:
-            files = _walk(folder)
+            files = _walk(folder, unreadable)
         for path in files:
             _add(found, path, root, explicit=False, exclude=exclude, broken=broken,
                  excluded=left_out)
+        for path, reason in unreadable:
+            rel = relative(Path(os.path.abspath(path)), root)
+            if not (exclude and match_any(exclude, rel)):
+                broken.append((rel, f"folder cannot be read ({reason}): skipped"))
     return [found[k] for k in sorted(found)]
+
+
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISFIFO, "a fifo"), (stat.S_ISSOCK, "a socket"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device")):
+        if test(mode):
+            return name
+    return "not a regular file"
 
 
 def _add(
     found: dict[str, Target], path: Path, root: Path, *, explicit: bool, exclude: Sequence[str],
     broken: list[tuple[str, str]], excluded: list[str],
 ) -> None:
-    absolute = Path(os.path.abspath(path))
-    if absolute.is_symlink():
-        real = absolute.resolve()
-        if not real.exists():
-            rel = relative(absolute, root)
-            if not (exclude and match_any(exclude, rel)):
-                broken.append((rel, "broken symbolic link: skipped"))
-            return
-        if not real.is_file():
-            return
-        # Report a symlinked file at its real path when that is inside the repository.
-        if _is_under(real, root):
-            absolute = real
-    elif not absolute.is_file():
-        return  # deleted but still tracked, or a socket/fifo
+    # The folder it is in resolved (so the path is relative to the real root), not the file.
+    given = Path(os.path.abspath(path))
+    absolute = real_path(given.parent) / given.name
     rel = relative(absolute, root)
+    # The globs first, on the path as found: an excluded link is never followed.
     if exclude and match_any(exclude, rel):
         log.debug("excluded by configuration: %s", rel)
         excluded.append(rel)
         return
+    try:
+        info = os.lstat(absolute)
+    except FileNotFoundError:
+        return  # deleted but still tracked
+    except OSError as exc:
+        broken.append((rel, f"cannot be read ({exc.strerror or exc}): skipped"))
+        return
+    if stat.S_ISLNK(info.st_mode):
+        problem = link_problem(absolute)
+        if problem is not None:
+            target = _link_text(absolute) if problem == "symbolic link loop" else ""
+            broken.append((rel, f"{problem}{f' (to {target})' if target else ''}: skipped"))
+            return
+        real = real_path(absolute)
+        try:
+            info = os.stat(real)
+        except OSError as exc:
+            broken.append((rel, f"symbolic link that cannot be followed "
+                                f"({exc.strerror or exc}): skipped"))
+            return
+        if stat.S_ISDIR(info.st_mode):
+            # Never followed. A link to a folder that holds it is a loop: say so.
+            if _is_under(absolute.parent, real):
+                broken.append((rel, f"symbolic link loop (to {_link_text(absolute)}, a folder "
+                               "that contains it): skipped"))
+            return
+        if not stat.S_ISREG(info.st_mode):
+            broken.append((rel, f"symbolic link to {_kind(info.st_mode)}: skipped"))
+            return
+        # Report a symlinked file at its real path when that is inside the repository.
+        if _is_under(real, root):
+            absolute = real
+            rel = relative(absolute, root)
+            if exclude and match_any(exclude, rel):
+                log.debug("excluded by configuration: %s", rel)
+                excluded.append(rel)
+                return
+    elif stat.S_ISDIR(info.st_mode):
+        return  # a git submodule
+    elif not stat.S_ISREG(info.st_mode):
+        broken.append((rel, f"{_kind(info.st_mode)}, not a regular file: skipped"))
+        return
     if rel not in found:
         found[rel] = Target(absolute, rel, explicit)
+
+
+def _link_text(path: Path) -> str:
+    try:
+        return os.readlink(path)
+    except OSError:
+        return ""

@@ -434,7 +434,7 @@ def _local_rule(rule: str, rules_root: Path) -> bool:
     if Path(rule).is_absolute() or "\\" in rule:
         return False
     try:
-        (rules_root / rule).resolve().relative_to(rules_root.resolve())
+        Path(os.path.realpath(rules_root / rule)).relative_to(os.path.realpath(rules_root))
     except ValueError:
         return False
     return True

@@ -87,7 +87,7 @@ def _document(path: Path) -> Any:
 
 def _inside(path: Path, root: Path) -> bool:
     try:
-        path.resolve().relative_to(root.resolve())
+        Path(os.path.realpath(path)).relative_to(os.path.realpath(root))
     except ValueError:
         return False
     return True
@@ -114,7 +114,7 @@ class _Kustomize:
         return None
 
     def kustomization(self, path: Path) -> str | None:
-        resolved = path.resolve()
+        resolved = Path(os.path.realpath(path))
         if resolved in self.seen:
             return None
         self.seen.add(resolved)
@@ -173,7 +173,7 @@ class _Kustomize:
 
     def _rel(self, path: Path) -> str:
         try:
-            return path.resolve().relative_to(self.root.resolve()).as_posix()
+            return Path(os.path.realpath(path)).relative_to(os.path.realpath(self.root)).as_posix()
         except ValueError:
             return str(path)
 
@@ -191,7 +191,7 @@ class _Helm:
         return None
 
     def chart(self, folder: Path) -> str | None:
-        resolved = folder.resolve()
+        resolved = Path(os.path.realpath(folder))
         if resolved in self.seen:
             return None
         self.seen.add(resolved)
@@ -226,7 +226,7 @@ class _Helm:
 
     def _rel(self, path: Path) -> str:
         try:
-            return path.resolve().relative_to(self.root.resolve()).as_posix()
+            return Path(os.path.realpath(path)).relative_to(os.path.realpath(self.root)).as_posix()
         except ValueError:
             return str(path)
 
