@@ -173,7 +173,7 @@ def test_base_ref_that_does_not_exist_is_exit_2(hullscan, repo: Repo) -> None:
 
 @pytest.mark.parametrize(("args", "message"), [
     (("--new-only",), "--new-only needs --base REF"),
-    (("--base", "main"), "--base is used with --new-only"),
+    (("--base", "main"), "--base needs --new-only"),
     (("--shard", "3/2"), "--shard '3/2': expected I/N"),
     (("--shard", "x"), "--shard 'x': expected I/N"),
 ])

@@ -10,7 +10,7 @@ import contextlib
 import datetime as dt
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
@@ -101,8 +101,23 @@ def load_config(path: Path | None, display: str | None = None) -> Config:
     data = _parse_yaml(text, name)
     if data is None:
         return Config(path=name, source=raw)
+    _lower_severities(data)
     _validate(data, name)
     return replace(_build(data, name), lines=_all_lines(data), source=raw)
+
+
+def _lower_severities(data: Any) -> None:
+    """Severity names are case-insensitive, as on the command line: `fail_on: HIGH`, a
+    `severity:` override `MEDIUM`."""
+    if not isinstance(data, MutableMapping):
+        return
+    if isinstance(data.get("fail_on"), str):
+        data["fail_on"] = data["fail_on"].strip().lower()
+    overrides = data.get("severity")
+    if isinstance(overrides, MutableMapping):
+        for rule, value in list(overrides.items()):
+            if isinstance(value, str):
+                overrides[rule] = value.strip().lower()
 
 
 def _all_lines(data: Any) -> dict[str, int]:

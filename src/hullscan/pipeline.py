@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 from hullscan.checkers import CHECKERS, get_checker
 from hullscan.checkers.interface import CheckContext, Checker
 from hullscan.config import Config, find_config, load_config
-from hullscan.discover import Target, discover, find_root, relative
-from hullscan.errors import ConfigError, UsageError
+from hullscan.discover import Target, discover, find_root, real_path, relative
+from hullscan.errors import ConfigError, UsageError, describe_exception, stage
 from hullscan.model import (
     BaselineState,
     CheckerResult,
@@ -34,6 +34,9 @@ if TYPE_CHECKING:
     from hullscan.image.model import ImageRequest
 
 log = logging.getLogger("hullscan")
+# Tracebacks of internal errors: shown with -v (the CLI lowers its level), never otherwise.
+tracebacks = logging.getLogger("hullscan.traceback")
+tracebacks.setLevel(logging.CRITICAL + 1)
 
 DISCOVERY = "discovery"
 IMAGE = "image"
@@ -87,13 +90,22 @@ def run(request: ScanRequest) -> Report:
     if request.new_only and not request.base:
         raise UsageError("--new-only needs --base REF (the branch or commit to compare with)")
     if request.base and not request.new_only:
-        raise UsageError("--base is used with --new-only")
+        raise UsageError("--base needs --new-only (--new-only --base REF blocks only on "
+                         "findings REF does not have)")
     if request.trust_head_config and not request.new_only:
         raise UsageError("--trust-head-config is used with --new-only --base REF")
-    root, in_git = find_root(request.paths)
+    if request.image is not None:
+        from hullscan.image.resolve import reference_problem
+
+        problem = reference_problem(request.image.reference)
+        if problem:
+            raise UsageError(problem)
+    with stage("finding the repository root"):
+        root, in_git = find_root(request.paths)
     if request.new_only and request.base and not request.trust_head_config:
         return _run_pull_request(request, root, in_git)
-    config = load_request_config(request, root)
+    with stage("configuration"):
+        config = load_request_config(request, root)
     known: set[str] = set()
     if request.baseline is not None:
         from hullscan.baseline import load_baseline
@@ -208,7 +220,7 @@ def _scan_base(
     notes: list[str] = []
     paths = []
     for given in request.paths:
-        rel = relative(Path(given).resolve(), root)
+        rel = relative(real_path(given), root)
         if rel.startswith("../"):
             raise UsageError(f"{given}: outside the repository, cannot compare with --base")
         if (tree / rel).exists():
@@ -229,18 +241,8 @@ def _scan(
     request: ScanRequest, paths: Sequence[str], root: Path, in_git: bool, config: Config,
     *, pull_request: bool = False, policy_root: Path | None = None,
 ) -> Report:
-    fail_on_text = request.fail_on or config.fail_on
+    fail_on_text = (request.fail_on or config.fail_on).strip().lower()
     fail_on = None if fail_on_text == "never" else Severity.parse(fail_on_text)
-    skipped: list[tuple[str, str]] = []
-    excluded: list[str] = []
-    targets = discover(paths, root, in_git, config.exclude, skipped, excluded)
-    if request.shard is not None:
-        shard = request.shard
-        targets = [t for t in targets if in_shard(t.rel, shard)]
-        skipped = [(rel, why) for rel, why in skipped if in_shard(rel, shard)]
-        excluded = [rel for rel in excluded if in_shard(rel, shard)]
-    log.debug("root %s (git: %s), %d files", root, in_git, len(targets))
-
     explicit_selection = request.checkers is not None
     names = list(request.checkers) if request.checkers is not None else list(CHECKERS)
     for name in names:
@@ -259,13 +261,34 @@ def _scan(
     for name in names:
         if name not in checkers:
             log.info("checker %s is disabled in %s", name, config.path)
+
+    skipped: list[tuple[str, str]] = []
+    excluded: list[str] = []
+    targets: list[Target] = []
+    # The image checker takes no files: `hullscan image` does not walk the current folder.
+    if any(name != IMAGE for name in checkers):
+        with stage("discovery"):
+            targets = discover(paths, root, in_git, config.exclude, skipped, excluded)
+    if request.shard is not None:
+        shard = request.shard
+        targets = [t for t in targets if in_shard(t.rel, shard)]
+        skipped = [(rel, why) for rel, why in skipped if in_shard(rel, shard)]
+        excluded = [rel for rel in excluded if in_shard(rel, shard)]
+    log.debug("root %s (git: %s), %d files", root, in_git, len(targets))
+
     plans: list[tuple[Checker, list[Target]]] = []
+    results: list[CheckerResult] = []
     for checker in checkers.values():
-        files = [t for t in targets if checker.applies(t) or (
-            # A file named on the command line of a one-checker command (`hullscan dockerfile
-            # base.txt`) goes to that checker even when its name does not say what it is.
-            explicit_selection and t.explicit and len(checkers) == 1
-        )]
+        try:
+            files = [t for t in targets if checker.applies(t) or (
+                # A file named on the command line of a one-checker command (`hullscan
+                # dockerfile base.txt`) goes to that checker even when its name does not say
+                # what it is.
+                explicit_selection and t.explicit and len(checkers) == 1
+            )]
+        except Exception as exc:  # this checker fails, the others run
+            results.append(_crashed(checker.name, exc))
+            continue
         # Every enabled checker gets a run, even with no files: an empty run of a category
         # is what closes the code-scanning alerts of files that were fixed or deleted.
         plans.append((checker, files))
@@ -276,11 +299,13 @@ def _scan(
         pull_request=pull_request, policy_root=policy_root,
     )
     if len(plans) <= 1:
-        results = [_run_checker(checker, files, context) for checker, files in plans]
+        results += [_run_checker(checker, files, context) for checker, files in plans]
     else:
         with ThreadPoolExecutor(max_workers=len(plans)) as pool:
             futures = [pool.submit(_run_checker, c, f, context) for c, f in plans]
-            results = [f.result() for f in futures]
+            results += [f.result() for f in futures]
+    order = list(checkers)
+    results.sort(key=lambda r: order.index(r.checker) if r.checker in order else len(order))
     if skipped or excluded:
         # Files no checker could be given: reported once, in a run of their own. Files the
         # configuration excludes leave a trace too (a note: the configuration asked for it).
@@ -294,7 +319,8 @@ def _scan(
                 f"{config.path or 'the configuration'} ({sample})",
             ))
         results.append(CheckerResult(checker=DISCOVERY, notifications=tuple(notes)))
-    return apply_policy(results, config, root, fail_on)
+    with stage("policy"):
+        return apply_policy(results, config, root, fail_on)
 
 
 def _run_checker(checker: Checker, files: Sequence[Target], context: CheckContext) -> CheckerResult:
@@ -304,15 +330,18 @@ def _run_checker(checker: Checker, files: Sequence[Target], context: CheckContex
     except (ConfigError, UsageError):  # a setting or argument that cannot work (exit 2)
         raise
     except Exception as exc:  # the run goes on: a crashing checker becomes a notification
-        log.debug("checker %s crashed", checker.name, exc_info=True)
-        return CheckerResult(
-            checker=checker.name,
-            successful=False,
-            notifications=(
-                Notification(
-                    checker.name,
-                    NotificationLevel.ERROR,
-                    f"internal error: {type(exc).__name__}: {exc}",
-                ),
-            ),
-        )
+        return _crashed(checker.name, exc)
+
+
+def _crashed(name: str, exc: Exception) -> CheckerResult:
+    """A checker that raised: a failed run (exit 3) with one error line; the traceback only
+    with -v."""
+    tracebacks.error("the %s checker crashed", name, exc_info=exc)
+    return CheckerResult(
+        checker=name,
+        successful=False,
+        notifications=(
+            Notification(name, NotificationLevel.ERROR,
+                          f"internal error: {describe_exception(exc)}"),
+        ),
+    )

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+import logging
+import os
 import re
 from collections import Counter
 from collections.abc import Collection, Sequence
@@ -22,6 +24,7 @@ from pathlib import Path
 
 from hullscan import RULES_DOCS
 from hullscan.config import Config, IgnoreEntry
+from hullscan.errors import HullscanError, describe_exception
 from hullscan.model import (
     BaselineState,
     CheckerResult,
@@ -104,7 +107,7 @@ def apply_policy(
     expired = [e for e in config.ignore if e.expires is not None and e.expires < today]
     results = _drop_cross_checker_duplicates(results, config)
     processed = [
-        _process(result, config, lines, active_ignores, expired) for result in results
+        _process_or_fail(result, config, lines, active_ignores, expired) for result in results
     ]
     if expired and config.path is not None:
         processed.append(_expired_result(expired, config, root, lines))
@@ -250,6 +253,27 @@ def _process(
     return replace(result, findings=tuple(final), notifications=notes)
 
 
+def _process_or_fail(
+    result: CheckerResult, config: Config, lines: SourceLines,
+    ignores: Sequence[IgnoreEntry], expired: Sequence[IgnoreEntry],
+) -> CheckerResult:
+    """One checker's results through the policy; when that raises (a bug), that checker's
+    run fails (exit 3) with one error line and the other checkers' results are kept."""
+    try:
+        return _process(result, config, lines, ignores, expired)
+    except HullscanError:
+        raise
+    except Exception as exc:
+        logging.getLogger("hullscan.traceback").error(
+            "the policy failed on the %s results", result.checker, exc_info=exc)
+        return replace(result, findings=(), successful=False, notifications=(
+            *result.notifications,
+            Notification(result.checker, NotificationLevel.ERROR,
+                         "internal error while applying the configuration to its "
+                         f"{len(result.findings)} finding(s): {describe_exception(exc)}"),
+        ))
+
+
 def _fingerprint(findings: list[Finding], lines: SourceLines) -> list[Finding]:
     """Content fingerprints; identical content in one file gets `:1`, `:2`, ... in line order."""
     ordered = sorted(findings, key=lambda f: (*f.location.sort_key(), f.rule.id, f.message))
@@ -324,7 +348,7 @@ def _expired_result(
     outside the repository (--config elsewhere) has no file to point a SARIF result at, so there
     they become warnings instead."""
     assert config.path is not None
-    config_path = Path(config.path).resolve()
+    config_path = Path(os.path.realpath(config.path))
     messages = [
         (
             entry,

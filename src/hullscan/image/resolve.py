@@ -16,6 +16,44 @@ FORMS = ("docker-archive:PATH", "oci:PATH[:TAG]", "dir:PATH", "registry:NAME[:TA
          "docker:NAME", "NAME[:TAG] (the daemon, else the registry)")
 
 
+def reference_problem(reference: str) -> str | None:
+    """Why `reference` cannot name an image, checked before anything runs: a usage error
+    (exit 2), not a scan that failed (None: it can). A path that does not exist, an empty
+    path or name, or a form hullscan does not read."""
+    import os
+
+    from hullscan.image.sources.oci import split_path_tag
+    from hullscan.imageref import parse_image_ref
+
+    forms = f"name the image with one of: {', '.join(FORMS)}"
+    kind, sep, rest = reference.partition(":")
+    if sep and kind in ("docker-archive", "oci", "dir"):
+        if not rest:
+            return f"{reference!r}: no path after {kind}:"
+        path = Path(rest) if kind == "dir" else split_path_tag(rest)[0]
+        if not os.path.lexists(path):
+            what = {"docker-archive": "file", "oci": "file or folder", "dir": "folder"}[kind]
+            return f"{reference}: {path}: no such {what}"
+        if kind == "docker-archive" and path.is_dir():
+            return (f"{reference}: {path} is a folder, not a docker save archive (an OCI "
+                    f"image layout folder is oci:{path})")
+        if kind == "dir" and not path.is_dir():
+            return f"{reference}: {path} is not a folder"
+        return None
+    if sep and kind == "docker":
+        return f"{reference!r}: no image name after docker:" if not rest.strip() else None
+    if sep and kind == "registry":
+        return None if parse_image_ref(rest) else (
+            f"{reference!r}: not a valid image reference after registry: (NAME[:TAG|@DIGEST])")
+    if not reference or reference.startswith("-") or os.path.lexists(reference):
+        return f"{reference!r}: {forms}"
+    if sep and os.path.lexists(rest):
+        return f"{reference!r}: {kind}: is not a form hullscan reads; {forms}"
+    if parse_image_ref(reference) is None:
+        return f"{reference!r}: not an image name; {forms}"
+    return None
+
+
 def open_reference(reference: str, scanner: Scanner, platform: str | None = None,
                    insecure_registries: Sequence[str] = ()) -> ScannedImage:
     kind, sep, rest = reference.partition(":")
