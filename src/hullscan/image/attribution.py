@@ -90,20 +90,71 @@ def _short(instruction: Instruction) -> str:
     return text if len(text) <= 120 else text[:119] + "…"
 
 
+@dataclass(frozen=True)
+class Alignment:
+    """The attribution of every layer, and how well the history matched the Dockerfile: the
+    lines of the final stage's RUN/COPY/ADD instructions no history entry matched (their
+    layers, and every layer before them, were taken for the base image's)."""
+
+    where: dict[int, Attribution]
+    from_line: int | None = None
+    unmatched_lines: tuple[int, ...] = ()
+    layer_instructions: int = 0  # RUN/COPY/ADD instructions of the final stage
+    has_history: bool = True
+
+
+# The instructions that always make a layer: each must be found in the image's history.
+_LAYER_KEYWORDS = ("RUN", "COPY", "ADD")
+
+
 def attribute(config: ImageConfig, layers: Sequence[LayerInfo],
               dockerfile_text: str | None) -> dict[int, Attribution]:
     """Layer index -> Attribution. Without a Dockerfile, each layer is described by its history
     entry only (line None)."""
+    return align(config, layers, dockerfile_text).where
+
+
+def align(config: ImageConfig, layers: Sequence[LayerInfo],
+          dockerfile_text: str | None) -> Alignment:
+    """`attribute`, with what did not match (see Alignment)."""
     described = {
         layer.index: Attribution(None, _describe(layer.created_by)) for layer in layers
     }
     if dockerfile_text is None:
-        return described
+        return Alignment(described)
     dockerfile = parse(dockerfile_text)
     stage = dockerfile.final_stage
     if stage is None:
-        return described
+        return Alignment(described)
     return _align(dockerfile, stage.index, stage.line, config, layers, described)
+
+
+def mismatch_warning(alignment: Alignment, dockerfile: str, image: str) -> str | None:
+    """One warning naming the Dockerfile when the image's history cannot be matched to its
+    final stage (None when it matches): findings of the layers not matched point at the FROM
+    line as if they came from the base image."""
+    if alignment.from_line is None or not alignment.layer_instructions:
+        return None  # no FROM, or nothing in the final stage that makes a layer
+    if not alignment.has_history:
+        return (f"{image} has no build history, so its layers cannot be matched to the "
+                f"instructions of {dockerfile}: every finding points at the FROM line as the "
+                "base image's")
+    lost = alignment.unmatched_lines
+    if not lost:
+        return None
+    shown = ("line " if len(lost) == 1 else "lines ") + ", ".join(str(n) for n in lost[:5]) + (
+        ", ..." if len(lost) > 5 else "")
+    if len(lost) == alignment.layer_instructions:
+        what = (f"none of the RUN/COPY/ADD instructions of its final stage ({shown}) is in the "
+                "image's history, so every layer is taken for the base image's and every "
+                "finding points at the FROM line")
+    else:
+        what = (f"{len(lost)} of the {alignment.layer_instructions} RUN/COPY/ADD instructions "
+                f"of its final stage ({shown}) {'is' if len(lost) == 1 else 'are'} not in the "
+                "image's history, so findings of layers not matched point at the FROM line as "
+                "the base image's")
+    return (f"the history of {image} does not match {dockerfile}: {what}. Is {dockerfile} the "
+            f"Dockerfile {image} was built from?")
 
 
 def _describe(created_by: str | None) -> str:
@@ -117,7 +168,7 @@ def _describe(created_by: str | None) -> str:
 def _align(
     dockerfile: Dockerfile, stage: int, from_line: int, config: ImageConfig,
     layers: Sequence[LayerInfo], described: dict[int, Attribution],
-) -> dict[int, Attribution]:
+) -> Alignment:
     instructions = [i for i in dockerfile.stage_instructions(stage) if i.keyword.upper() != "FROM"]
     # history entries in order, each with the layer it made (None for empty_layer entries)
     entries: list[tuple[str, int | None]] = []
@@ -133,6 +184,7 @@ def _align(
     out = dict(described)
     position = len(instructions) - 1
     first_matched: int | None = None
+    matched: set[int] = set()
     for n in range(len(entries) - 1, -1, -1):
         created_by, made = entries[n]
         keyword, args = parse_created_by(created_by)
@@ -144,6 +196,7 @@ def _align(
         if found is None:
             break  # the base image's history from here on
         first_matched = n
+        matched.add(found)
         position = found - 1
         if made is not None:
             ins = instructions[found]
@@ -155,7 +208,13 @@ def _align(
         if made is not None:
             out[made] = Attribution(from_line, f"{base_text} (base image: "
                                     f"{_describe(created_by)})", base_image=True)
-    return out
+    makers = [j for j, ins in enumerate(instructions) if ins.keyword.upper() in _LAYER_KEYWORDS]
+    return Alignment(
+        out, from_line=from_line,
+        unmatched_lines=tuple(instructions[j].start_line for j in makers if j not in matched),
+        layer_instructions=len(makers),
+        has_history=any(created_by.strip() for created_by, _made in entries),
+    )
 
 
 def instruction_line(dockerfile_text: str | None, keyword: str,
