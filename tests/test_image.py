@@ -345,15 +345,17 @@ def test_bad_references_are_one_line_errors(hullscan, repo: Repo, osv_db: Path) 
     repo.write("Dockerfile", "FROM scratch\n")
     repo.commit()
     (repo.root / "notes.txt").write_text("not an image")
-    cases = {
-        "docker-archive:missing.tar": "missing.tar is not a file",
-        "docker-archive:notes.txt": "not a readable image archive",
-        "oci:nowhere": "is not an OCI image layout",
-        "dir:nowhere": "nowhere is not a folder",
+    (repo.root / "empty").mkdir()
+    cases = {  # exit 2: nothing there (usage); exit 3: something there, not an image
+        "docker-archive:missing.tar": (2, "missing.tar: no such file"),
+        "docker-archive:notes.txt": (3, "not a readable image archive"),
+        "oci:nowhere": (2, "nowhere: no such file or folder"),
+        "oci:empty": (3, "is not an OCI image layout"),
+        "dir:nowhere": (2, "nowhere: no such folder"),
     }
-    for ref, message in cases.items():
+    for ref, (code, message) in cases.items():
         run = hullscan("image", ref, cwd=repo.root)
-        assert run.code == 3, ref
+        assert run.code == code, ref
         errors = [line for line in run.err.splitlines() if line.startswith("hullscan: error")]
         assert len(errors) == 1 and message in errors[0], (ref, run.err)
         assert "Traceback" not in run.err

@@ -19,10 +19,10 @@ from pathlib import Path
 
 from hullscan.catalog import advisory_rule
 from hullscan.checkers.interface import CheckContext
-from hullscan.discover import Target, relative
+from hullscan.discover import Target, real_path, relative
 from hullscan.errors import UsageError
 from hullscan.image import rules
-from hullscan.image.attribution import Attribution, attribute, instruction_line
+from hullscan.image.attribution import Attribution, align, instruction_line, mismatch_warning
 from hullscan.image.inventory.apk import ApkInventory
 from hullscan.image.inventory.dpkg import DpkgInventory
 from hullscan.image.inventory.os_release import OSReleaseInventory, read_os
@@ -127,15 +127,13 @@ def _check(request: ImageRequest, context: CheckContext) -> CheckerResult:
     dockerfile_text = None
     if anchor is not None and anchor.dockerfile:
         dockerfile_text = (context.root / anchor.path).read_text("utf-8", "replace")
-    where = attribute(scanned.config, scanned.layers, dockerfile_text)
-    if anchor is not None and anchor.dockerfile and not any(
-            a.line for a in where.values() if not a.base_image):
-        notes.append(Notification(
-            NAME, NotificationLevel.NOTE,
-            "the image history does not match the Dockerfile's final stage: findings point "
-            "at its FROM line", anchor.path,
-        ))
+    alignment = align(scanned.config, scanned.layers, dockerfile_text)
+    where = alignment.where
     image_name = request.reference
+    mismatch = mismatch_warning(alignment, anchor.path, image_name) if anchor else None
+    if anchor is not None and mismatch:
+        notes.append(Notification(NAME, NotificationLevel.WARNING, mismatch, anchor.path,
+                                  alignment.from_line))
     findings = _vulnerabilities(packages, context, image_name, anchor, where, notes)
     findings += _audit(scanned, view, image_name, anchor, where, dockerfile_text)
     if not anchor and findings:
@@ -174,7 +172,7 @@ def _anchor(request: ImageRequest, root: Path) -> _Anchor | None:
     for given, is_dockerfile in ((request.dockerfile, True), (request.anchor, False)):
         if not given:
             continue
-        path = Path(given).resolve()
+        path = real_path(given)
         if not path.is_file():
             raise UsageError(f"{given}: no such file")
         rel = relative(path, root)
