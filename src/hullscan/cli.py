@@ -7,15 +7,22 @@ configuration error; 3 a checker could not run (the other checkers' findings are
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec
 
 from hullscan import __version__
-from hullscan.errors import HullscanError, OutputError, UsageError
+from hullscan.errors import (
+    HullscanError,
+    InternalError,
+    OutputError,
+    UsageError,
+    describe_exception,
+)
 from hullscan.model import NotificationLevel, Report
 
 if TYPE_CHECKING:
@@ -37,8 +44,10 @@ EPILOG = """\
 exit codes:
   0  nothing at or above the --fail-on threshold
   1  findings at or above the threshold
-  2  usage or configuration error
-  3  a checker could not run (its failure is in the SARIF; other findings are still written)
+  2  usage or configuration error (also: an image path that does not exist, an unknown REF)
+  3  a checker could not run, or hullscan itself failed (an internal error: one line, -v
+     shows the traceback); other checkers' findings are still written, the failure is in
+     the SARIF
 """
 
 
@@ -80,6 +89,95 @@ CHECKER_COMMANDS: dict[str, tuple[str, str]] = {
         "(hullscan[semgrep]) and the local rule files listed in checkers.code.semgrep_rules.",
     ),
 }
+
+
+P = ParamSpec("P")
+
+
+def _entry_point(func: Callable[P, int]) -> Callable[P, int]:
+    """An entry point ends quietly when its stdout's reader has gone (`hullscan db status |
+    head -1`): no traceback, the run's own exit code. For the length of the run stdout is a
+    `_PipeSafe`, so a write to a closed pipe anywhere cannot interrupt the run."""
+
+    @functools.wraps(func)
+    def run(*args: P.args, **kwargs: P.kwargs) -> int:
+        if isinstance(sys.stdout, _PipeSafe):  # an entry point inside another
+            return func(*args, **kwargs)
+        safe = _PipeSafe(sys.stdout)
+        sys.stdout = safe
+        try:
+            code = func(*args, **kwargs)
+            safe.flush()
+        finally:
+            if sys.stdout is safe:
+                sys.stdout = safe.stream
+        return code
+
+    return run
+
+
+class _PipeSafe:
+    """stdout, except that a write or flush to a pipe whose reader has gone sends the rest of
+    the output to the null device (what Python's documentation advises on SIGPIPE) instead
+    of raising BrokenPipeError in the middle of the run."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return int(self.stream.write(text))
+        except BrokenPipeError:
+            self._closed()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self.stream.flush()
+        except BrokenPipeError:
+            self._closed()
+
+    def _closed(self) -> None:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            # the file descriptor itself, so the interpreter's final flush cannot fail again
+            os.dup2(devnull, self.stream.fileno())
+        except (OSError, ValueError):  # a stdout without a file descriptor (in-process runs)
+            self.stream = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
+        finally:
+            os.close(devnull)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
+
+
+def _out(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def _internal_error(exc: BaseException, verbose: int) -> int:
+    """Any exception that is not one of hullscan's own errors: exit 3 and one line naming what
+    failed; -v adds the traceback."""
+    import traceback
+
+    from hullscan.formats.text import inline
+
+    if isinstance(exc, InternalError):
+        message, original = str(exc), exc.original
+    else:
+        message, original = f"internal error: {describe_exception(exc)}", exc
+    hint = "" if verbose else " (-v shows the traceback)"
+    print(f"hullscan: error: {inline(message)}{hint}", file=sys.stderr)
+    if verbose:
+        for line in "".join(traceback.format_exception(original)).splitlines():
+            print(f"hullscan: {line}", file=sys.stderr)
+    return EXIT_CHECKER_FAILED
+
+
+def _interrupted() -> int:
+    print("hullscan: interrupted", file=sys.stderr)
+    return 130
 
 
 def add_image_options(parser: argparse.ArgumentParser, *, with_reference: bool) -> None:
@@ -145,9 +243,9 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
         "unchanged, suppressed; e.g. \"$GITHUB_OUTPUT\")",
     )
     out.add_argument(
-        "--fail-on", choices=FAIL_ON_CHOICES, default=None,
-        help="exit 1 when a finding at or above this severity is not suppressed "
-        "(default: fail_on from the config, else high)",
+        "--fail-on", choices=FAIL_ON_CHOICES, default=None, type=str.lower,
+        help="exit 1 when a finding at or above this severity is not suppressed, in any case "
+        "(HIGH or high; default: fail_on from the config, else high)",
     )
     out.add_argument(
         "--config", metavar="FILE",
@@ -337,6 +435,7 @@ def _checker_list(text: str) -> tuple[str, ...] | None:
     return names
 
 
+@_entry_point
 def run_hook(
     argv: Sequence[str] | None, *, prog: str, description: str,
     checkers: Sequence[str] | None,
@@ -416,6 +515,7 @@ def split_hook_argv(argv: Sequence[str]) -> tuple[list[str], list[str]]:
     return args, []
 
 
+@_entry_point
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -446,15 +546,20 @@ def run_baseline(args: argparse.Namespace) -> int:
             if note.level is NotificationLevel.ERROR or not args.quiet:
                 print(f"hullscan: {note.level.value}: {note.one_line()}", file=sys.stderr)
         _write(args.output, render_baseline(report.findings))
+    except InternalError as exc:
+        return _internal_error(exc, args.verbose)
     except HullscanError as exc:
         print(f"hullscan: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except KeyboardInterrupt:
+        return _interrupted()
+    except Exception as exc:
+        return _internal_error(exc, args.verbose)
     counts = count_by_rule(report.findings)
     total = sum(counts.values())
     if not args.quiet:
-        print(f"{args.output}: {total} finding{'s' if total != 1 else ''} accepted")
-        for rule, count in counts.items():
-            print(f"  {rule}: {count}")
+        _out(f"{args.output}: {total} finding{'s' if total != 1 else ''} accepted\n")
+        _out("".join(f"  {rule}: {count}\n" for rule, count in counts.items()))
     if report.failed_checkers:
         print(f"hullscan: error: checker(s) failed: {', '.join(report.failed_checkers)}; the "
               "baseline lacks their findings", file=sys.stderr)
@@ -472,12 +577,16 @@ def run_merge(args: argparse.Namespace) -> int:
     except HullscanError as exc:
         print(f"hullscan: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except KeyboardInterrupt:
+        return _interrupted()
+    except Exception as exc:
+        return _internal_error(exc, args.verbose)
     for note in merged.notes:
         print(f"hullscan: warning: {note}", file=sys.stderr)
     if not args.quiet:
-        print(f"{args.output}: {merged.runs_in} run(s) from {len(args.inputs)} file(s) merged "
-              f"into {merged.runs_out}, {merged.results_out} result(s)"
-              + (f", {merged.dropped} dropped over the limit" if merged.dropped else ""))
+        _out(f"{args.output}: {merged.runs_in} run(s) from {len(args.inputs)} file(s) merged "
+             f"into {merged.runs_out}, {merged.results_out} result(s)"
+             + (f", {merged.dropped} dropped over the limit" if merged.dropped else "") + "\n")
     return EXIT_CLEAN
 
 
@@ -519,6 +628,10 @@ def run_db(args: argparse.Namespace) -> int:
     except HullscanError as exc:
         print(f"hullscan: error: {exc}", file=sys.stderr)
         return EXIT_USAGE if args.db_command == "import" else EXIT_CHECKER_FAILED
+    except KeyboardInterrupt:
+        return _interrupted()
+    except Exception as exc:
+        return _internal_error(exc, getattr(args, "verbose", 0))
     finally:
         database.close()
     return EXIT_CLEAN
@@ -549,17 +662,22 @@ def execute(
             shard=parse_shard(args.shard) if args.shard else None,
         )
         report = run(request)
-        _emit(report, args, replace(_context(request, args),
-                                    sarif_category=args.sarif_category))
+        failed_outputs = _emit(report, args, replace(_context(request, args),
+                                                     sarif_category=args.sarif_category))
+    except InternalError as exc:
+        return _internal_error(exc, args.verbose)
     except HullscanError as exc:
         from hullscan.formats.text import inline
 
         print(f"hullscan: error: {inline(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("hullscan: interrupted", file=sys.stderr)
-        return 130
-    return exit_code(report)
+        return _interrupted()
+    except Exception as exc:  # the one boundary: whatever failed, exit 3 in one line
+        return _internal_error(exc, args.verbose)
+    for failure in failed_outputs:
+        _internal_error(failure, args.verbose)
+    return EXIT_CHECKER_FAILED if failed_outputs else exit_code(report)
 
 
 def _image_request(args: argparse.Namespace) -> ImageRequest | None:
@@ -647,8 +765,23 @@ def exit_code(report: Report) -> int:
     return EXIT_CLEAN
 
 
-def _emit(report: Report, args: argparse.Namespace, context: RenderContext) -> None:
+def _emit(
+    report: Report, args: argparse.Namespace, context: RenderContext
+) -> list[InternalError]:
+    """Print the notifications and write every output. An output that fails with an internal
+    error does not stop the others (the SARIF file is still written when the text listing
+    cannot be rendered): the failures are returned, and the run exits 3."""
+    from hullscan.errors import stage
     from hullscan.formats import FORMATS, github, sarif, text
+
+    failures: list[InternalError] = []
+
+    def attempt(what: str, step: Callable[[], None]) -> None:
+        try:
+            with stage(what):
+                step()
+        except InternalError as exc:
+            failures.append(exc)
 
     for note in report.notifications:
         if args.quiet and note.level is not NotificationLevel.ERROR:
@@ -664,9 +797,11 @@ def _emit(report: Report, args: argparse.Namespace, context: RenderContext) -> N
                   f"{entry.expires}", file=sys.stderr)
 
     if args.sarif:
-        _write(args.sarif, sarif.render(report, context))
+        attempt(f"writing the SARIF file {args.sarif}",
+                lambda: _write(args.sarif, sarif.render(report, context)))
     if args.summary:
-        _append(args.summary, github.summary(report, context))
+        attempt(f"writing the summary {args.summary}",
+                lambda: _append(args.summary, github.summary(report, context)))
     if args.outputs:
         counts = {
             "findings": len(report.active), "blocking": len(report.blocking),
@@ -674,20 +809,24 @@ def _emit(report: Report, args: argparse.Namespace, context: RenderContext) -> N
             "suppressed": len(report.findings) - len(report.active),
         }
         _append(args.outputs, "".join(f"{k}={v}\n" for k, v in counts.items()))
-    if args.format == "text":
-        colour = args.output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-        rendered = text.render(
-            report, colour=colour, show_suppressed=args.verbose > 0, quiet=args.quiet
-        )
-    else:
-        rendered = FORMATS[args.format](report, context)
-    if args.output:
-        _write(args.output, rendered)
-        if args.format != "text" and not args.quiet:
-            print(text.summary(report), file=sys.stderr)
-    else:
-        sys.stdout.write(rendered)
-        sys.stdout.flush()
+
+    def render() -> None:
+        if args.format == "text":
+            colour = args.output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+            rendered = text.render(
+                report, colour=colour, show_suppressed=args.verbose > 0, quiet=args.quiet
+            )
+        else:
+            rendered = FORMATS[args.format](report, context)
+        if args.output:
+            _write(args.output, rendered)
+            if args.format != "text" and not args.quiet:
+                print(text.summary(report), file=sys.stderr)
+        else:
+            _out(rendered)
+
+    attempt(f"the {args.format} output" + (f" {args.output}" if args.output else ""), render)
+    return failures
 
 
 def _write(path: str, content: str) -> None:
@@ -750,6 +889,9 @@ def _configure_logging(verbose: int, quiet: bool) -> None:
     handler.setFormatter(_LogFormatter("hullscan: %(message)s"))
     logger.addHandler(handler)
     logger.propagate = False
+    # internal errors' tracebacks (the pipeline logs them there): only with -v
+    logging.getLogger("hullscan.traceback").setLevel(
+        logging.DEBUG if verbose else logging.CRITICAL + 1)
     interactive = sys.stderr.isatty() and not os.environ.get("CI")
     if verbose >= 2:
         logger.setLevel(logging.DEBUG)
