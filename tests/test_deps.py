@@ -391,3 +391,227 @@ def test_pip_audit_skip_reason_is_not_a_pass() -> None:
     jinja = PackageRef("PyPI", "jinja2", "3.1.3")
     assert resolved.packages == (jinja,)
     assert resolved.vulnerable == {jinja: ("PYSEC-2024-1", "CVE-2024-0001")}
+
+
+# --- every way an audit could silently not happen fails closed (issue 12) ------------------
+
+
+def records_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, records: list[dict]) -> None:
+    folder = tmp_path / "records"
+    folder.mkdir()
+    for item in records:
+        (folder / f"{item['id']}.json").write_text(json.dumps(item))
+    database = LocalDatabase(tmp_path / "records.sqlite3")
+    database.import_path(folder)
+    database.close()
+    monkeypatch.setenv("HULLSCAN_OSV_DB", str(tmp_path / "records.sqlite3"))
+
+
+def test_a_lockfile_over_max_file_size_is_audited(hullscan, repo: Repo, db) -> None:
+    packages = {"": {"name": "big", "version": "1.0.0"}}
+    packages.update({f"node_modules/pkg-{i}": {"version": "1.0.0"} for i in range(20_000)})
+    packages["node_modules/lodash"] = {"version": "4.17.20"}
+    repo.write("package-lock.json", json.dumps(
+        {"name": "big", "lockfileVersion": 3, "packages": packages}, indent=2))
+    repo.write(".hullscan.yaml", "max_file_size: 100KB\n")  # for source files, not lockfiles
+    assert (repo.root / "package-lock.json").stat().st_size > 1024 * 1024
+    run = hullscan("deps", ".", "--format", "json", cwd=repo.root)
+    assert [f["properties"]["package"] for f in run.json()["findings"]] == ["lodash"]
+    assert run.json()["notifications"] == []
+    assert run.code == 0  # the record has no severity: medium
+
+
+def test_a_latin_1_comment_in_requirements_is_audited(hullscan, repo: Repo, db) -> None:
+    repo.write("requirements.txt", b"# pinned by J\xfcrgen\njinja2==3.1.3  # caf\xe9\n")
+    run = hullscan("deps", ".", "--format", "json", cwd=repo.root)
+    (finding,) = run.json()["findings"]
+    assert (finding["properties"]["package"], finding["location"]["start_line"]) == ("jinja2", 2)
+    assert run.json()["notifications"] == [] and run.code == 0
+
+
+@pytest.mark.parametrize(("name", "content", "line", "reason"), [
+    ("package-lock.json", b"\x7fELF\x02\x01\x01\n\x00\x00" + bytes(range(256)), 2,
+     "binary content"),
+    ("requirements.txt", b"flask==3.0.0\nj\xefnja2==3.1.3\n", 2,
+     "not UTF-8 text outside a comment"),
+])
+def test_a_manifest_that_cannot_be_read_fails_closed_naming_the_file(
+    hullscan, repo: Repo, db, name: str, content: bytes, line: int, reason: str
+) -> None:
+    repo.write(name, content)
+    repo.write("web/package-lock.json", json.dumps(LOCK, indent=2))  # still checked
+    run = hullscan("deps", ".", "--format", "json", cwd=repo.root)
+    assert run.code == 3
+    (note,) = run.json()["notifications"]
+    assert (note["path"], note["line"]) == (name, line)
+    assert reason in note["message"] and "not audited" in note["message"]
+    assert "lodash" in by_path(run, "web/package-lock.json")
+    text = hullscan("deps", ".", cwd=repo.root)
+    assert f"{name}:{line}: cannot read: {reason}" in text.err
+
+
+def test_unorderable_versions_fail_closed_on_their_line(hullscan, repo: Repo, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from test_vuln_sources import record
+
+    # many records for the package: before, each was a "skipped OSV record" note of its own
+    records_db(tmp_path, monkeypatch, [
+        *(record(f"PYSEC-2020-{i}", "PyPI", "django", f"2.2.{i + 1}") for i in range(40)),
+        record("PYSEC-2019-1", "PyPI", "flask", "1.0"),
+        record("GO-2021-0113", "Go", "golang.org/x/text", "0.3.7"),
+    ])
+    repo.write("requirements.txt", "django==2.2.x\nflask==0.12.2.final\n")
+    repo.write("go.mod", "module x\n\nrequire golang.org/x/text v0.3\n")
+    run = hullscan("deps", ".", "--format", "json", cwd=repo.root)
+    assert run.code == 3
+    assert run.json()["findings"] == []
+    assert sorted((n["path"], n["line"], n["message"]) for n in run.json()["notifications"]) == [
+        ("go.mod", 3, "golang.org/x/text cannot be audited: version v0.3 is not valid in Go"),
+        ("requirements.txt", 1, "django cannot be audited: version 2.2.x is not valid in PyPI"),
+        ("requirements.txt", 2,
+         "flask cannot be audited: version 0.12.2.final is not valid in PyPI"),
+    ]
+
+
+def test_package_json_without_a_lockfile(hullscan, repo: Repo, db) -> None:
+    repo.write("web/package.json", json.dumps({
+        "name": "web", "dependencies": {"lodash": "4.17.20", "express": "^4.18.0"}}, indent=2))
+    run = hullscan("deps", ".", "--format", "json", cwd=repo.root)
+    assert run.code == 3
+    assert by_path(run, "web/package.json")["lodash"]["location"]["start_line"] == 4
+    notes = {(n["level"], n["line"]): n["message"] for n in run.json()["notifications"]}
+    assert notes[("warning", 5)].startswith(
+        "express cannot be audited: not pinned to one version (no lockfile hullscan reads")
+    assert "the packages they depend on are not" in notes[("note", None)]
+    # only exact versions: audited, and the run can pass
+    repo.write("web/package.json", json.dumps({
+        "name": "web", "dependencies": {"lodash": "4.17.20"}}, indent=2))
+    run = hullscan("deps", ".", "--format", "json", cwd=repo.root)
+    assert run.code == 0 and "lodash" in by_path(run, "web/package.json")
+    # with a lockfile beside it, the lockfile is what is audited
+    repo.write("web/package-lock.json", json.dumps(LOCK, indent=2))
+    run = hullscan("deps", ".", "--format", "json", cwd=repo.root)
+    assert run.json()["notifications"] == []
+    assert {f["location"]["path"] for f in run.json()["findings"]} == {"web/package-lock.json"}
+
+
+def test_go_standard_library_is_audited(hullscan, repo: Repo, tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    stdlib = {
+        "schema_version": "1.6.0", "id": "GO-2024-2687", "modified": "2026-01-01T00:00:00Z",
+        "summary": "HTTP/2 CONTINUATION flood in net/http",
+        "affected": [{
+            "package": {"ecosystem": "Go", "name": "stdlib"},
+            "ranges": [{"type": "SEMVER", "events": [
+                {"introduced": "0"}, {"fixed": "1.21.9"},
+                {"introduced": "1.22.0-0"}, {"fixed": "1.22.2"}]}],
+        }],
+    }
+    records_db(tmp_path, monkeypatch, [stdlib])
+    repo.write("go.mod", "module x\n\ngo 1.21\n\ntoolchain go1.21.5\n")
+    run = hullscan("deps", ".", "--format", "json", cwd=repo.root)
+    (finding,) = run.json()["findings"]
+    assert (finding["location"]["start_line"], finding["properties"]["package"],
+            finding["properties"]["installedVersion"]) == (5, "stdlib", "1.21.5")
+    assert finding["properties"]["fixedVersion"] == "1.21.9"
+    repo.write("go.mod", "module x\n\ngo 1.22.1\n")  # no toolchain: the go directive's
+    run = hullscan("deps", ".", "--format", "json", cwd=repo.root)
+    (finding,) = run.json()["findings"]
+    assert finding["location"]["start_line"] == 3
+    assert finding["message"].startswith("stdlib 1.22.1 is affected by GO-2024-2687")
+    repo.write("go.mod", "module x\n\ngo 1.22.2\n")
+    assert hullscan("deps", ".", "--format", "json", cwd=repo.root).json()["findings"] == []
+
+
+def fake_pip_audit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, script: str) -> None:
+    fake = tmp_path / "fake-pip-audit"
+    fake.write_text("#!/bin/sh\n" + script)
+    fake.chmod(0o755)
+    monkeypatch.setenv("HULLSCAN_PIP_AUDIT", str(fake))
+
+
+def test_pip_audit_timeout_is_hullscan_tool_timeout(
+    hullscan, repo: Repo, osv_server: str, tmp_path: Path,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HULLSCAN_OFFLINE", "0")
+    monkeypatch.setenv("HULLSCAN_OSV_URL", osv_server)
+    fake_pip_audit(tmp_path, monkeypatch, "exec sleep 30\n")
+    repo.write("requirements.txt", "jinja2==3.1.3\n")
+    run = hullscan("deps", ".", "--format", "json", cwd=repo.root,
+                   env={"HULLSCAN_TOOL_TIMEOUT": "1"})
+    (note,) = run.json()["notifications"]
+    assert note["message"] == (
+        "pip-audit failed: timed out after 1 s; its pins were audited against OSV directly")
+    # the pins still went through OSV: the finding is there
+    assert [f["properties"]["package"] for f in run.json()["findings"]] == ["jinja2"]
+
+
+def test_pip_audit_exit_1_without_a_report_is_a_failure(
+    hullscan, repo: Repo, osv_server: str, tmp_path: Path,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HULLSCAN_OFFLINE", "0")
+    monkeypatch.setenv("HULLSCAN_OSV_URL", osv_server)
+    # what pip-audit 2.10 prints when its service is down: a traceback, no JSON, exit 1
+    fake_pip_audit(tmp_path, monkeypatch, (
+        "echo 'Traceback (most recent call last):' >&2\n"
+        "echo \"requests.exceptions.ConnectionError: HTTPConnectionPool(host='127.0.0.1', "
+        "port=9): Max retries exceeded with url: /v1/query (Caused by NewConnectionError("
+        "'<urllib3.connection.HTTPConnection object>: Failed to establish a new connection: "
+        "[Errno 111] Connection refused'))\" >&2\nexit 1\n"))
+    repo.write("requirements.txt", "jinja2==3.1.3\n")
+    run = hullscan("deps", ".", "--format", "json", cwd=repo.root)
+    (note,) = run.json()["notifications"]
+    assert note["message"] == (
+        f"pip-audit failed: cannot reach its OSV service at {osv_server}/v1/query: Connection "
+        "refused; its pins were audited against OSV directly")
+    assert "unreadable JSON" not in run.out + run.err
+    # exit 1 with a report that lists no vulnerability is not "vulnerabilities found" either
+    fake_pip_audit(tmp_path, monkeypatch,
+                   "echo '{\"dependencies\": [], \"fixes\": []}'\necho 'boom' >&2\nexit 1\n")
+    run = hullscan("deps", ".", "--format", "json", cwd=repo.root)
+    (note,) = run.json()["notifications"]
+    assert note["message"].startswith("pip-audit failed: exited with code 1 without a report: "
+                                      "boom")
+
+
+def test_pip_audit_connection_failure_when_resolving_fails_closed(
+    hullscan, repo: Repo, local_index: Path, monkeypatch: pytest.MonkeyPatch, osv_server: str,  # noqa: F811
+) -> None:
+    original = FakeOsv.do_POST
+
+    def drop_pip_audit(self: FakeOsv) -> None:
+        if self.path == "/v1/query":  # pip-audit's endpoint: the connection is closed
+            self.close_connection = True
+            self.connection.close()
+            return
+        original(self)
+
+    monkeypatch.setattr(FakeOsv, "do_POST", drop_pip_audit)
+    build_wheel(local_index, "jinja2", "3.1.3")
+    repo.write(".hullscan.yaml", RESOLVE)
+    repo.write("requirements.txt", "jinja2>=3\n")
+    run = hullscan("deps", ".", "--format", "json", cwd=repo.root)
+    assert run.code == 3
+    errors = [n for n in run.json()["notifications"] if n["level"] == "error"]
+    assert errors and errors[0]["message"].startswith(
+        f"pip-audit failed: cannot reach its OSV service at {osv_server}/v1/query")
+    assert "unreadable JSON" not in run.out + run.err and "Traceback" not in run.err
+
+
+def test_pip_audit_failure_messages() -> None:
+    from hullscan.deps import pipaudit
+
+    refused = ("Traceback (most recent call last):\n  ...\nrequests.exceptions.ConnectionError: "
+               "HTTPConnectionPool(host='127.0.0.1', port=9): Max retries exceeded with url: "
+               "/v1/query (Caused by NewConnectionError(\"HTTPConnection(host='127.0.0.1', "
+               "port=9): Failed to establish a new connection: [Errno 111] Connection "
+               "refused\"))\n")
+    assert pipaudit.failure(1, refused).endswith("/v1/query: Connection refused")
+    assert pipaudit.failure(1, "...\npip_audit._service.interface.ServiceError\n").endswith(
+        "/v1/query: it answered with an error")
+    assert pipaudit.failure(1, "") == (
+        "exited with code 1 without a report and without an error message")
+    assert pipaudit.failure(1, "ERROR: bad requirement\n") == (
+        "exited with code 1 without a report: ERROR: bad requirement")

@@ -73,6 +73,7 @@ def assert_lines_point_at_entries(data_file: str, result: ReadResult) -> None:
         ("pom.xml", "read_pom"),
         ("gradle.lockfile", "read_gradle_lockfile"),
         ("src\\App\\packages.lock.json", "read_packages_lock"),
+        ("web/package.json", "read_package_json"),
     ],
 )
 def test_reader_for_picks_the_format_by_name(filename: str, reader: str) -> None:
@@ -82,7 +83,8 @@ def test_reader_for_picks_the_format_by_name(filename: str, reader: str) -> None
 
 @pytest.mark.parametrize(
     "filename",
-    ["go.sum", "notes.txt", "docs/notes.txt", "package.json", "Pipfile", "Cargo.toml", ""],
+    ["go.sum", "notes.txt", "docs/notes.txt", "Pipfile", "Cargo.toml", "",
+     "node_modules/lodash/package.json", "web/node_modules/@s/x/package.json"],
 )
 def test_reader_for_unknown_names(filename: str) -> None:
     assert reader_for(filename) is None
@@ -344,8 +346,31 @@ def test_go_mod() -> None:
         ("Go", "github.com/quoted/module", "v0.0.0-20230101000000-0123456789ab", 10),
         ("Go", "github.com/old/lib", "v2.0.0+incompatible", 11),
         ("Go", "github.com/stretchr/testify", "v1.8.4", 14),
+        ("Go", "stdlib", "1.21.5", 5),  # the toolchain directive's release
     ]
-    assert [d.direct for d in result.dependencies] == [True, False, True, False, True]
+    assert [d.direct for d in result.dependencies] == [True, False, True, False, True, True]
+
+
+@pytest.mark.parametrize(
+    ("text", "row"),
+    [
+        ("module x\n\ngo 1.21\n", ("Go", "stdlib", "1.21.0", 3)),
+        ("module x\ngo 1.20.3\n", ("Go", "stdlib", "1.20.3", 2)),
+        ("module x\ngo 1.22rc1\ntoolchain default\n", ("Go", "stdlib", "1.22.0-rc.1", 2)),
+        ("module x\ntoolchain go1.22.4\ngo 1.21\n", ("Go", "stdlib", "1.22.4", 2)),
+        ("module x\ngo 1.21\ntoolchain go1.21.5-custom\n", ("Go", "stdlib", "1.21.5", 3)),
+        ("module x\ngo 1.x\n", ("Go", "stdlib", "1.x", 2)),  # then unorderable
+    ],
+)
+def test_go_mod_standard_library_from_go_and_toolchain(text: str, row: tuple) -> None:
+    assert rows(reader_for("go.mod")(text)) == [row]  # type: ignore[misc]
+
+
+def test_go_mod_without_go_directive_has_no_stdlib() -> None:
+    assert rows(reader_for("go.mod")("module x\n")) == []  # type: ignore[misc]
+    with pytest.raises(LockfileError, match="go directive needs one version") as caught:
+        reader_for("go.mod")("module x\ngo\n")  # type: ignore[misc]
+    assert caught.value.line == 2
 
 
 def test_cargo_lock_skips_workspace_crates() -> None:
@@ -585,10 +610,10 @@ def test_read_lockfile_from_disk(tmp_path: Path) -> None:
     path.write_text("module x\n\nrequire github.com/a/b v1.0.0\n", encoding="utf-8")
     assert rows(read_lockfile(path)) == [("Go", "github.com/a/b", "v1.0.0", 3)]
     path.write_bytes(b"\x00\x01binary")
-    with pytest.raises(LockfileError, match="binary file"):
+    with pytest.raises(LockfileError, match="binary content"):
         read_lockfile(path)
     path.write_text("require github.com/a/b v1.0.0\n" * 100, encoding="utf-8")
-    with pytest.raises(LockfileError, match="size limit"):
+    with pytest.raises(LockfileError, match="over the limit of 100 bytes for manifests"):
         read_lockfile(path, max_size=100)
     with pytest.raises(LockfileError, match="not a known"):
         read_lockfile(tmp_path / "notes.txt")
@@ -633,3 +658,167 @@ def test_pyproject_pep621_and_poetry() -> None:
         ("django", 14, "not pinned to one version (use poetry.lock)"),
         ("local", 15, "git, path or URL dependency"),
     )
+
+
+# --- reading from disk: any size, any encoding, or fail closed (issue 12) -------------------
+
+
+def test_a_lockfile_is_read_whatever_max_file_size_says(tmp_path: Path) -> None:
+    from hullscan.deps.lockfiles import MAX_SIZE
+
+    path = tmp_path / "package-lock.json"
+    packages = {f"node_modules/pkg-{i}": {"version": "1.0.0"} for i in range(30_000)}
+    packages["node_modules/minimist"] = {"version": "0.0.8"}
+    path.write_text(json.dumps({"lockfileVersion": 3, "packages": packages}, indent=2))
+    assert path.stat().st_size > 1024 * 1024 and MAX_SIZE >= 64 * 1024 * 1024
+    result = read_lockfile(path)
+    assert ("npm", "minimist", "0.0.8") in {
+        (d.package.ecosystem, d.package.name, d.package.version) for d in result.dependencies}
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("requirements.txt", b"# maintained by Andr\xe9\nflask==3.0.0  # caf\xe9\n",
+         [("PyPI", "flask", "3.0.0", 2)]),
+        ("go.mod", b"module x // \xe9\n\nrequire a.b/c v1.0.0 // d\xe9j\xe0\n",
+         [("Go", "a.b/c", "v1.0.0", 3)]),
+        ("Cargo.lock", b'# \xe9\n[[package]]\nname = "time" # s\xe9\nversion = "0.2.22"\n'
+                       b'source = "registry+https://github.com/rust-lang/crates.io-index"\n',
+         [("crates.io", "time", "0.2.22", 3)]),
+        ("pyproject.toml",
+         b'[project]\nname = "a"\ndependencies = [\n  "jinja2==3.1.3", # \xe9\n]\n',
+         [("PyPI", "jinja2", "3.1.3", 4)]),
+        ("yarn.lock", b'# yarn lockfile v1 \xe9\n\nlodash@^4:\n  version "4.17.20"\n',
+         [("npm", "lodash", "4.17.20", 3)]),
+    ],
+    ids=["requirements", "go.mod", "Cargo.lock", "pyproject", "yarn.lock"],
+)
+def test_a_latin_1_byte_in_a_comment_is_replaced(tmp_path: Path, name: str, content: bytes,
+                                                 expected: list) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    assert rows(read_lockfile(path)) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "line"),
+    [
+        ("requirements.txt", b"# ok\nflask==3.0.0\xe9\n", 2),
+        ("requirements.txt", b"fl\xe4sk==3.0.0 # comment\n", 1),
+        ("Cargo.lock", b'[[package]]\nname = "ti#m\xe9"\nversion = "0.2.22"\n', 2),
+        ("pyproject.toml", b'[project]\nname = "a"\ndependencies = ["jinja2==3.1.3 # \xe9"]\n', 3),
+        ("go.mod", b'module x\nrequire "a.b/c//\xe9" v1.0.0\n', 2),
+        ("package-lock.json", b'{"packages": {"node_modules/\xe9": {"version": "1.0.0"}}}', 1),
+        ("Gemfile.lock", b"GEM\n  specs:\n    r\xe4ck (1.0)\n", 3),
+    ],
+)
+def test_a_byte_that_is_not_utf_8_outside_a_comment_fails_closed(
+    tmp_path: Path, name: str, content: bytes, line: int
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(LockfileError, match="not UTF-8 text") as caught:
+        read_lockfile(path)
+    assert caught.value.line == line
+
+
+def test_utf_16_and_bom_files_and_declared_xml_encodings(tmp_path: Path) -> None:
+    path = tmp_path / "requirements.txt"
+    path.write_bytes("flask==3.0.0\r\njinja2==3.1.3\r\n".encode("utf-16"))  # PowerShell's `>`
+    assert rows(read_lockfile(path)) == [("PyPI", "flask", "3.0.0", 1),
+                                          ("PyPI", "jinja2", "3.1.3", 2)]
+    path.write_bytes(b"\xef\xbb\xbfflask==3.0.0\n")
+    assert rows(read_lockfile(path)) == [("PyPI", "flask", "3.0.0", 1)]
+    pom = tmp_path / "pom.xml"
+    pom.write_bytes(
+        b'<?xml version="1.0" encoding="ISO-8859-1"?>\n<project><name>Caf\xe9</name>'
+        b"<dependencies><dependency><groupId>g</groupId>\n<artifactId>a</artifactId>"
+        b"<version>1.0</version></dependency></dependencies></project>\n")
+    assert rows(read_lockfile(pom)) == [("Maven", "g:a", "1.0", 3)]
+    pom.write_bytes(pom.read_bytes().replace(b' encoding="ISO-8859-1"', b""))
+    with pytest.raises(LockfileError, match="not UTF-8 text"):
+        read_lockfile(pom)
+
+
+@pytest.mark.parametrize("name", ["package-lock.json", "requirements.txt", "go.mod", "pom.xml"])
+def test_binary_content_with_a_manifest_name_fails_closed(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
+    with pytest.raises(LockfileError, match="binary content") as caught:
+        read_lockfile(path)
+    assert caught.value.line == 3  # the NUL byte's: after the PNG signature's two newlines
+
+
+def test_versions_the_ecosystem_cannot_order_are_unorderable(tmp_path: Path) -> None:
+    path = tmp_path / "requirements.txt"
+    path.write_text("django==2.2.x\nflask==0.12.2.final\njinja2==3.1.3\n")
+    result = read_lockfile(path)
+    assert rows(result) == [("PyPI", "jinja2", "3.1.3", 3)]
+    assert result.unorderable == (
+        ("django", 1, "version 2.2.x is not valid in PyPI"),
+        ("flask", 2, "version 0.12.2.final is not valid in PyPI"),
+    )
+    go = tmp_path / "go.mod"
+    go.write_text("module x\n\nrequire (\n\tgolang.org/x/text v0.3\n"
+                  "\tgolang.org/x/net v0.17.0\n)\n")
+    result = read_lockfile(go)
+    assert rows(result) == [("Go", "golang.org/x/net", "v0.17.0", 5)]
+    assert result.unorderable == (("golang.org/x/text", 4, "version v0.3 is not valid in Go"),)
+
+
+PACKAGE_JSON = """{
+  "name": "app",
+  "version": "1.0.0",
+  "dependencies": {
+    "lodash": "4.17.20",
+    "express": "^4.18.0",
+    "left-pad": "=1.3.0",
+    "old": "npm:left-pad@v1.1.0",
+    "mine": "workspace:*",
+    "local": "file:../local",
+    "fork": "github:someone/fork#main",
+    "shorthand": "someone/repo",
+    "tagged": "latest"
+  },
+  "devDependencies": {"typescript": "5.4.5", "jest": "*"},
+  "peerDependencies": {"react": ">=18"}
+}
+"""
+
+
+def test_package_json_exact_versions_and_the_rest_unpinned() -> None:
+    result = reader_for("package.json")(PACKAGE_JSON)  # type: ignore[misc]
+    assert rows(result) == [
+        ("npm", "lodash", "4.17.20", 5),
+        ("npm", "left-pad", "1.3.0", 7),
+        ("npm", "left-pad", "1.1.0", 8),
+        ("npm", "typescript", "5.4.5", 15),
+    ]
+    assert [(name, line, reason.split(" (")[0]) for name, line, reason in result.unpinned] == [
+        ("express", 6, "not pinned to one version"),
+        ("local", 10, "local path"),
+        ("fork", 11, "git or URL dependency"),
+        ("shorthand", 12, "git or URL dependency"),
+        ("tagged", 13, "not pinned to one version"),
+        ("jest", 15, "not pinned to one version"),
+        ("react", 16, "not pinned to one version"),
+    ]
+    assert all("no lockfile hullscan reads" in reason for _, _, reason in result.unpinned)
+
+
+def test_covering_lockfile_beside_or_at_a_workspace_root(tmp_path: Path) -> None:
+    from hullscan.deps.lockfiles.packagejson import covering_lockfile
+
+    root = tmp_path
+    (root / "web").mkdir()
+    (root / "web/package.json").write_text("{}")
+    assert covering_lockfile(root / "web/package.json", root) is None
+    (root / "package-lock.json").write_text("{}")
+    (root / "package.json").write_text('{"name": "root"}')
+    assert covering_lockfile(root / "web/package.json", root) is None  # not a workspace root
+    (root / "package.json").write_text('{"name": "root", "workspaces": ["web"]}')
+    assert covering_lockfile(root / "web/package.json", root) == root / "package-lock.json"
+    assert covering_lockfile(root / "package.json", root) == root / "package-lock.json"
+    (root / "web/yarn.lock").write_text("")
+    assert covering_lockfile(root / "web/package.json", root) == root / "web/yarn.lock"

@@ -21,7 +21,14 @@ from pathlib import Path
 from hullscan.catalog import advisory_rule
 from hullscan.checkers.interface import CheckContext
 from hullscan.deps import pipaudit
-from hullscan.deps.lockfiles import Dependency, LockfileError, ReadResult, reader_for
+from hullscan.deps.lockfiles import (
+    Dependency,
+    LockfileError,
+    ReadResult,
+    read_manifest,
+    reader_for,
+)
+from hullscan.deps.lockfiles.packagejson import covering_lockfile
 from hullscan.deps.lockfiles.requirements import read_requirements
 from hullscan.discover import Target
 from hullscan.errors import ToolError
@@ -33,7 +40,6 @@ from hullscan.model import (
     NotificationLevel,
     ToolInfo,
 )
-from hullscan.textfile import UnreadableFile, read_text
 from hullscan.vuln.engine import Audit, audit
 from hullscan.vuln.interface import Advisory, KnownRecords, PackageRef, VulnerabilitySource
 
@@ -84,17 +90,28 @@ class DepsChecker:
                 notes.append(Notification(NAME, NotificationLevel.WARNING,
                                           "not a known manifest or lockfile; skipped", target.rel))
                 continue
+            package_json = target.path.name == "package.json" and target.rel not in included
+            if package_json and covering_lockfile(target.path, context.root) is not None:
+                continue  # the lockfile pins what it installs, and is audited
             try:
-                read = reader(read_text(target.path, context.config.max_file_size))
-            except UnreadableFile as exc:
-                notes.append(Notification(NAME, NotificationLevel.WARNING, str(exc), target.rel))
-                continue
+                # whatever max_file_size says: a lockfile is data, never skipped
+                read = read_manifest(target.path, reader)
             except LockfileError as exc:
                 notes.append(Notification(NAME, NotificationLevel.WARNING,
                                           f"cannot read: {exc}; not audited", target.rel,
                                           getattr(exc, "line", None)))
                 successful = False
                 continue
+            for name, line, reason in read.unorderable:
+                notes.append(Notification(NAME, NotificationLevel.WARNING,
+                                          f"{name} cannot be audited: {reason}", target.rel, line))
+                successful = False
+            if package_json and read.dependencies:
+                notes.append(Notification(
+                    NAME, NotificationLevel.NOTE,
+                    "no lockfile: the exact versions here are audited, the packages they depend "
+                    "on are not (commit package-lock.json, yarn.lock or pnpm-lock.yaml)",
+                    target.rel))
             if (target.path.suffix == ".txt" or target.path.name == "pyproject.toml"
                     or target.rel in included):
                 requirement_files[target.rel] = (target, read)  # pip-audit's, when online
@@ -274,7 +291,7 @@ def _run_pip_audit(
                 report = pipaudit.audit_resolving(exe, target.path, context.root, listed)
             except ToolError as exc:
                 outcome.notes.append(Notification(NAME, NotificationLevel.ERROR,
-                                                  f"pip-audit failed: {exc}", rel))
+                                                  f"pip-audit failed: {_said(exc)}", rel))
                 continue
             outcome.resolved.add(rel)
         else:
@@ -286,7 +303,8 @@ def _run_pip_audit(
             except ToolError as exc:
                 outcome.notes.append(Notification(
                     NAME, NotificationLevel.WARNING,
-                    f"pip-audit failed: {exc}; its pins were audited against OSV directly", rel))
+                    f"pip-audit failed: {_said(exc)}; its pins were audited against OSV "
+                    "directly", rel))
                 continue
             outcome.audited.update((rel, pipaudit.key(n), v) for n, v in pins)
         lines = {pipaudit.key(d.package.name): d.line for d in read.dependencies}
@@ -304,6 +322,11 @@ def _run_pip_audit(
     by_package = {p: [records[i] for i in found if i in records] for p, found in ids.items()}
     outcome.source = KnownRecords(by_package)
     return outcome
+
+
+def _said(error: ToolError) -> str:
+    """A tool error's message without the `pip-audit: ` it starts with."""
+    return str(error).removeprefix(f"{error.tool}: ")
 
 
 def _findings(

@@ -14,7 +14,11 @@ output (tested with pip-audit 2.10). It runs with a minimal environment (no GITH
 `tools.minimal_env`).
 
 pip-audit prints "No known vulnerabilities found" and exits 0 when it cannot look a package up;
-hullscan reads every dependency's `skip_reason` instead and fails closed.
+hullscan reads every dependency's `skip_reason` instead and fails closed. pip-audit also exits 1
+both when it found vulnerabilities and when it crashed (its service unreachable: a traceback, no
+JSON): only a JSON report that lists a vulnerability is taken for the former, and a crash is a
+ToolError saying what failed (`cannot reach its OSV service at URL: Connection refused`). It
+gets `HULLSCAN_TOOL_TIMEOUT` like every tool, read when it runs.
 """
 
 from __future__ import annotations
@@ -27,12 +31,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hullscan.deps.lockfiles._common import one_line
 from hullscan.errors import ToolError
-from hullscan.tools import find_tool, minimal_env, run_tool
+from hullscan.tools import DEFAULT_TIMEOUT, find_tool, minimal_env, run_tool
 from hullscan.vuln.interface import PackageRef
 
 PIP_AUDIT_ENV = "HULLSCAN_PIP_AUDIT"
-TIMEOUT = 600.0
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,15 @@ def available() -> str | None:
         return None
 
 
+def timeout() -> float:
+    """`HULLSCAN_TOOL_TIMEOUT` as it is set now (the tools' default when unset or invalid)."""
+    try:
+        value = float(os.environ.get("HULLSCAN_TOOL_TIMEOUT", DEFAULT_TIMEOUT))
+    except ValueError:
+        return DEFAULT_TIMEOUT
+    return value if value > 0 else DEFAULT_TIMEOUT
+
+
 def osv_query_url() -> str:
     base = os.environ.get("HULLSCAN_OSV_URL", "https://api.osv.dev").rstrip("/")
     return f"{base}/v1/query"
@@ -63,10 +76,11 @@ def requirements_of(path: Path) -> list[str] | None:
     Poetry project: poetry.lock is the file to audit)."""
     if path.name != "pyproject.toml":
         return None
+    from hullscan.deps.lockfiles import manifest_text
     from hullscan.deps.lockfiles._common import load_toml
-    from hullscan.deps.lockfiles.pyproject import pep621_requirements
+    from hullscan.deps.lockfiles.pyproject import pep621_requirements, read_pyproject
 
-    data = load_toml(path.read_text("utf-8"))
+    data = load_toml(manifest_text(path, read_pyproject)[0])
     tool = data.get("tool")
     if isinstance(tool, dict) and "poetry" in tool:
         return []
@@ -118,14 +132,47 @@ def _run(exe: str, path: Path, cwd: Path, resolve: bool) -> Resolved:
     extra = {"PIP_DISABLE_PIP_VERSION_CHECK": "1"}
     # pip only runs when resolving: then its own settings (index, proxies) apply too
     env = minimal_env(extra, keep_prefixes=("PIP_",)) if resolve else extra
-    # 0: nothing found, 1: vulnerabilities found; anything else is a failure.
-    run = run_tool("pip-audit", argv, cwd=cwd, timeout=TIMEOUT, ok_codes=(0, 1),
+    # 0: nothing found; 1: vulnerabilities found, or pip-audit failed; anything else a failure.
+    run = run_tool("pip-audit", argv, cwd=cwd, timeout=timeout(), ok_codes=(0, 1),
                    env=env, clean_env=True)
     try:
         data = json.loads(run.stdout)
-    except ValueError as exc:
-        raise ToolError("pip-audit", "unreadable JSON output", run.stderr) from exc
-    return parse(data)
+    except ValueError:
+        raise ToolError("pip-audit", failure(run.returncode, run.stderr), run.stderr) from None
+    resolved = parse(data)
+    if run.returncode == 1 and not resolved.vulnerable:
+        raise ToolError("pip-audit", failure(run.returncode, run.stderr), run.stderr)
+    return resolved
+
+
+_SERVICE_FAILURE = re.compile(
+    r"^(?:requests\.exceptions\.|urllib3\.exceptions\.)?"
+    r"(?P<kind>ConnectionError|ConnectTimeout|ReadTimeout|Timeout|SSLError|ProxyError"
+    r"|MaxRetryError|NewConnectionError)\b|ServiceError"
+)
+_ERRNO = re.compile(r"\[Errno -?\d+\] (?P<reason>[^'\")\]]+)|(?P<other>Read timed out|"
+                    r"Connection aborted|Remote end closed connection without response|"
+                    r"certificate verify failed|timed out)")
+
+
+def failure(returncode: int, stderr: str) -> str:
+    """What pip-audit's exit (without a usable report) means, in one line: its OSV service
+    unreachable or failing, or its last error line."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    last = lines[-1] if lines else ""
+    service = _SERVICE_FAILURE.search(last)
+    if service:
+        reason = _ERRNO.search(last)
+        if reason:
+            detail = reason.group("reason") or reason.group("other")
+        elif service.group("kind"):
+            detail = service.group("kind")
+        else:
+            detail = "it answered with an error"
+        return f"cannot reach its OSV service at {osv_query_url()}: {one_line(detail)}"
+    if not last:
+        return f"exited with code {returncode} without a report and without an error message"
+    return f"exited with code {returncode} without a report: {one_line(last, 200)}"
 
 
 def parse(data: object) -> Resolved:

@@ -4,15 +4,22 @@ an annotation lands where the fix goes.
 `reader_for(filename)` picks a reader by file name; a reader takes the file's text and returns a
 ReadResult, or raises LockfileError (a one-line reason without the path, and `line` when known)
 for anything it cannot read: corrupt or truncated files, wrong top-level types, binary content.
-No other exception escapes a reader returned by `reader_for`."""
+No other exception escapes a reader returned by `reader_for`.
+
+`read_manifest(path, reader)` is how the checker reads a file from disk: whatever the configured
+`max_file_size` (that limit is for source files; a lockfile is data) up to `MAX_SIZE`, decoded
+as `_text.decode` says, and with every pin whose version its ecosystem cannot order moved to
+`unorderable`. It raises LockfileError for what it cannot read, so the file fails closed."""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from dataclasses import replace
 from fnmatch import fnmatchcase
 from pathlib import Path, PurePosixPath
 
+from hullscan.deps.lockfiles import _text
 from hullscan.deps.lockfiles._common import Dependency, LockfileError, Reader, ReadResult
 from hullscan.deps.lockfiles.cargo import read_cargo_lock
 from hullscan.deps.lockfiles.composer import read_composer_lock
@@ -22,6 +29,7 @@ from hullscan.deps.lockfiles.gradle import read_gradle_lockfile
 from hullscan.deps.lockfiles.maven import read_pom
 from hullscan.deps.lockfiles.npm import read_package_lock
 from hullscan.deps.lockfiles.nuget import read_packages_lock
+from hullscan.deps.lockfiles.packagejson import read_package_json
 from hullscan.deps.lockfiles.pipfile import read_pipfile_lock
 from hullscan.deps.lockfiles.pnpm import read_pnpm_lock
 from hullscan.deps.lockfiles.poetry import read_poetry_lock
@@ -30,14 +38,17 @@ from hullscan.deps.lockfiles.pyproject import read_pyproject
 from hullscan.deps.lockfiles.requirements import read_requirements
 from hullscan.deps.lockfiles.uv import read_uv_lock
 from hullscan.deps.lockfiles.yarn import read_yarn_lock
-from hullscan.textfile import UnreadableFile, read_text
+from hullscan.textfile import human_size
+from hullscan.vuln.versions import VersionError, is_supported, parse
 
 __all__ = [
     "READERS",
     "Dependency",
     "LockfileError",
     "ReadResult",
+    "manifest_text",
     "read_lockfile",
+    "read_manifest",
     "reader_for",
 ]
 
@@ -56,6 +67,7 @@ READERS: dict[str, Reader] = {
     "pylock.*.toml": read_pylock,
     "package-lock.json": read_package_lock,
     "npm-shrinkwrap.json": read_package_lock,
+    "package.json": read_package_json,
     "yarn.lock": read_yarn_lock,
     "pnpm-lock.yaml": read_pnpm_lock,
     "go.mod": read_go_mod,
@@ -89,6 +101,18 @@ def _guarded(reader: Reader) -> Reader:
 
 _GUARDED = {pattern: _guarded(reader) for pattern, reader in READERS.items()}
 
+# How each format writes comments (see `_text.decode`); formats without comments (JSON,
+# Gemfile.lock) and pom.xml (its XML declaration names the encoding) are not listed.
+_COMMENTS: dict[str, _text.CommentRule] = {
+    "read_requirements": _text.pip_comment,
+    "read_go_mod": _text.go_comment,
+    **dict.fromkeys(
+        ("read_pyproject", "read_poetry_lock", "read_uv_lock", "read_pylock", "read_cargo_lock",
+         "read_pnpm_lock", "read_yarn_lock", "read_gradle_lockfile"),
+        _text.hash_comment,
+    ),
+}
+
 
 def reader_for(filename: str, path: str | None = None) -> Callable[[str], ReadResult] | None:
     """The reader for a file name, or None. Folder-qualified patterns (`requirements/*.txt`)
@@ -98,6 +122,8 @@ def reader_for(filename: str, path: str | None = None) -> Callable[[str], ReadRe
     if not parts:
         return None
     for pattern, reader in _GUARDED.items():
+        if pattern == "package.json" and "node_modules" in parts[:-1]:
+            continue  # an installed package's manifest: the project's lockfile pins it
         depth = pattern.count("/") + 1
         if len(parts) >= depth and fnmatchcase("/".join(parts[-depth:]), pattern):
             return reader
@@ -105,13 +131,71 @@ def reader_for(filename: str, path: str | None = None) -> Callable[[str], ReadRe
 
 
 def read_lockfile(path: Path, max_size: int = MAX_SIZE) -> ReadResult:
-    """Read a file from disk with the reader its name selects; LockfileError for an unknown
-    name or an unreadable (too large, binary, not UTF-8) file."""
+    """Read a file from disk with the reader its name selects (see `read_manifest`);
+    LockfileError for an unknown name or a file that cannot be read."""
     reader = reader_for(str(path))
     if reader is None:
         raise LockfileError("not a known lockfile or manifest name")
+    return read_manifest(path, reader, max_size)
+
+
+def read_manifest(path: Path, reader: Reader, max_size: int = MAX_SIZE) -> ReadResult:
+    """The file read with `reader`: up to `max_size` bytes whatever the configured
+    `max_file_size`, decoded (see `_text.decode`), pins whose version cannot be ordered moved to
+    `unorderable`. LockfileError when it is over the limit, binary, not text outside comments,
+    or the reader refuses it."""
+    text, replaced = manifest_text(path, reader, max_size)
+    result = reader(text)
+    if replaced:
+        _refuse_replaced(result)
+    return _orderable(result)
+
+
+def manifest_text(path: Path, reader: Reader, max_size: int = MAX_SIZE) -> tuple[str, bool]:
+    """The text of a file `reader` reads (see `read_manifest`), and whether bytes inside
+    comments were replaced; LockfileError when it cannot be read."""
+    name = getattr(reader, "__name__", "")
     try:
-        text = read_text(path, max_size)
-    except UnreadableFile as exc:
-        raise LockfileError(str(exc)) from None
-    return reader(text)
+        size = path.stat().st_size
+        if size > max_size:
+            raise LockfileError(f"{human_size(size)} is over the limit of {human_size(max_size)} "
+                                "for manifests and lockfiles")
+        with path.open("rb") as handle:
+            data = handle.read(max_size + 1)
+    except OSError as exc:
+        raise LockfileError(str(exc.strerror or exc)) from None
+    if len(data) > max_size:
+        raise LockfileError(f"over the limit of {human_size(max_size)} for manifests and lockfiles")
+    return _text.decode(data, _COMMENTS.get(name), xml=name == "read_pom")
+
+
+def _refuse_replaced(result: ReadResult) -> None:
+    """A replaced byte must only ever have been in a comment: refuse the file when one reached
+    a name, a version or an included path (a comment rule that guessed wrong)."""
+    entries = [(d.package.name + " " + d.package.version, d.line) for d in result.dependencies]
+    entries += [(name, line) for name, line, _ in result.unpinned]
+    entries += list(result.includes)
+    for written, line in entries:
+        if "\ufffd" in written:
+            raise LockfileError("not UTF-8 text outside a comment", line)
+
+
+def _orderable(result: ReadResult) -> ReadResult:
+    """Pins whose version the ecosystem cannot order (`django==2.2.x`, go.mod `v0.3`) are moved
+    to `unorderable`: no OSV range can be evaluated against them."""
+    kept: list[Dependency] = []
+    refused: list[tuple[str, int, str]] = []
+    for dependency in result.dependencies:
+        package = dependency.package
+        if is_supported(package.ecosystem):
+            try:
+                parse(package.ecosystem, package.version)
+            except VersionError:
+                refused.append((package.name, dependency.line,
+                                f"version {package.version} is not valid in {package.ecosystem}"))
+                continue
+        kept.append(dependency)
+    if not refused:
+        return result
+    return replace(result, dependencies=tuple(kept),
+                   unorderable=result.unorderable + tuple(refused))

@@ -42,12 +42,15 @@ class ReadResult:
     `unpinned` holds (name, line, reason) for entries that cannot be audited from the file alone
     (a range, a URL, a local path, a git checkout); `includes` holds (path, line) for the other
     files a requirements file pulls in (`-r`, `-c`), and `constraint_lines` the lines of those that
-    are only constraints (`-c`: they pin, they do not install)."""
+    are only constraints (`-c`: they pin, they do not install). `unorderable` holds (name, line,
+    reason) for pins whose version the ecosystem cannot order (`django==2.2.x`), which no OSV
+    range can be evaluated against (filled by `read_manifest`)."""
 
     dependencies: tuple[Dependency, ...]
     unpinned: tuple[tuple[str, int, str], ...] = ()
     includes: tuple[tuple[str, int], ...] = ()
     constraint_lines: frozenset[int] = frozenset()
+    unorderable: tuple[tuple[str, int, str], ...] = ()
 
 
 Reader = Callable[[str], ReadResult]
