@@ -8,15 +8,18 @@ checkov is an optional extra (`hullscan[iac]`) and is imported only here, inside
 
 from __future__ import annotations
 
+import ast
 import importlib
 import importlib.util
 import logging
 import os
+import re
 import shutil
 import sys
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from importlib.abc import InspectLoader
 from pathlib import Path
 from typing import Any
 
@@ -239,6 +242,45 @@ class IacChecker:
         )
 
 
+def _rendered_source(framework: str, folder: Path, record: Any) -> Path | None:
+    """The file of `folder` a result on a rendered file (in checkov's temporary folder, removed
+    when its run ends) belongs to. Helm: checkov writes helm's output as
+    `<chart name>/<path in the chart>`, from the `# Source:` comment helm puts before each
+    document, and reports that file; its own mapping back to the templates is built in worker
+    processes and lost (checkov 3.3). Kustomize: graph checks keep the kustomization's own
+    path in `file_path`."""
+    source = str(getattr(record, "file_path", "") or "").replace("\\", "/")
+    if framework == "helm":
+        inside = source.lstrip("/").partition("/")[2]
+        if not inside:
+            return None
+        candidate = folder / inside
+    elif framework == "kustomize" and Path(source).is_absolute():
+        candidate = Path(source)
+    else:
+        return None
+    try:
+        candidate.resolve().relative_to(folder.resolve())
+    except (OSError, RuntimeError, ValueError):
+        return None
+    return candidate if candidate.is_file() else None
+
+
+def _template_line(lines: Sequence[str], keys: Sequence[str]) -> int:
+    """The line of a Helm template holding the offending key: the first line that sets the
+    key's last name (templates are not YAML until rendered, so this is a search, not a walk);
+    the template's first line when none does."""
+    for key in keys:
+        names = [part for part in key.split("/") if part and not part.startswith("[")]
+        if not names:
+            continue
+        pattern = re.compile(rf"^\s*(?:-\s+)?[\"']?{re.escape(names[-1])}[\"']?\s*:")
+        for number, text in enumerate(lines, start=1):
+            if pattern.match(text):
+                return number
+    return 1
+
+
 def _render_problem(framework: str, target: Target, context: CheckContext) -> str | None:
     """Why this helm chart or kustomization is not rendered: never in pull-request mode (the
     renderer would run on the change under review), never when it would fetch something."""
@@ -276,31 +318,86 @@ def _framework_by_name(target: Target) -> str | None:
     return None
 
 
-_DEFERRED = "__hullscan_deferred__"
+_TERRAFORM = "checkov.terraform"
+_TERRAFORM_CHECKS = "checkov.terraform.checks"
+# in a deferred `checkov.terraform`: the code of its `__init__`'s check imports, not run yet
+_DEFERRED = "__hullscan_deferred_checks__"
+
+
+def _imports_checks(node: ast.stmt) -> bool:
+    """Whether a statement of `checkov.terraform`'s `__init__` imports Terraform checks."""
+    if isinstance(node, ast.ImportFrom):
+        names = [node.module or ""] if node.level == 0 else [
+            f"{_TERRAFORM}.{node.module}" if node.module else _TERRAFORM]
+    elif isinstance(node, ast.Import):
+        names = [alias.name for alias in node.names]
+    else:
+        return False
+    return any(n == _TERRAFORM_CHECKS or n.startswith(f"{_TERRAFORM_CHECKS}.") for n in names)
 
 
 def _defer_terraform_checks() -> None:
-    """checkov's Kubernetes, CloudFormation, ... runners import graph classes from the
-    `checkov.terraform` package, whose `__init__` loads every Terraform check (most of the
-    import time of a one-file Kubernetes run). When no Terraform file is checked, register the
-    package without running its `__init__`; `_load_terraform_checks` runs it if needed later."""
-    if "checkov.terraform" in sys.modules:
+    """Import `checkov.terraform` without its Terraform checks.
+
+    checkov's other runners import from the `checkov.terraform` package: graph classes from its
+    submodules, and the names its `__init__` re-exports from `checkov.terraform.modules`
+    (`TFModule`, `TFDefinitionKey`, `get_abs_path`, ...; CloudFormation's runner reaches
+    `graph_builder/foreach/module_handler.py`, which imports `TFModule` from it). The same
+    `__init__` star-imports every Terraform check, most of the import time of a one-file
+    Kubernetes run. So when no Terraform file is checked, run that `__init__` without its imports
+    of `checkov.terraform.checks`: every name other packages import from it is defined, the
+    checks are not loaded. Whatever the `__init__` of the installed checkov holds, only those
+    imports are set aside; `_load_terraform_checks` runs them when a later run in this process
+    checks Terraform, and so does reading any other attribute of the package."""
+    if _TERRAFORM in sys.modules:
         return
-    spec = importlib.util.find_spec("checkov.terraform")
-    if spec is None or spec.loader is None:
+    spec = importlib.util.find_spec(_TERRAFORM)
+    if spec is None or spec.origin is None or not isinstance(spec.loader, InspectLoader):
         return
+    source = spec.loader.get_source(_TERRAFORM)
+    if source is None:
+        return
+    body = ast.parse(source, spec.origin).body
+    checks = [node for node in body if _imports_checks(node)]
+    if not checks:
+        return  # nothing to set aside: the normal import is as fast
+    rest = [node for node in body if not _imports_checks(node)]
     module = importlib.util.module_from_spec(spec)
-    setattr(module, _DEFERRED, True)
-    sys.modules["checkov.terraform"] = module
-    setattr(sys.modules["checkov"], "terraform", module)  # noqa: B010 - what import does
+
+    def load_on_access(name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        _load_terraform_checks()
+        try:
+            return module.__dict__[name]
+        except KeyError:
+            raise AttributeError(f"module {_TERRAFORM!r} has no attribute {name!r}") from None
+
+    module.__dict__[_DEFERRED] = compile(ast.Module(checks, type_ignores=[]), spec.origin, "exec")
+    module.__dict__["__getattr__"] = load_on_access
+    parent = sys.modules["checkov"]
+    sys.modules[_TERRAFORM] = module
+    setattr(parent, "terraform", module)  # noqa: B010 - what import does
+    try:
+        exec(compile(ast.Module(rest, type_ignores=[]), spec.origin, "exec"), module.__dict__)
+    except BaseException:
+        del sys.modules[_TERRAFORM]  # as a failed import leaves it
+        delattr(parent, "terraform")
+        raise
 
 
 def _load_terraform_checks() -> None:
-    module = sys.modules.get("checkov.terraform")
-    if module is not None and getattr(module, _DEFERRED, False):
-        setattr(module, _DEFERRED, False)
-        assert module.__spec__ is not None and module.__spec__.loader is not None
-        module.__spec__.loader.exec_module(module)
+    """Run the check imports `_defer_terraform_checks` set aside (once; no-op otherwise)."""
+    module = sys.modules.get(_TERRAFORM)
+    code = module.__dict__.pop(_DEFERRED, None) if module is not None else None
+    if module is None or code is None:
+        return
+    try:
+        exec(code, module.__dict__)
+    except BaseException:
+        module.__dict__[_DEFERRED] = code  # the next run tries again rather than run without
+        raise
+    module.__dict__.pop("__getattr__", None)
 
 
 class _Checkov:
@@ -391,22 +488,38 @@ class _Checkov:
                 continue
             reports = report if isinstance(report, list) else [report]
             rendered: dict[str, _File] = {}
+            lost = 0
             for rep in reports:
                 for record, _ in _records(rep):
-                    path = Path(str(getattr(record, "file_abs_path", "") or ""))
-                    if path.is_file() and str(path) not in rendered:
-                        try:
-                            rel = path.resolve().relative_to(root).as_posix()
-                        except ValueError:
-                            continue
-                        text = path.read_text("utf-8", "replace")
-                        rendered[str(path)] = _File(Target(path, rel), framework, text)
+                    reported = str(getattr(record, "file_abs_path", "") or "")
+                    if reported in rendered:
+                        continue
+                    path = Path(reported)
+                    if not path.is_file():
+                        path = _rendered_source(framework, folder, record) or path
+                    if not path.is_file():
+                        lost += 1
+                        continue
+                    try:
+                        rel = path.resolve().relative_to(root).as_posix()
+                    except ValueError:
+                        lost += 1
+                        continue
+                    text = path.read_text("utf-8", "replace")
+                    rendered[reported] = _File(Target(path, rel), framework, text)
+            if lost:
+                notes.append(Notification(
+                    NAME, NotificationLevel.ERROR,
+                    f"checkov {framework} reported {lost} result(s) on rendered files hullscan "
+                    "could not trace back to this folder's files; those are not reported",
+                    item.target.rel,
+                ))
             findings.extend(self._convert(framework, runner, reports, rendered, root))
         return findings, notes
 
     def _run(self, framework: str, paths: list[str]) -> tuple[Any, list[Any]]:
         if framework in ("terraform", "terraform_plan"):
-            _load_terraform_checks()
+            _load_terraform_checks()  # set aside by an earlier run in this process, if any
         module = importlib.import_module(RUNNERS[framework])
         runner = module.Runner()
         runner_filter = self.filter_class(
@@ -550,6 +663,8 @@ def _finding(
 def _offending_line(
     framework: str, record: Any, item: _File, first: int, last: int, keys: list[str]
 ) -> int | None:
+    if framework == "helm":
+        return _template_line(item.lines, keys)  # rendered lines are not the template's
     if not keys:
         return None
     if framework == "terraform":
