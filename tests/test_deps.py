@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import PROJECT, Repo, wheelhouse
-from test_vuln_sources import RECORDS, FakeOsv, osv_server  # noqa: F401 - the fixture
+from test_vuln_sources import RECORDS, FakeOsv, osv_server, zip_of  # noqa: F401 - the fixture
 
 from hullscan.vuln.interface import PackageRef
 from hullscan.vuln.local_db import LocalDatabase
@@ -101,17 +101,20 @@ def test_unpinned_requirement_fails_closed_on_its_line(hullscan, repo: Repo, db)
     assert "requirements.txt:2: requests cannot be audited" in text.err
 
 
-def test_source_down_fails_closed_per_dependency(hullscan, repo: Repo,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_source_down_fails_closed_once_per_file(hullscan, repo: Repo,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HULLSCAN_OFFLINE", "0")  # online, and the API is down (127.0.0.1:9)
     repo.write("requirements.txt", "jinja2==3.1.3\nflask==3.0.0\n")
     run = hullscan("deps", ".", "--format", "json", cwd=repo.root)
     assert run.code == 3
-    pip_audit, *notes = run.json()["notifications"]
+    pip_audit, note = run.json()["notifications"]
     # pip-audit could not reach its OSV service either; the pins then went to OSV directly
     assert pip_audit["level"] == "warning" and pip_audit["message"].startswith("pip-audit failed")
-    assert [(n["line"], n["level"]) for n in notes] == [(1, "error"), (2, "error")]
-    assert all("could not be audited: cannot reach the OSV API" in n["message"] for n in notes)
+    # the same reason for every dependency of the file: one line, naming them
+    assert note["level"] == "error" and note["path"] == "requirements.txt"
+    assert note["message"].startswith(
+        "2 PyPI dependencies (jinja2 3.1.3, flask 3.0.0) could not be audited: cannot reach the "
+        "OSV API")
     assert "No known vulnerabilities" not in run.out + run.err
 
 
@@ -152,7 +155,98 @@ def test_offline_without_a_database_says_how(hullscan, repo: Repo, tmp_path: Pat
     repo.write("requirements.txt", "jinja2==3.1.3\n")
     run = hullscan("deps", ".", "--offline", cwd=repo.root)
     assert run.code == 3
-    assert "run `hullscan db import PATH` or `hullscan db update` first" in run.err
+    assert ("requirements.txt:1: jinja2 3.1.3 could not be audited: no local OSV database at "
+            f"{tmp_path / 'none.sqlite3'}: run `hullscan db update --ecosystem PyPI` (or "
+            "`hullscan db import PATH` with PyPI records)") in run.err
+
+
+def osv_folder_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                  records: list[dict]) -> Path:
+    """A real local database made by `hullscan db import FOLDER` from records written here."""
+    folder = tmp_path / "osv-records"
+    folder.mkdir()
+    for item in records:
+        (folder / f"{item['id']}.json").write_text(json.dumps(item))
+    path = tmp_path / "coverage.sqlite3"
+    database = LocalDatabase(path)
+    database.import_path(folder)
+    database.close()
+    monkeypatch.setenv("HULLSCAN_OSV_DB", str(path))
+    return path
+
+
+GO_MOD = """module example.com/app
+
+go 1.22
+
+require (
+\tgolang.org/x/text v0.3.7
+\tgithub.com/gin-gonic/gin v1.9.0
+)
+"""
+
+
+def test_a_database_without_the_ecosystem_fails_closed_per_file(
+    hullscan, repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pypi = [r for r in RECORDS if r["affected"][0]["package"]["ecosystem"] == "PyPI"]
+    path = osv_folder_db(tmp_path, monkeypatch, pypi)
+    repo.write("requirements.txt", "jinja2==3.1.3\n")
+    repo.write("web/package-lock.json", json.dumps(LOCK, indent=2))
+    repo.write("svc/go.mod", GO_MOD)
+    run = hullscan("deps", ".", "--offline", "--format", "json", "--sarif", "deps.sarif",
+                   cwd=repo.root)
+    assert run.code == 3  # not "0 findings": npm and Go were never imported
+    assert set(by_path(run, "requirements.txt")) == {"jinja2"}  # PyPI still audited
+    errors = {n["path"]: n for n in run.json()["notifications"] if n["level"] == "error"}
+    assert set(errors) == {"web/package-lock.json", "svc/go.mod"}
+    npm = errors["web/package-lock.json"]["message"]
+    assert npm.startswith("2 npm dependencies (lodash 4.17.20, left-pad 1.3.0) could not be "
+                          f"audited: the local OSV database at {path} holds no npm data: ")
+    assert npm.endswith("run `hullscan db update --ecosystem npm`")
+    go = errors["svc/go.mod"]["message"]
+    assert "Go dependencies (" in go and "holds no Go data" in go
+    assert go.endswith("run `hullscan db update --ecosystem Go`")
+    sarif = json.loads((repo.root / "deps.sarif").read_text())
+    (deps_run,) = [r for r in sarif["runs"] if r["automationDetails"]["id"] == "hullscan/deps/"]
+    invocation = deps_run["invocations"][0]
+    assert invocation["executionSuccessful"] is False
+    texts = [n["message"]["text"] for n in invocation["toolExecutionNotifications"]]
+    assert sum("hullscan db update --ecosystem npm" in t for t in texts) == 1
+    # the fix the message names: import npm's dump, and the lockfile is audited
+    dump = tmp_path / "npm" / "all.zip"
+    dump.parent.mkdir()
+    dump.write_bytes(zip_of([r for r in RECORDS
+                             if r["affected"][0]["package"]["ecosystem"] == "npm"]))
+    assert hullscan("db", "import", str(dump), cwd=repo.root).code == 0
+    again = hullscan("deps", "web/package-lock.json", "--offline", "--format", "json",
+                     cwd=repo.root)
+    assert again.code == 0 and set(by_path(again, "web/package-lock.json")) == {"lodash"}
+
+
+def test_an_empty_database_is_one_line_per_file_and_ecosystem(
+    hullscan, repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo.write("requirements.txt", "".join(f"pkg{i}=={i}.0\n" for i in range(300)))
+    repo.write("web/package-lock.json", json.dumps(LOCK, indent=2))
+    for database in (tmp_path / "none.sqlite3", tmp_path / "empty.sqlite3"):
+        if database.name == "empty.sqlite3":  # exists, nothing imported
+            made = LocalDatabase(database)
+            made._connect(create=True)
+            made.close()
+        monkeypatch.setenv("HULLSCAN_OSV_DB", str(database))
+        run = hullscan("deps", ".", "--offline", "--format", "json", cwd=repo.root)
+        assert run.code == 3
+        notes = run.json()["notifications"]
+        assert [(n["path"], n["level"], n.get("line")) for n in notes] == [
+            ("requirements.txt", "error", None), ("web/package-lock.json", "error", None)]
+        assert notes[0]["message"].startswith(
+            "300 PyPI dependencies (pkg0 0.0, pkg1 1.0, pkg2 2.0 and 297 more) could not be "
+            "audited: ")
+        assert "`hullscan db update --ecosystem PyPI`" in notes[0]["message"]
+        assert "`hullscan db update --ecosystem npm`" in notes[1]["message"]
+        text = hullscan("deps", ".", "--offline", cwd=repo.root)
+        assert len([line for line in text.err.splitlines() if "could not be audited" in line]) == 2
 
 
 def test_corrupt_lockfile_is_one_line_and_others_still_checked(hullscan, repo: Repo, db) -> None:
@@ -204,11 +298,11 @@ def test_network_failing_mid_batch_fails_closed(hullscan, repo: Repo, osv_server
     run = hullscan("deps", ".", "--format", "json", cwd=repo.root)
     assert run.code == 3
     assert run.json()["findings"] == []  # a half answer is not a pass either
-    errors = [n for n in run.json()["notifications"] if n["level"] == "error"]
-    assert sorted(n["message"].split()[0] for n in errors) == ["flask", "jinja2"]
-    lines = (repo.root / "Pipfile.lock").read_text().splitlines()
-    for note in errors:
-        assert note["message"].split()[0] in lines[note["line"] - 1]
+    (error,) = [n for n in run.json()["notifications"] if n["level"] == "error"]
+    assert error["path"] == "Pipfile.lock"
+    assert error["message"].startswith("2 PyPI dependencies (")
+    assert "jinja2 3.1.3" in error["message"] and "flask 3.0.0" in error["message"]
+    assert "could not be audited: cannot reach the OSV API" in error["message"]
     assert "Traceback" not in run.err
 
 

@@ -329,6 +329,54 @@ def test_scan_with_image_runs_every_checker_and_new_only_keeps_image_findings(
     assert run.code == 1
 
 
+def test_a_database_without_the_release_fails_closed_per_ecosystem(
+    hullscan, repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a real database imported from a folder holding PyPI and Alpine:v3.19 records only
+    folder = tmp_path / "osv-partial"
+    folder.mkdir()
+    for item in RECORDS:
+        if item["affected"][0]["package"]["ecosystem"] in ("PyPI", "Alpine:v3.19"):
+            (folder / f"{item['id']}.json").write_text(json.dumps(item))
+    path = tmp_path / "partial.sqlite3"
+    assert hullscan("db", "import", str(folder), env={"HULLSCAN_OSV_DB": str(path)},
+                    cwd=tmp_path).code == 0
+    monkeypatch.setenv("HULLSCAN_OSV_DB", str(path))
+    repo.write("Dockerfile", DOCKERFILE)
+    repo.commit()
+    docker_archive_legacy(debian_image(), repo.root / "app.tar")
+    run = hullscan("image", "docker-archive:app.tar", "--offline", "--format", "json",
+                   "--sarif", "image.sarif", cwd=repo.root)
+    assert run.code == 3  # the Debian packages were not audited: never a pass
+    assert {rule for rule, _ in by_rule(run) if rule.startswith("GHSA")} == {
+        "GHSA-9999-aaaa-bbbb"}  # the PyPI package is still audited
+    assert not any(f["properties"].get("ecosystem") == "Debian:12" for f in findings(run))
+    errors = [n for n in run.json()["notifications"] if n["level"] == "error"]
+    (error,) = errors  # one per ecosystem, not one per package
+    assert error["message"].startswith(  # by source package, as OSV's Debian data is
+        "docker-archive:app.tar: 3 Debian:12 package(s) (openssl 3.0.11-1~deb12u2, bash "
+        "5.2.15-2")
+    assert (f"could not be audited: the local OSV database at {path} holds no Debian:12 data: "
+            "run `hullscan db update --ecosystem Debian:12`") in error["message"]
+    sarif = json.loads((repo.root / "image.sarif").read_text())
+    image_run = next(r for r in sarif["runs"] if r["automationDetails"]["id"] == "hullscan/image/")
+    assert image_run["invocations"][0]["executionSuccessful"] is False
+    # another release of a distribution the database holds is missing data too
+    image = TestImage([Layer({
+        "etc/os-release": ALPINE_OS_RELEASE.replace("3.19.1", "3.20.3").replace("v3.19",
+                                                                                "v3.20"),
+        "lib/apk/db/installed": apk_installed(
+            ("libssl3", "3.1.4-r1", "openssl", ["usr/lib/libssl.so.3"])),
+    }, "ADD alpine-minirootfs.tar.gz /")], config={"User": "nobody"})
+    docker_archive_legacy(image, repo.root / "alpine.tar")
+    alpine = hullscan("image", "docker-archive:alpine.tar", "--offline", "--format", "json",
+                      cwd=repo.root)
+    assert alpine.code == 3
+    (error,) = [n for n in alpine.json()["notifications"] if n["level"] == "error"]
+    assert "holds no Alpine:v3.20 data (it holds Alpine:v3.19): run `hullscan db update " \
+        "--ecosystem Alpine:v3.20`" in error["message"]
+
+
 def test_sbom_components_in_json_and_missing_osv_data_fails_closed(
     hullscan, repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -439,7 +439,7 @@ def test_huge_tar_metadata_entry_is_refused_in_bounded_memory(
 
 
 def test_a_million_tiny_files_in_bounded_time_and_memory(
-    repo_with_dockerfile: Repo, tmp_path: Path
+    repo_with_dockerfile: Repo, tmp_path: Path, osv_db: Path
 ) -> None:
     repo = repo_with_dockerfile
     count = 1_000_000
@@ -766,7 +766,7 @@ COMPRESS: dict[str, Callable[[bytes], bytes]] = {
 
 @pytest.mark.parametrize("compression", sorted(COMPRESS))
 def test_compressed_archives_and_their_truncation(
-    hullscan: Hullscan, repo_with_dockerfile: Repo, compression: str
+    hullscan: Hullscan, repo_with_dockerfile: Repo, compression: str, osv_db: Path
 ) -> None:
     """`docker save | gzip` (or bzip2, xz, zstd, as `docker load` takes them): read; cut
     inside layer 2, what came before is kept."""

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from hullscan.formats.interface import RenderContext
     from hullscan.image.model import ImageRequest
     from hullscan.pipeline import ScanRequest
+    from hullscan.vuln.local_db import Coverage
 
 EXIT_CLEAN = 0
 EXIT_FINDINGS = 1
@@ -590,6 +591,26 @@ def run_merge(args: argparse.Namespace) -> int:
     return EXIT_CLEAN
 
 
+def _print_coverage(coverage: Sequence[Coverage]) -> None:
+    """What `hullscan db status` says about coverage: offline checks of packages in any other
+    ecosystem or release fail closed."""
+    if not coverage:
+        print("covers no ecosystem: offline checks fail closed for every package; run "
+              "`hullscan db update --ecosystem NAME`")
+        return
+    print("covers (offline checks of any other ecosystem or release fail closed):")
+    for entry in coverage:
+        if entry.kind == "dump":
+            how = f"the whole OSV dump, {entry.records:,} records, from {entry.source}"
+        elif entry.kind == "inferred":
+            how = (f"{entry.records:,} records already in the database, which an older "
+                   "hullscan made without recording coverage")
+        else:
+            how = f"{entry.records:,} records from {entry.source}"
+        when = f" at {entry.imported_at}" if entry.imported_at else ""
+        print(f"  {entry.ecosystem}: {how}{when}")
+
+
 def run_db(args: argparse.Namespace) -> int:
     """`hullscan db import|update|status`, behind the same one-line error boundary."""
     _configure_logging(getattr(args, "verbose", 0), getattr(args, "quiet", False))
@@ -609,17 +630,22 @@ def run_db(args: argparse.Namespace) -> int:
                 print(f"  {ecosystem}: {count:,}")
             for source, when, count in status.imports[-10:]:
                 print(f"imported {count:,} records from {source} at {when}")
+            _print_coverage(status.coverage)
             return EXIT_CLEAN
         if args.db_command == "import":
-            sources = [(s, s) for s in args.sources]
+            sources: list[tuple[str, str, str | None]] = [(s, s, None) for s in args.sources]
         else:
-            sources = [(dumps.dump_url(e), e) for e in (args.ecosystem or dumps.DEFAULT_ECOSYSTEMS)]
-        for source, label in sources:
+            sources = [(dumps.dump_url(e), e, e)
+                       for e in (args.ecosystem or dumps.DEFAULT_ECOSYSTEMS)]
+        for source, label, dump in sources:
             with dumps.temporary_folder() as tmp:
                 path = dumps.download(source, Path(tmp)) if "://" in source else Path(source)
-                report = database.import_path(path, label=source)
+                report = database.import_path(path, label=source, dump=dump)
             print(f"{label}: imported {report.imported:,} records"
-                  + (f", skipped {len(report.skipped):,}" if report.skipped else ""))
+                  + (f", skipped {len(report.skipped):,}" if report.skipped else "")
+                  + (f"; covers {', '.join(report.covered)}" if report.covered else ""))
+            for line in report.warnings:
+                print(f"hullscan: warning: {line}", file=sys.stderr)
             for line in report.skipped[:10]:
                 print(f"hullscan: warning: skipped {line}", file=sys.stderr)
             if len(report.skipped) > 10:

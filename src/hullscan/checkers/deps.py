@@ -169,6 +169,10 @@ class DepsChecker:
             for problem in result.problems:
                 notes.append(Notification(NAME, NotificationLevel.NOTE,
                                           f"skipped OSV record {problem}"))
+            for said in result.notes:  # about the source as a whole: said once
+                note = Notification(NAME, NotificationLevel.WARNING, said)
+                if note not in notes:
+                    notes.append(note)
             produced, failures = _findings(items, result)
             findings.extend(produced)
             notes.extend(failures)
@@ -332,21 +336,35 @@ def _said(error: ToolError) -> str:
 def _findings(
     located: Sequence[_Located], result: Audit
 ) -> tuple[list[Finding], list[Notification]]:
+    """Findings, and one error per file, ecosystem and reason for the dependencies that could
+    not be audited (an ecosystem the local database does not hold, the OSV API unreachable):
+    one line says it for the whole file, not one line per dependency."""
     findings: list[Finding] = []
-    failures: list[Notification] = []
+    failed: dict[tuple[str, str, str], list[_Located]] = {}
     for item in located:
         package = item.dependency.package
-        where = (item.target.rel, item.dependency.line)
         if package in result.failed:
-            reason = result.failed[package]
-            failures.append(Notification(
-                NAME, NotificationLevel.ERROR,
-                f"{package.name} {package.version} could not be audited: {reason}", *where,
-            ))
+            key = (item.target.rel, package.ecosystem, result.failed[package])
+            failed.setdefault(key, []).append(item)
             continue
         advisories = result.advisories.get(package)
         if advisories:
             findings.append(_finding(item, advisories, result.fixes.get(package)))
+    failures: list[Notification] = []
+    for (rel, ecosystem, reason), items in failed.items():
+        unique = list(dict.fromkeys(item.dependency.package for item in items))
+        if len(unique) == 1:
+            package, line = unique[0], items[0].dependency.line
+            failures.append(Notification(
+                NAME, NotificationLevel.ERROR,
+                f"{package.name} {package.version} could not be audited: {reason}", rel, line))
+            continue
+        shown = ", ".join(f"{p.name} {p.version}" for p in unique[:3])
+        more = f" and {len(unique) - 3:,} more" if len(unique) > 3 else ""
+        failures.append(Notification(
+            NAME, NotificationLevel.ERROR,
+            f"{len(unique):,} {ecosystem} dependencies ({shown}{more}) could not be audited: "
+            f"{reason}", rel))
     return findings, failures
 
 

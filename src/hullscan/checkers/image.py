@@ -238,11 +238,20 @@ def _vulnerabilities(typed: list[Package], context: CheckContext, image_name: st
                    hide_unimportant=not options.get("show_unimportant", False))
     for problem in result.problems[:20]:
         notes.append(Notification(NAME, NotificationLevel.WARNING, problem))
-    failed = {ref: reason for ref, reason in result.failed.items()}
-    if failed:
-        first = next(iter(failed.values()))
-        notes.append(Notification(NAME, NotificationLevel.ERROR,
-                                  f"{len(failed)} package(s) could not be audited: {first}"))
+    for said in result.notes:
+        notes.append(Notification(NAME, NotificationLevel.WARNING, said))
+    # fail closed, one error per ecosystem and reason (a release the local database does not
+    # hold, the OSV API unreachable), naming the image
+    failed: dict[tuple[str, str], list[PackageRef]] = {}
+    for ref, reason in result.failed.items():
+        failed.setdefault((ref.ecosystem, reason), []).append(ref)
+    for (ecosystem, reason), lost in failed.items():
+        shown = ", ".join(f"{r.name} {r.version}" for r in lost[:3])
+        more = f" and {len(lost) - 3:,} more" if len(lost) > 3 else ""
+        notes.append(Notification(
+            NAME, NotificationLevel.ERROR,
+            f"{image_name}: {len(lost):,} {ecosystem} package(s) ({shown}{more}) could not be "
+            f"audited: {reason}"))
     findings: list[Finding] = []
     for i, ref in refs.items():
         package = typed[i]

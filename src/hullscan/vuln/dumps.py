@@ -26,6 +26,26 @@ def dump_url(ecosystem: str) -> str:
     return f"{base}/{urllib.parse.quote(ecosystem)}/all.zip"
 
 
+def dump_ecosystem(location: str) -> str | None:
+    """The ecosystem whose OSV dump a URL or path names (`PyPI` for `.../PyPI/all.zip`,
+    `Debian:12` for `.../Debian%3A12/all.zip`), else None."""
+    if "://" in location:
+        path = urllib.parse.urlsplit(location).path
+    else:
+        path = location.replace("\\", "/")
+    parts = path.rstrip("/").split("/")
+    if len(parts) >= 2 and parts[-1] == "all.zip" and parts[-2]:
+        return urllib.parse.unquote(parts[-2])
+    return None
+
+
+def update_command(ecosystem: str) -> str:
+    """The command that fetches an ecosystem's dump, quoted for a shell."""
+    import shlex
+
+    return f"hullscan db update --ecosystem {shlex.quote(ecosystem)}"
+
+
 def download(url: str, folder: Path) -> Path:
     """Download `url` into `folder` (a temporary folder of the caller) and return the file."""
     target = folder / "download.zip"

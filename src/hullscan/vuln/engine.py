@@ -21,12 +21,16 @@ from hullscan.vuln.records import RecordProblem, check_record
 class Audit:
     """Per package: the advisories that affect it (aliases merged) and the lowest version
     that clears them all; the packages that could not be audited, with a reason; problems with
-    records (one line each)."""
+    records (one line each); the source's notes about its answer as a whole (one line each).
+
+    Packages of an ecosystem the source holds no data for are in `failed`, all with the same
+    reason, so a caller can say it once per file and ecosystem."""
 
     advisories: Mapping[PackageRef, tuple[Advisory, ...]]
     fixes: Mapping[PackageRef, str | None]
     failed: Mapping[PackageRef, str]
     problems: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
 
 def audit(
@@ -72,4 +76,5 @@ def audit(
         if merged:
             advisories[package] = tuple(merged)
             fixes[package] = match.lowest_fix(package, merged)
-    return Audit(advisories, fixes, failed, tuple(dict.fromkeys(problems)))
+    return Audit(advisories, fixes, failed, tuple(dict.fromkeys(problems)),
+                 tuple(dict.fromkeys(found.notes)))

@@ -46,10 +46,13 @@ class SourceError(HullscanError):
 
 @dataclass(frozen=True)
 class SourceResult:
-    """Candidate OSV records per package, and the packages the source could not look up."""
+    """Candidate OSV records per package, the packages the source could not look up (a
+    package whose ecosystem or release the source holds no data for is one of them, never "no
+    vulnerabilities"), and notes about the answer as a whole (one line each, said once)."""
 
     records: Mapping[PackageRef, Sequence[OsvRecord]]
     failed: Mapping[PackageRef, str] = field(default_factory=dict)  # package -> one-line reason
+    notes: tuple[str, ...] = ()
 
 
 class VulnerabilitySource(Protocol):
