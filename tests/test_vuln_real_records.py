@@ -71,6 +71,34 @@ def test_the_test_record_fails_the_schema_only_in_its_git_range() -> None:
     VALIDATOR.validate(without_git)
 
 
+def test_short_hash_git_range_is_dropped_and_the_rest_imported(tmp_path: Path) -> None:
+    database = LocalDatabase(tmp_path / "db.sqlite3")
+    good = osv("PYSEC-2021-9002", "PyPI", "pillow",
+               window("ECOSYSTEM", ("introduced", "0"), ("fixed", "9.0.0")))
+    VALIDATOR.validate(good)
+    report = database.import_path(folder_of(tmp_path, pysec_with_short_hashes(), good))
+    assert report.imported == 2
+    assert report.skipped == ()
+    dropped = [w for w in report.warnings if "PYSEC-2021-9001" in w]
+    assert len(dropped) == 1
+    line = dropped[0]
+    assert line.startswith("PYSEC-2021-9001.json: PYSEC-2021-9001: dropped its GIT range")
+    assert "affected[0].ranges[0]" in line and GIT_REPO in line and "'8a2b7c1'" in line
+    assert "ECOSYSTEM" in line
+    pkg = PackageRef("PyPI", "pillow", "8.0.0")
+    stored = {r["id"]: r for r in database.lookup([pkg]).records[pkg]}
+    assert set(stored) == {"PYSEC-2021-9001", "PYSEC-2021-9002"}
+    kept = stored["PYSEC-2021-9001"]
+    assert [r["type"] for r in kept["affected"][0]["ranges"]] == ["ECOSYSTEM"]
+    assert kept["affected"][0]["versions"] == ["8.0.0", "8.1.0"]
+    VALIDATOR.validate(kept)  # what is stored passes the schema
+    result = audit([pkg], database)
+    assert {a.id for a in result.advisories[pkg]} == {"PYSEC-2021-9001", "PYSEC-2021-9002"}
+    assert result.fixes[pkg] == "9.0.0"
+    assert result.problems == ()
+    database.close()
+
+
 def test_usable_record_changes_nothing_it_need_not() -> None:
     good = osv("PYSEC-2021-9003", "PyPI", "x", window("ECOSYSTEM", ("introduced", "0")),
                {"type": "GIT", "repo": GIT_REPO, "events": [{"introduced": "a" * 40}]})

@@ -185,20 +185,21 @@ class LocalDatabase:
     def import_entries(
         self, entries: Iterable[tuple[str, bytes | str]], label: str, dump: str | None = None
     ) -> ImportReport:
-        from hullscan.vuln.records import RecordProblem, check_record
+        from hullscan.vuln.records import RecordProblem, usable_record
 
         conn = self._connect(create=True)
         skipped: list[str] = []
+        git_warnings: list[str] = []
         imported = 0
         observed: dict[str, int] = {}  # ecosystem -> records imported
         with conn:
             for member, raw in entries:
                 try:
-                    record = _decode(raw)
-                    check_record(record)
+                    record, dropped = usable_record(_decode(raw))  # GIT ranges it refuses
                 except RecordProblem as exc:
                     skipped.append(f"{member}: {exc}")
                     continue
+                git_warnings.extend(f"{member}: {line}" for line in dropped)
                 self._store(conn, record)
                 imported += 1
                 for ecosystem in _ecosystems_of(record):
@@ -212,6 +213,7 @@ class LocalDatabase:
                 (label, dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), imported),
             )
             covered, warnings = _record_coverage(conn, label, dump, observed, imported)
+            warnings += tuple(git_warnings)
         return ImportReport(label, imported, tuple(skipped), covered, warnings)
 
     @staticmethod
