@@ -68,3 +68,24 @@ def test_source_down_fails_closed() -> None:
     result = audit([pad], OsvApi("http://127.0.0.1:9", tries=1, timeout=2))
     assert result.advisories == {}
     assert "cannot reach the OSV API" in result.failed[pad]
+
+
+def test_fix_advice_never_lands_in_an_alias_window_that_misses_the_installed_version(
+    tmp_path: Path,
+) -> None:
+    """A `<2.0.0` and its alias B `[1.0.0, 2.1.0)`: at 0.5.0 only A affects the package, but the
+    advice must clear B too (2.0.0 is inside B's window)."""
+    a = record("GHSA-aaaa-0000-0000", "PyPI", "demo", "2.0.0", aliases=["CVE-2026-0001"])
+    b = {**record("PYSEC-2026-1", "PyPI", "demo", "2.1.0", aliases=["CVE-2026-0001"]),
+         "affected": [{"package": {"ecosystem": "PyPI", "name": "demo"}, "ranges": [
+             {"type": "ECOSYSTEM", "events": [{"introduced": "1.0.0"}, {"fixed": "2.1.0"}]}]}]}
+    folder = tmp_path / "osv"
+    folder.mkdir()
+    for item in (a, b):
+        (folder / f"{item['id']}.json").write_text(json.dumps(item))
+    db = LocalDatabase(tmp_path / "osv.sqlite3")
+    db.import_path(folder)
+    package = PackageRef("PyPI", "demo", "0.5.0")
+    result = audit([package], db)
+    assert [x.id for x in result.advisories[package]] == ["GHSA-aaaa-0000-0000"]
+    assert result.fixes[package] == "2.1.0"

@@ -75,6 +75,9 @@ def audit(
             merged = [a for a in merged if a.fixed_versions]
         if merged:
             advisories[package] = tuple(merged)
-            fixes[package] = match.lowest_fix(package, merged)
+            # every candidate record of the package: an alias that does not affect the
+            # installed version can still affect the version a fix would move to
+            fixes[package] = match.lowest_fix(package, merged,
+                                              related=found.records.get(package, ()))
     return Audit(advisories, fixes, failed, tuple(dict.fromkeys(problems)),
                  tuple(dict.fromkeys(found.notes)))
