@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from hullscan.dockerfile.parser import Dockerfile, Instruction, parse, substitute
+from hullscan.dockerfile.parser import Dockerfile, Instruction, parse, substitute, syntax_errors
 
 
 def _only(df: Dockerfile, keyword: str) -> Instruction:
@@ -478,3 +478,78 @@ def test_deeply_nested_substitution_does_not_recurse_forever() -> None:
     assert substitute("${A:-${B:-${C:-d}}}", {}) == ("d", True)
     df = parse("FROM " + text + "\n")
     assert df.stages[0].resolved_image is None
+
+
+# ---------------------------------------------------------------------------- BuildKit syntax
+# What BuildKit accepts has no syntax error (so hadolint's DL1000 on it is only a notification);
+# what BuildKit refuses does.
+
+BUILDKIT_FILE = """# syntax=docker/dockerfile:1.7
+ARG BASE=python:3.12
+FROM $BASE AS build
+RUN --mount=type=cache,target=/root/.cache --mount=type=secret,id=tok --network=none <<EOF
+pip install .
+EOF
+# comment right after a heredoc (what hadolint cannot parse)
+RUN <<-EOF
+\tset -e
+\techo tabbed
+\tEOF
+RUN <<"EOF"
+echo $NOT_EXPANDED
+EOF
+RUN python3 <<'PY'
+print("stdin of python")
+PY
+COPY <<a.txt <<b.txt /dest/
+a
+a.txt
+b
+b.txt
+COPY <<EOF /etc/app.conf
+key = value
+EOF
+COPY --link --from=build /app /app
+ADD --checksum=sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef \\
+    https://example.com/f.tgz /tmp/
+"""
+
+
+def test_buildkit_file_has_no_syntax_errors() -> None:
+    df = parse(BUILDKIT_FILE)
+    assert syntax_errors(df) == []
+    assert df.directives == {"syntax": "docker/dockerfile:1.7"}
+    runs = [i for i in df.instructions if i.keyword == "RUN"]
+    assert runs[0].flag("network") == "none"
+    assert [v for k, v in runs[0].flags if k == "mount"] == [
+        "type=cache,target=/root/.cache", "type=secret,id=tok",
+    ]
+    assert [(h.delimiter, h.content, h.start_line) for h in runs[0].heredocs] == [
+        ("EOF", "pip install .", 5),
+    ]
+    assert runs[1].heredocs[0].content == "set -e\necho tabbed"
+    assert runs[1].heredocs[0].strip_tabs
+    assert runs[2].heredocs[0].quoted
+    assert runs[3].args.startswith("python3") and runs[3].heredocs[0].delimiter == "PY"
+    copies = [i for i in df.instructions if i.keyword == "COPY"]
+    assert [h.content for h in copies[0].heredocs] == ["a", "b"]
+    assert copies[1].heredocs[0].content == "key = value"
+    assert copies[2].flag("link") == "" and copies[2].flag("from") == "build"
+    add = _only(df, "ADD")
+    assert (add.flag("checksum") or "").startswith("sha256:")
+    assert all(h.terminated for i in df.instructions for h in i.heredocs)
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "reason"),
+    [
+        ("FROM a\nRUN <<EOF\necho never closed\n", 3, "heredoc EOF is never closed"),
+        ("FROM a\nRUNN true\n", 2, "unknown instruction RUNN"),
+        ("RUN curl x | sh\nFROM a\n", 1, "RUN before the first FROM"),
+        ("# only a comment\nARG X=1\n", 1, "no FROM instruction"),
+        ("FROM a\nONBUILD ONBUILD\n", 2, "ONBUILD ONBUILD is refused"),
+        ("FROM a\nWORKDIR\n", 2, "WORKDIR has no arguments"),
+    ],
+)
+def test_syntax_errors_buildkit_refuses(text: str, line: int, reason: str) -> None:
+    assert syntax_errors(parse(text)) == [(line, reason)]

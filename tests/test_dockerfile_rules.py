@@ -302,7 +302,7 @@ POSITIVE: list[tuple[str, str, list[tuple[str, int]], str]] = [
     (
         "curl-sh-heredoc",
         wrap("RUN id", "RUN <<EOF", "set -e", "curl -fsSL https://x.io | sh", "EOF"),
-        [("HS121", 3)],
+        [("HS121", 5)],
         "pipes it",
     ),
     # HS122: TLS verification off
@@ -436,8 +436,9 @@ def test_every_rule_has_a_positive_case() -> None:
 def test_hit_end_line_spans_continuations_and_heredocs() -> None:
     hit = one(wrap("RUN apt-get install -y \\", "    openssh-server"), "HS133")
     assert (hit.line, hit.end_line) == (2, 3)
+    # a finding in a heredoc script is on the script's own line
     hit = one(wrap("RUN <<EOF", "curl -fsSL https://x.io | sh", "EOF"), "HS121")
-    assert (hit.line, hit.end_line) == (2, 4)
+    assert (hit.line, hit.end_line) == (3, 3)
 
 
 # ---------------------------------------------------------------------------- negatives
@@ -821,3 +822,145 @@ def test_cli_exit_codes(repo: Path, cli_report: tuple[int, dict[str, Any]]) -> N
     relaxed = _cli(repo, "--fail-on", "never")
     assert relaxed.returncode == 0, relaxed.stderr
     assert json.loads(relaxed.stdout)["summary"]["findings"] == report["summary"]["findings"]
+
+
+# ---------------------------------------------------------------------------- BuildKit heredocs
+# Rules that read RUN commands see the body of a heredoc that is a shell script, on the body's
+# own line; a heredoc that is a program's stdin or a file's content is not shell.
+
+HEREDOC_CASES: list[tuple[str, str, list[tuple[str, int]]]] = [
+    (
+        "plain-curl-sh",
+        wrap("RUN <<EOF", "set -e", "curl -fsSL https://x.io/i.sh | sh", "echo done", "EOF"),
+        [("HS121", 4)],
+    ),
+    (
+        "dash-tabs-stripped-tls",
+        wrap("RUN <<-EOF", "\tapt-get update", "\tcurl -k https://x.io/f -o /f", "\tEOF"),
+        [("HS122", 4)],
+    ),
+    (
+        "quoted-chmod",
+        wrap("RUN <<'EOF'", "mkdir /data", "chmod 777 /data", "EOF"),
+        [("HS130", 4)],
+    ),
+    (
+        "bash-sudo",
+        wrap("RUN bash -e <<EOF", "id", "sudo make install", "EOF"),
+        [("HS131", 4)],
+    ),
+    (
+        "sh-continuation-ssh",
+        wrap("RUN sh <<\"EOF\"", "apt-get install -y \\", "    openssh-server", "EOF"),
+        [("HS133", 3)],
+    ),
+    (
+        "comment-after-heredoc",
+        wrap("RUN <<EOF", "# curl | sh in a comment is not a command", "EOF",
+             "# a comment after the heredoc", "RUN wget -qO- https://x.io/i.sh | bash"),
+        [("HS121", 6)],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), [(t, e) for _, t, e in HEREDOC_CASES], ids=[c[0] for c in HEREDOC_CASES]
+)
+def test_rules_inside_shell_heredocs(text: str, expected: list[tuple[str, int]]) -> None:
+    assert hits(text) == expected  # and no other line fires
+    for found in run(text):
+        assert found.rule.default_severity in (Severity.HIGH, Severity.MEDIUM)
+
+
+def test_heredoc_rule_severities() -> None:
+    assert one(HEREDOC_CASES[0][1], "HS121").rule.default_severity is Severity.HIGH
+    tls = one(HEREDOC_CASES[1][1], "HS122")
+    assert tls.rule.default_severity is rules.TLS_DISABLED.default_severity
+    assert tls.rule.default_severity in (Severity.HIGH, Severity.MEDIUM)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the body is python's stdin, not shell
+        wrap("RUN python3 <<EOF", "print('curl -fsSL https://x.io | sh')", "EOF"),
+        # the body is a file's content
+        wrap("COPY <<EOF /usr/local/bin/setup.sh", "curl -k https://x.io | sh", "EOF"),
+        wrap("RUN cat <<EOF > /etc/motd", "sudo chmod 777 / is not run", "EOF"),
+        # several heredocs on one line are files
+        wrap("COPY <<a.txt <<b.txt /dest/", "curl x | sh", "a.txt", "sudo ls", "b.txt"),
+    ],
+    ids=["python-stdin", "copy-file", "cat-to-file", "copy-two-files"],
+)
+def test_non_shell_heredoc_bodies_are_not_commands(text: str) -> None:
+    assert hits(text) == []
+
+
+def test_buildkit_flags_and_directive_stay_clean() -> None:
+    text = dockerfile(
+        "# syntax=docker/dockerfile:1.7",
+        FROM_OK,
+        "RUN --mount=type=cache,target=/root/.cache --network=none <<EOF",
+        "pip install --no-cache-dir .",
+        "EOF",
+        "COPY --link --chown=app app.py /app/",
+        f"ADD --checksum=sha256:{'a' * 64} https://x.io/f.tgz /tmp/",
+        "USER app",
+    )
+    assert hits(text) == []
+
+
+HEREDOC_DOCKERFILE = dockerfile(
+    "# syntax=docker/dockerfile:1.4",
+    "FROM python:latest",
+    "RUN <<EOF",
+    "curl -fsSL https://x.io/i.sh | sh",
+    "EOF",
+    "# a comment after the heredoc: hadolint cannot parse this",
+    "USER app",
+)
+
+
+def test_hadolint_dl1000_on_buildkit_heredoc_becomes_a_notification(tmp_path: Path) -> None:
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    (tmp_path / "Dockerfile").write_text(HEREDOC_DOCKERFILE)
+    raw = subprocess.run([_hadolint(), "--no-fail", "-f", "json", "Dockerfile"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=60, check=False)
+    assert "DL1000" in {item["code"] for item in json.loads(raw.stdout)}  # guard
+    proc = _cli(tmp_path, "--fail-on", "critical")
+    report = json.loads(proc.stdout)
+    found = _by_rule(report)
+    assert "DL1000" not in found
+    assert [f["location"]["start_line"] for f in found["HS121"]] == [4]  # own rules ran
+    assert found["HS121"][0]["severity"] == "high"
+    notes = [n for n in report["notifications"] if "hadolint cannot parse" in n["message"]]
+    assert len(notes) == 1
+    assert notes[0]["level"] == "warning"
+    assert notes[0]["path"] == "Dockerfile"
+    assert "its rules did not run on this file" in notes[0]["message"]
+    assert proc.returncode == 0, proc.stderr  # the notification does not change the exit code
+
+
+def test_dl1000_stays_a_finding_when_hullscan_also_rejects_the_file(tmp_path: Path) -> None:
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    (tmp_path / "Dockerfile").write_text(dockerfile(
+        FROM_OK, "RUN <<EOF", "echo hi", "EOF", "# comment", "RUN <<EOF", "echo never closed",
+    ))
+    proc = _cli(tmp_path)
+    found = _by_rule(json.loads(proc.stdout))
+    assert [f["severity"] for f in found["DL1000"]] == ["high"]
+    assert proc.returncode == 1
+
+
+def test_dl1000_stays_a_finding_on_a_file_without_buildkit_syntax(tmp_path: Path) -> None:
+    # hullscan's tolerant parser keeps `EXPOSE 80:abc`, but nothing BuildKit-specific explains
+    # hadolint's failure: it stays a finding.
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    (tmp_path / "Dockerfile").write_text(wrap("EXPOSE 80:abc"))
+    proc = _cli(tmp_path)
+    report = json.loads(proc.stdout)
+    assert [(f["location"]["start_line"], f["severity"]) for f in _by_rule(report)["DL1000"]] == [
+        (2, "high")
+    ]
+    assert not [n for n in report["notifications"] if "hadolint cannot parse" in n["message"]]
+    assert proc.returncode == 1

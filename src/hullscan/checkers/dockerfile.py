@@ -22,7 +22,7 @@ from hullscan.catalog import tool_rule
 from hullscan.checkers.interface import CheckContext
 from hullscan.discover import Target
 from hullscan.dockerfile import rules as own_rules
-from hullscan.dockerfile.parser import parse
+from hullscan.dockerfile.parser import parse, syntax_errors
 from hullscan.errors import ToolError
 from hullscan.model import (
     CheckerResult,
@@ -120,7 +120,19 @@ class DockerfileChecker:
             (f.location.path, f.location.start_line, f.rule.id) for f in own
         }
         texts = {r.target.rel: r.text.splitlines() for r in readable}
+        unparsed = {f.location.path for f in hadolint_findings if f.rule.id == "DL1000"}
+        accepted = {r.target.rel for r in readable
+                    if r.target.rel in unparsed and _buildkit_only(r.text)}
         for finding in hadolint_findings:
+            if finding.rule.id == "DL1000" and finding.location.path in accepted:
+                # hadolint's parser predates BuildKit's heredocs and comments after them: a
+                # file BuildKit accepts is not a finding, but hadolint's rules did not run on it.
+                notes.append(Notification(
+                    NAME, NotificationLevel.WARNING,
+                    "hadolint cannot parse this BuildKit syntax; its rules did not run on this "
+                    f"file; hullscan's own rules did (hadolint: {finding.message[:200]})",
+                    finding.location.path, finding.location.start_line))
+                continue
             finding = replace(finding, suppression=hadolint_pragma(
                 texts.get(finding.location.path, []), finding.location.start_line,
                 finding.rule.id))
@@ -137,6 +149,24 @@ class DockerfileChecker:
             tools=tuple(tools),
             files_scanned=len(readable),
         )
+
+
+# Flags only BuildKit's frontend has: with them, a heredoc or a `# syntax=` directive, a file
+# hadolint fails on may be one BuildKit builds.
+_BUILDKIT_FLAGS = frozenset({"mount", "network", "security", "link", "checksum", "exclude",
+                             "parents", "keep-git-dir"})
+
+
+def _buildkit_only(text: str) -> bool:
+    """True when the file uses BuildKit syntax and hullscan's parser finds nothing BuildKit
+    would refuse: hadolint's DL1000 on it is hadolint's limit, not the file's error."""
+    parsed = parse(text)
+    if syntax_errors(parsed):
+        return False
+    return "syntax" in parsed.directives or any(
+        ins.heredocs or any(name in _BUILDKIT_FLAGS for name, _ in ins.flags)
+        for ins in parsed.instructions
+    )
 
 
 def _own_findings(item: _Readable, context: CheckContext) -> Iterable[Finding]:

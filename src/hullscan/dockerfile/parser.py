@@ -20,6 +20,7 @@ __all__ = [
     "Stage",
     "parse",
     "substitute",
+    "syntax_errors",
 ]
 
 _DIRECTIVE_RE = re.compile(r"^[ \t]*#[ \t]*([A-Za-z][A-Za-z0-9_-]*)[ \t]*=[ \t]*(.*?)[ \t]*$")
@@ -44,6 +45,7 @@ class Heredoc:
     start_line: int
     strip_tabs: bool
     quoted: bool
+    terminated: bool = True  # False when the file ended before the delimiter line
 
 
 @dataclass(frozen=True)
@@ -452,15 +454,18 @@ def parse(text: str) -> Dockerfile:
         for delimiter, strip_tabs, quoted in _find_heredocs(rest, escape):
             body_start = index
             body: list[str] = []
+            terminated = False
             while index < n:
                 body_line = lines[index]
                 index += 1
                 if strip_tabs:
                     body_line = body_line.lstrip("\t")
                 if body_line == delimiter:
+                    terminated = True
                     break
                 body.append(body_line)
-            heredocs.append(Heredoc(delimiter, "\n".join(body), body_start + 1, strip_tabs, quoted))
+            heredocs.append(Heredoc(delimiter, "\n".join(body), body_start + 1, strip_tabs, quoted,
+                                    terminated))
         end = max(last, index - 1)
 
         if keyword in _FLAG_INSTRUCTIONS:
@@ -547,3 +552,39 @@ def _make_stage(
         platform=platform,
         line=line,
     )
+
+
+# Instructions BuildKit's dockerfile frontend knows (MAINTAINER is deprecated but accepted).
+INSTRUCTIONS = frozenset({
+    "ADD", "ARG", "CMD", "COPY", "ENTRYPOINT", "ENV", "EXPOSE", "FROM", "HEALTHCHECK", "LABEL",
+    "MAINTAINER", "ONBUILD", "RUN", "SHELL", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR",
+})
+
+
+_NOT_ONBUILD = frozenset({"ONBUILD", "FROM", "MAINTAINER"})
+
+
+def syntax_errors(dockerfile: Dockerfile) -> list[tuple[int, str]]:
+    """(line, reason) for what BuildKit would refuse that this tolerant parser kept: an unknown
+    instruction, an instruction other than ARG before the first FROM, a heredoc whose delimiter
+    line never comes, an instruction without arguments, `ONBUILD ONBUILD`/`FROM`/`MAINTAINER`,
+    no FROM. Empty when BuildKit's
+    syntax (heredocs, --mount, --network, COPY --link, ADD --checksum, directives) is all
+    there is."""
+    errors: list[tuple[int, str]] = []
+    for ins in dockerfile.instructions:
+        if ins.keyword not in INSTRUCTIONS:
+            errors.append((ins.start_line, f"unknown instruction {ins.keyword[:40]}"))
+        elif ins.stage < 0 and ins.keyword != "ARG":
+            errors.append((ins.start_line, f"{ins.keyword} before the first FROM"))
+        elif not ins.args.strip() and not ins.heredocs:
+            errors.append((ins.start_line, f"{ins.keyword} has no arguments"))
+        elif ins.keyword == "ONBUILD" and ins.args.split()[0].upper() in _NOT_ONBUILD:
+            errors.append((ins.start_line, f"ONBUILD {ins.args.split()[0].upper()} is refused"))
+        for heredoc in ins.heredocs:
+            if not heredoc.terminated:
+                errors.append((heredoc.start_line,
+                               f"heredoc {heredoc.delimiter[:40]} is never closed"))
+    if not dockerfile.stages:
+        errors.append((1, "no FROM instruction"))
+    return errors

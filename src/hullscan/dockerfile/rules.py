@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from hullscan.catalog import make_rule
-from hullscan.dockerfile.parser import Dockerfile, Instruction, Stage, substitute
+from hullscan.dockerfile.parser import Dockerfile, Heredoc, Instruction, Stage, substitute
 from hullscan.imageref import parse_image_ref
 from hullscan.images import MUTABLE_IMAGE, UNPINNED_IMAGE, UNTRUSTED_REGISTRY, image_issues
 from hullscan.model import Rule, Severity
@@ -410,12 +410,6 @@ _SSH_PACKAGES = frozenset({"openssh-server", "openssh", "dropbear", "ssh-server"
 _PRIVILEGED = re.compile(r"(^|\s)--privileged(\s|=|$)")
 
 
-def _command_text(ins: Instruction) -> str:
-    exec_form = ins.exec_form()
-    body = " ".join(exec_form) if exec_form is not None else ins.args
-    return "\n".join([body, *(h.content for h in ins.heredocs)])
-
-
 def _pipelines(text: str) -> Iterator[list[str]]:
     for pipeline in _PIPELINE_SPLIT.split(text):
         if pipeline.strip():
@@ -486,31 +480,94 @@ def _installed_packages(text: str) -> set[str]:
     return packages
 
 
+_SCRIPT_SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh"})
+
+
+def _shell_heredoc(ins: Instruction) -> Heredoc | None:
+    """The heredoc whose body BuildKit runs as a shell script: `RUN <<EOF` (the default shell)
+    or `RUN bash <<EOF` / `RUN sh -e <<EOF`. The body of `RUN python3 <<EOF` is a program's
+    stdin, of `RUN cat <<EOF > f` a file's content: not shell."""
+    if ins.keyword != "RUN" or not ins.heredocs or ins.exec_form() is not None:
+        return None
+    head = ins.args.split("<<", 1)[0].split()
+    if not head:
+        return ins.heredocs[0]
+    if head[0].rsplit("/", 1)[-1] in _SCRIPT_SHELLS and all(w.startswith("-") for w in head[1:]):
+        return ins.heredocs[0]
+    return None
+
+
+def _segments(ins: Instruction) -> list[tuple[str, int, int]]:
+    """(text, first line, last line) of the instruction's command and, for a shell heredoc,
+    of each logical line of its body (backslash continuations joined), so a finding in a
+    heredoc script is reported on the script's own line."""
+    exec_form = ins.exec_form()
+    body = " ".join(exec_form) if exec_form is not None else ins.args
+    head_end = ins.heredocs[0].start_line - 1 if ins.heredocs else ins.end_line
+    segments = [(body, ins.start_line, max(ins.start_line, head_end))]
+    script = _shell_heredoc(ins)
+    if script is None:
+        return segments
+    lines = script.content.split("\n")
+    index = 0
+    while index < len(lines):
+        first = index
+        parts = [lines[index]]
+        while parts[-1].rstrip().endswith("\\") and index + 1 < len(lines):
+            parts[-1] = parts[-1].rstrip()[:-1]
+            index += 1
+            parts.append(lines[index])
+        text = " ".join(parts)
+        if text.strip() and not text.lstrip().startswith("#"):
+            segments.append((text, script.start_line + first, script.start_line + index))
+        index += 1
+    return segments
+
+
+def _first(
+    segments: Sequence[tuple[str, int, int]], test: Callable[[str], bool]
+) -> tuple[int, int] | None:
+    for text, line, end in segments:
+        if test(text):
+            return line, end
+    return None
+
+
 def _commands(ins: Instruction) -> Iterator[Hit]:
-    text = _command_text(ins)
+    segments = _segments(ins)
+
+    def hit(rule: Rule, where: tuple[int, int], message: str) -> Hit:
+        return Hit(rule, where[0], where[1], message)
+
     if ins.keyword == "RUN":
-        if _pipes_download_to_interpreter(text):
-            yield _hit(
-                CURL_PIPE_SHELL, ins,
-                "RUN downloads a script and pipes it straight into an interpreter",
-            )
-        if _disables_tls(text):
-            yield _hit(TLS_DISABLED, ins, "RUN disables TLS certificate or signature checks")
-        if _CHMOD_WORLD.search(text):
-            yield _hit(WORLD_WRITABLE, ins, "RUN makes files or folders world-writable")
-        installed = _installed_packages(text)
-        if _SUDO.search(text):
-            yield _hit(SUDO, ins, "RUN uses sudo")
-        elif "sudo" in installed:
-            yield _hit(SUDO, ins, "RUN installs sudo, which lets the runtime user become root")
-        if installed & _SSH_PACKAGES:
-            yield _hit(SSH_SERVER, ins, "RUN installs an SSH server")
+        where = _first(segments, _pipes_download_to_interpreter)
+        if where:
+            yield hit(CURL_PIPE_SHELL, where,
+                      "RUN downloads a script and pipes it straight into an interpreter")
+        where = _first(segments, _disables_tls)
+        if where:
+            yield hit(TLS_DISABLED, where, "RUN disables TLS certificate or signature checks")
+        where = _first(segments, lambda t: bool(_CHMOD_WORLD.search(t)))
+        if where:
+            yield hit(WORLD_WRITABLE, where, "RUN makes files or folders world-writable")
+        where = _first(segments, lambda t: bool(_SUDO.search(t)))
+        if where:
+            yield hit(SUDO, where, "RUN uses sudo")
+        else:
+            where = _first(segments, lambda t: "sudo" in _installed_packages(t))
+            if where:
+                yield hit(SUDO, where,
+                          "RUN installs sudo, which lets the runtime user become root")
+        where = _first(segments, lambda t: bool(_installed_packages(t) & _SSH_PACKAGES))
+        if where:
+            yield hit(SSH_SERVER, where, "RUN installs an SSH server")
         if (ins.flag("security") or "").lower() == "insecure":
             yield _hit(
                 PRIVILEGED, ins, "RUN --security=insecure runs the step without the sandbox"
             )
-    if _PRIVILEGED.search(text):
-        yield _hit(PRIVILEGED, ins, f"{ins.keyword} starts a container with --privileged")
+    where = _first(segments, lambda t: bool(_PRIVILEGED.search(t)))
+    if where:
+        yield hit(PRIVILEGED, where, f"{ins.keyword} starts a container with --privileged")
 
 
 def _expose(ins: Instruction) -> Iterator[Hit]:
