@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import Repo
 
-GOOD = "FROM python\n"  # gives HS100 + HS102 (high): proof the other files were checked
+GOOD = "FROM python\n"  # HS100 + HS102 (high), HS134 (low): proof the other files were checked
 
 
 def notes_and_findings(run) -> tuple[list[dict], set[str]]:
@@ -78,7 +78,7 @@ def test_crashing_hadolint_exit_3_with_its_stderr(hullscan, repo: Repo, tmp_path
     (note,) = data["notifications"]
     assert note["level"] == "error"
     assert "exited with code 7: hadolint: out of cheese" in note["message"]
-    assert {f["rule"]["id"] for f in data["findings"]} == {"HS100", "HS102"}
+    assert {f["rule"]["id"] for f in data["findings"]} == {"HS100", "HS102", "HS134"}
 
 
 def test_garbage_json_from_hadolint_is_a_failure(hullscan, repo: Repo, tmp_path: Path) -> None:

@@ -66,7 +66,7 @@ def test_fail_on_threshold(hullscan) -> None:
 
 
 def test_medium_only_file_passes_default_threshold(hullscan, repo: Repo) -> None:
-    repo.write("Dockerfile", "FROM python:3.12-slim\nUSER 10001\n")
+    repo.write("Dockerfile", "FROM python:3.12-slim\nUSER 10001\nHEALTHCHECK NONE\n")
     run = hullscan("scan", cwd=repo.root)
     assert run.code == 0
     assert [(m["rule"], m["sev"]) for m in finding_lines(run.out)] == [("HS101", "medium")]

@@ -1,4 +1,4 @@
-"""Tests for hullscan's own Dockerfile rules (HS100-HS133) and how the checker merges them
+"""Tests for hullscan's own Dockerfile rules (HS100-HS134) and how the checker merges them
 with hadolint."""
 
 from __future__ import annotations
@@ -37,8 +37,17 @@ def wrap(*lines: str) -> str:
     return dockerfile(FROM_OK, *lines, "USER app")
 
 
-def run(text: str, path: Path = NOWHERE, trusted: tuple[str, ...] | None = None) -> list[Hit]:
+# HS134 (no HEALTHCHECK, low) fires on almost every fixture's final FROM line: the helpers leave
+# it out so each case shows only the rule under test; its own tests use `run_all`.
+QUIET = frozenset({"HS134"})
+
+
+def run_all(text: str, path: Path = NOWHERE, trusted: tuple[str, ...] | None = None) -> list[Hit]:
     return rules.check(parse(text), RuleContext(path=path, trusted_registries=trusted))
+
+
+def run(text: str, path: Path = NOWHERE, trusted: tuple[str, ...] | None = None) -> list[Hit]:
+    return [h for h in run_all(text, path, trusted) if h.rule.id not in QUIET]
 
 
 def hits(
@@ -77,6 +86,7 @@ def test_rule_catalogue() -> None:
         "HS131",
         "HS132",
         "HS133",
+        "HS134",
     ]
     assert set(rules.SUPERSEDES.values()) <= set(ids)
     assert rules.SUPERSEDES["DL3007"] == "HS102"
@@ -429,8 +439,8 @@ def test_rule_fires_on_exact_line(
 
 def test_every_rule_has_a_positive_case() -> None:
     covered = {rule_id for _, _, expected, _ in POSITIVE for rule_id, _ in expected}
-    # HS103 needs trusted_registries: covered by test_hs103_* below.
-    assert covered | {"HS103"} == {r.id for r in rules.ALL_RULES}
+    # HS103 needs trusted_registries, HS134 fires everywhere: covered by their own tests below.
+    assert covered | {"HS103", "HS134"} == {r.id for r in rules.ALL_RULES}
 
 
 def test_hit_end_line_spans_continuations_and_heredocs() -> None:
@@ -582,6 +592,66 @@ def test_hs100_no_user_reported_on_final_from_not_first() -> None:
 def test_hs100_nonroot_tag_only_exempts_nonroot_images() -> None:
     assert hits(dockerfile(f"FROM example.com/app:rootless-1.2@{DIGEST}")) == []
     assert hits(dockerfile(f"FROM example.com/nonroot-tools:1.2@{DIGEST}")) == [("HS100", 1)]
+
+
+# ---------------------------------------------------------------------------- HS134
+
+
+def _healthcheck_hits(text: str) -> list[tuple[str, int]]:
+    return [(h.rule.id, h.line) for h in run_all(text) if h.rule.id == "HS134"]
+
+
+def test_hs134_no_healthcheck_once_on_the_final_from_line() -> None:
+    text = dockerfile(
+        f"FROM golang:1.22@{DIGEST} AS build",
+        "RUN go build -o /app",
+        "",
+        FROM_OK,
+        "COPY --from=build /app /app",
+        "USER app",
+    )
+    assert [(h.rule.id, h.line) for h in run_all(text)] == [("HS134", 4)]  # nothing else
+    [hit] = run_all(text)
+    assert hit.rule.default_severity is Severity.LOW
+    assert hit.rule.name == "healthcheck-missing"
+    assert "final stage has no HEALTHCHECK" in hit.message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        wrap("HEALTHCHECK --interval=30s CMD wget -qO- http://localhost:8080/health || exit 1"),
+        wrap("HEALTHCHECK NONE"),  # an explicit opt-out
+        # inherited from the stage the final one is built FROM, also as NONE
+        dockerfile(f"{FROM_OK} AS base", "HEALTHCHECK CMD true", "FROM base", "USER app"),
+        dockerfile(f"{FROM_OK} AS base", "HEALTHCHECK NONE", "FROM base AS mid", "FROM mid"),
+        # continued over two lines
+        wrap("HEALTHCHECK --interval=5s \\", "  CMD curl -f http://localhost/ || exit 1"),
+    ],
+    ids=["cmd", "none", "inherited", "inherited-none-two-levels", "continued"],
+)
+def test_hs134_satisfied(text: str) -> None:
+    assert _healthcheck_hits(text) == []
+
+
+def test_hs134_healthcheck_in_another_stage_does_not_count() -> None:
+    text = dockerfile(
+        f"{FROM_OK} AS build",
+        "HEALTHCHECK CMD true",
+        FROM_OK,
+        "COPY --from=build /app /app",
+    )
+    assert _healthcheck_hits(text) == [("HS134", 3)]
+
+
+def test_hs134_scratch_build_output_still_reported() -> None:
+    # like trivy's DS026: a FROM scratch image that only carries a binary gets it too (low)
+    text = dockerfile(f"{FROM_OK} AS build", "RUN make", "FROM scratch", "COPY --from=build /b /b")
+    assert _healthcheck_hits(text) == [("HS134", 3)]
+
+
+def test_hs134_nothing_without_from() -> None:
+    assert _healthcheck_hits("RUN true\n") == []
 
 
 # ---------------------------------------------------------------------------- HS101-HS103
@@ -822,6 +892,18 @@ def test_cli_exit_codes(repo: Path, cli_report: tuple[int, dict[str, Any]]) -> N
     relaxed = _cli(repo, "--fail-on", "never")
     assert relaxed.returncode == 0, relaxed.stderr
     assert json.loads(relaxed.stdout)["summary"]["findings"] == report["summary"]["findings"]
+
+
+def test_cli_missing_healthcheck_is_low_and_does_not_block(tmp_path: Path) -> None:
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    (tmp_path / "Dockerfile").write_text(dockerfile(
+        "# a clean file but for the health check", FROM_OK, "COPY app.py /app/", "USER 10001"))
+    proc = _cli(tmp_path)
+    report = json.loads(proc.stdout)
+    assert [(f["rule"]["id"], f["location"]["start_line"], f["severity"])
+            for f in report["findings"] if f["suppression"] is None] == [("HS134", 2, "low")]
+    assert proc.returncode == 0, proc.stderr  # the default fail_on is high
+    assert _cli(tmp_path, "--fail-on", "low").returncode == 1
 
 
 # ---------------------------------------------------------------------------- BuildKit heredocs

@@ -114,11 +114,22 @@ SSH_SERVER = make_rule(
     "Remove the SSH server and the EXPOSE 22; use `docker exec`/`kubectl exec` for debugging.",
     Severity.MEDIUM, ("CWE-284",),
 )
+NO_HEALTHCHECK = make_rule(
+    "HS134", "healthcheck-missing", "The final stage has no HEALTHCHECK",
+    "Neither the final stage nor a stage it is built FROM has a HEALTHCHECK instruction, so "
+    "Docker and Compose cannot tell a hung or broken container from a healthy one and keep "
+    "sending it traffic (unless the base image defines a health check). This is hygiene, not "
+    "a vulnerability. hullscan's counterpart of checkov's CKV_DOCKER_2 and trivy's DS026.",
+    "Add `HEALTHCHECK CMD <a command that fails when the service is unhealthy>` to the final "
+    "stage, or `HEALTHCHECK NONE` to say the image deliberately has none (an orchestrator's "
+    "probes check it instead).",
+    Severity.LOW, ("hygiene",),
+)
 
 ALL_RULES: tuple[Rule, ...] = (
     ROOT_USER, UNPINNED_IMAGE, MUTABLE_IMAGE, UNTRUSTED_REGISTRY, SECRET_IN_IMAGE,
     SECRET_FILE_COPIED, CONTEXT_WITHOUT_DOCKERIGNORE, REMOTE_ADD, CURL_PIPE_SHELL, TLS_DISABLED,
-    WORLD_WRITABLE, SUDO, PRIVILEGED, SSH_SERVER,
+    WORLD_WRITABLE, SUDO, PRIVILEGED, SSH_SERVER, NO_HEALTHCHECK,
 )
 
 # hadolint rules that one of ours covers with more context: dropped on the same line.
@@ -151,6 +162,7 @@ class RuleContext:
 def check(dockerfile: Dockerfile, context: RuleContext) -> list[Hit]:
     hits: list[Hit] = []
     hits.extend(_root_user(dockerfile))
+    hits.extend(_healthcheck(dockerfile))
     hits.extend(_images(dockerfile, context))
     for ins in dockerfile.instructions:
         hits.extend(_secrets(ins))
@@ -221,6 +233,36 @@ def _root_user(dockerfile: Dockerfile) -> Iterator[Hit]:
             ROOT_USER, from_line,
             "The final stage has no USER instruction: the container runs as root "
             "unless the base image sets another user",
+        )
+
+
+def _stage_chain(dockerfile: Dockerfile) -> list[Stage]:
+    """The final stage, then the stage it is built FROM, and so on (loops cut)."""
+    chain: list[Stage] = []
+    stage = dockerfile.final_stage
+    while stage is not None and stage not in chain:
+        chain.append(stage)
+        stage = dockerfile.stages[stage.from_stage] if stage.from_stage is not None else None
+    return chain
+
+
+def _healthcheck(dockerfile: Dockerfile) -> Iterator[Hit]:
+    final = dockerfile.final_stage
+    if final is None:
+        return
+    for stage in _stage_chain(dockerfile):
+        # a HEALTHCHECK here or in a stage the final one is built FROM is inherited;
+        # `HEALTHCHECK NONE` is an explicit choice: neither is reported
+        if any(i.keyword == "HEALTHCHECK" for i in dockerfile.stage_instructions(stage.index)):
+            return
+    from_line = next(
+        (i for i in dockerfile.stage_instructions(final.index) if i.keyword == "FROM"), None
+    )
+    if from_line is not None:
+        yield _hit(
+            NO_HEALTHCHECK, from_line,
+            "The final stage has no HEALTHCHECK: a hung container looks healthy to Docker "
+            "and Compose unless the base image defines one",
         )
 
 
