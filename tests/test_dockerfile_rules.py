@@ -906,6 +906,53 @@ def test_cli_missing_healthcheck_is_low_and_does_not_block(tmp_path: Path) -> No
     assert _cli(tmp_path, "--fail-on", "low").returncode == 1
 
 
+APT_DOCKERFILE = dockerfile(
+    FROM_OK,
+    "RUN apt-get update && apt-get install -y curl=8.5.0-2 && rm -rf /var/lib/apt/lists/*",
+    "USER 10001",
+    "HEALTHCHECK NONE",
+)
+
+
+def _rule_lines(report: dict[str, Any]) -> list[tuple[str, int, str]]:
+    return [(f["rule"]["id"], f["location"]["start_line"], f["severity"])
+            for f in report["findings"]]
+
+
+def test_dl3015_no_install_recommends_is_low_lint(tmp_path: Path) -> None:
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    (tmp_path / "Dockerfile").write_text(APT_DOCKERFILE)
+    raw = subprocess.run([_hadolint(), "--no-fail", "-f", "json", "Dockerfile"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=60, check=False)
+    assert [i["code"] for i in json.loads(raw.stdout)] == ["DL3015"]  # guard: real hadolint
+    proc = _cli(tmp_path)
+    assert _rule_lines(json.loads(proc.stdout)) == [("DL3015", 2, "low")]
+    assert proc.returncode == 0, proc.stderr
+    # a .hadolint.yaml that raises it does not make it block: it is lint, not security
+    (tmp_path / ".hadolint.yaml").write_text("override:\n  error:\n    - DL3015\n")
+    raised = subprocess.run([_hadolint(), "--no-fail", "-f", "json", "Dockerfile"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                            check=False)
+    assert [i["level"] for i in json.loads(raised.stdout)] == ["error"]  # guard
+    proc = _cli(tmp_path)
+    assert _rule_lines(json.loads(proc.stdout)) == [("DL3015", 2, "low")]
+    assert proc.returncode == 0, proc.stderr
+    # hullscan's own severity setting is the way to make it block
+    (tmp_path / ".hullscan.yaml").write_text("severity:\n  DL3015: high\n")
+    proc = _cli(tmp_path)
+    assert _rule_lines(json.loads(proc.stdout)) == [("DL3015", 2, "high")]
+    assert proc.returncode == 1
+
+
+def test_dl3015_override_is_documented() -> None:
+    from hullscan.checkers.dockerfile import SEVERITY_OVERRIDES
+
+    doc = (Path(__file__).parents[1] / "docs" / "rules.md").read_text()
+    assert SEVERITY_OVERRIDES["DL3015"][0] is Severity.LOW
+    for code, (severity, why) in SEVERITY_OVERRIDES.items():
+        assert f"| {code} | {severity.value} | {why} |" in doc
+
+
 # ---------------------------------------------------------------------------- BuildKit heredocs
 # Rules that read RUN commands see the body of a heredoc that is a shell script, on the body's
 # own line; a heredoc that is a program's stdin or a file's content is not shell.

@@ -54,6 +54,12 @@ LEVELS = {
     "style": Severity.INFO,
 }
 
+# hadolint rules hullscan rates itself, whatever level hadolint (or a .hadolint.yaml `override:`)
+# gives them: lint, not security. `severity:` in .hullscan.yaml still changes them.
+SEVERITY_OVERRIDES: dict[str, tuple[Severity, str]] = {
+    "DL3015": (Severity.LOW, "recommended packages make the image bigger, not less safe"),
+}
+
 _NAME_PATTERNS = re.compile(
     r"^(Dockerfile|Containerfile)(\.[^/]+)?$|^.+\.(Dockerfile|dockerfile|Containerfile)$"
 )
@@ -308,6 +314,8 @@ def _hadolint_finding(item: dict[str, Any], by_rel: dict[str, Target]) -> Findin
         log.debug("ignoring hadolint result %r", item)
         return None
     severity = LEVELS.get(str(item.get("level")), Severity.LOW)
+    if code in SEVERITY_OVERRIDES:
+        severity = SEVERITY_OVERRIDES[code][0]
     message = " ".join(str(item.get("message") or code).split())
     raw_line, raw_column = item.get("line"), item.get("column")
     line = raw_line if isinstance(raw_line, int) else 1
