@@ -452,10 +452,15 @@ def test_demo_image_of_the_examples(hullscan, tmp_path: Path) -> None:
              if f["checker"] == "image"}
     assert ("x_HULLSCAN-DEMO-0005", 7) in image  # libssl3 from the ubuntu base: FROM line
     assert ("x_HULLSCAN-DEMO-0006", 11) in image  # openssh from the apt-get RUN line
-    assert ("HS303", 12) in image  # the copied SSH key
-    assert ("HS302", 15) in image  # EXPOSE 22
-    # the ENV secret is reported once, by the Dockerfile rule at the same line
-    assert not any(rule == "HS301" for rule, _ in image)
+    # the copied SSH key, EXPOSE 22 and the ENV secret are each reported once, by the
+    # Dockerfile rule at the same line, with the image's finding in its properties
+    assert not any(rule in ("HS301", "HS302", "HS303") for rule, _ in image)
+    merged = {(f["rule"]["id"], f["location"]["start_line"]):
+              [a["ruleId"] for a in f["properties"].get("alsoReportedAs", [])]
+              for f in findings(run) if f["checker"] == "dockerfile"}
+    assert merged[("HS111", 12)] == ["HS303"]
+    assert merged[("HS133", 15)] == ["HS302"]
+    assert {"HS301", "HS210"} <= set(merged[("HS110", 8)])
     assert any(f["rule"]["id"] == "HS110" and f["location"]["start_line"] == 8
                for f in findings(run))
 
@@ -549,3 +554,73 @@ def test_dockerfile_or_anchor_that_cannot_be_used_is_a_usage_error(hullscan, rep
         assert run.err.strip().splitlines() == [f"hullscan: error: {value}: {message}"
                                                 + run.err.strip().split(message, 1)[1]]
         assert "internal error" not in run.err
+
+
+PAIR_DOCKERFILE = """\
+FROM debian:12
+COPY id_rsa /root/.ssh/id_rsa
+COPY app.py /app/app.py
+EXPOSE 22 8080
+CMD ["python3", "/app/app.py"]
+"""
+
+
+def test_dockerfile_and_its_image_report_each_problem_once(hullscan, repo: Repo,
+                                                            osv_db: Path) -> None:
+    """HS100+HS300 (root), HS133+HS302 (SSH port), HS111+HS303 (copied key) on one line each
+    are one finding: the Dockerfile's, with the image's in `alsoReportedAs`."""
+    repo.write("Dockerfile", PAIR_DOCKERFILE)
+    repo.write("app.py", "print('hi')\n")
+    repo.write(".dockerignore", ".git\n")
+    repo.commit()
+    key = ("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAA\n"
+           "-----END OPENSSH PRIVATE KEY-----\n")
+    image = TestImage([
+        Layer(BASE, "ADD rootfs"),
+        Layer({"root/.ssh/id_rsa": key}, "COPY id_rsa /root/.ssh/id_rsa # buildkit"),
+        Layer({"app/app.py": "print('hi')\n", "app/.aws/credentials":
+                   "[default]\naws_secret_access_key = abc123\n"},
+              "COPY app.py /app/app.py # buildkit"),
+    ], config={"ExposedPorts": {"22/tcp": {}, "8080/tcp": {}}},
+        empty_history=[(3, "EXPOSE map[22/tcp:{} 8080/tcp:{}]")])
+    docker_archive_legacy(image, repo.root.parent / "app.tar")
+    run = hullscan("scan", ".", "--image", f"docker-archive:{repo.root.parent / 'app.tar'}",
+                   "--dockerfile", "Dockerfile", "--checkers", "dockerfile",
+                   "--format", "json", "--sarif", "out.sarif", cwd=repo.root)
+    assert run.code == 1, run.err
+    pairs = {"HS100", "HS300", "HS111", "HS303", "HS133", "HS302"}
+    ours = [f for f in findings(run) if f["rule"]["id"] in pairs]
+    placed = sorted((f["rule"]["id"], f["location"]["start_line"]) for f in ours)
+    # one finding per problem; the key the image holds from another COPY stays its own
+    assert placed == [("HS100", 1), ("HS111", 2), ("HS133", 4), ("HS303", 3)], placed
+    found = {f["rule"]["id"]: f for f in ours}
+    root = found["HS100"]
+    assert root["checker"] == "dockerfile" and root["severity"] == "high"
+    (also,) = root["properties"]["alsoReportedAs"]
+    assert also["ruleId"] == "HS300" and also["checker"] == "image"
+    assert "containers run as root" in also["message"]
+    assert "(also reported as HS300 by the image checker)" in root["message"]
+    # the copied key: the image proves it shipped, so the finding takes HS303's severity
+    copied = found["HS111"]
+    assert copied["severity"] == "critical"
+    (also,) = copied["properties"]["alsoReportedAs"]
+    assert also["ruleId"] == "HS303" and also["properties"]["imagePath"] == "root/.ssh/id_rsa"
+    assert also["severity"] == "critical"
+    ssh = found["HS133"]
+    assert ssh["severity"] == "medium"
+    assert [a["ruleId"] for a in ssh["properties"]["alsoReportedAs"]] == ["HS302"]
+    assert found["HS303"]["properties"]["imagePath"] == "app/.aws/credentials"
+    assert "alsoReportedAs" not in found["HS303"]["properties"]
+    # the SARIF result carries the same property bag (the run is validated by the fixture)
+    sarif = json.loads((repo.root / "out.sarif").read_text())
+    results = [r for run_ in sarif["runs"] for r in run_["results"]]
+    assert {r["ruleId"] for r in results} >= {"HS100", "HS111", "HS133", "HS303"}
+    assert not {r["ruleId"] for r in results} & {"HS300", "HS302"}
+    key_result = next(r for r in results if r["ruleId"] == "HS111")
+    assert key_result["level"] == "error"
+    assert key_result["properties"]["severity"] == "critical"
+    assert key_result["properties"]["alsoReportedAs"][0]["ruleId"] == "HS303"
+    # the image checked alone still reports all of them
+    alone = hullscan("image", f"docker-archive:{repo.root.parent / 'app.tar'}",
+                     "--dockerfile", "Dockerfile", "--format", "json", cwd=repo.root)
+    assert {f["rule"]["id"] for f in findings(alone)} >= {"HS300", "HS302", "HS303"}

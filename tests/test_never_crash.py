@@ -267,7 +267,7 @@ def test_a_crash_in_the_policy_of_one_checker_keeps_the_others(
 ) -> None:
     from hullscan import policy
 
-    real = policy._process
+    real = policy._finish
 
     def process(result: Any, *args: Any, **kwargs: Any) -> Any:
         if result.checker == "secrets":
@@ -277,7 +277,7 @@ def test_a_crash_in_the_policy_of_one_checker_keeps_the_others(
     repo.write("Dockerfile", DOCKERFILE)
     repo.write("settings.py", SECRET)
     repo.commit()
-    monkeypatch.setattr(policy, "_process", process)
+    monkeypatch.setattr(policy, "_finish", process)
     run = hullscan("scan", "--format", "json", "--sarif", "out.sarif", cwd=repo.root)
     assert run.code == 3
     assert ("hullscan: error: secrets: internal error while applying the configuration to its "

@@ -1,9 +1,11 @@
 """The policy: the only place that decides severities, suppressions and what blocks.
 
-In order: rules disabled per checker are dropped; severity overrides apply; content fingerprints
-are computed; inline (`# hullscan: ignore[RULE] reason`) and configured `ignore` entries suppress
-(kept in the output, marked as suppressed); an expired ignore entry no longer suppresses and
-becomes a finding of its own; findings are sorted deterministically. Entries expiring within
+In order: rules disabled per checker are dropped; severity overrides apply; findings of one
+problem reported by several checkers become one (`hullscan.overlaps`: the most specific kept,
+the others in its `alsoReportedAs` property); content fingerprints are computed; inline
+(`# hullscan: ignore[RULE] reason`) and configured `ignore` entries suppress (kept in the
+output, marked as suppressed); an expired ignore entry no longer suppresses and becomes a
+finding of its own; findings are sorted deterministically. Entries expiring within
 `EXPIRY_WARNING_DAYS` are listed in the report.
 
 `compare` then marks findings known before (fingerprints of the base commit's scan, or of an
@@ -18,11 +20,11 @@ import logging
 import os
 import re
 from collections import Counter
-from collections.abc import Collection, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from hullscan import RULES_DOCS
+from hullscan import RULES_DOCS, overlaps
 from hullscan.config import Config, IgnoreEntry
 from hullscan.errors import HullscanError, describe_exception
 from hullscan.model import (
@@ -100,14 +102,20 @@ def apply_policy(
     root: Path,
     fail_on: Severity | None,
     today: dt.date | None = None,
+    elsewhere: Sequence[Elsewhere] = (),
 ) -> Report:
+    """`elsewhere`: findings another process reports (sibling pre-commit hooks), used only to
+    leave overlapping findings to it (`hullscan.overlaps`)."""
     today = today or dt.date.today()
     lines = SourceLines(root, config.max_file_size)
     active_ignores = [e for e in config.ignore if e.expires is None or e.expires >= today]
     expired = [e for e in config.ignore if e.expires is not None and e.expires < today]
-    results = _drop_cross_checker_duplicates(results, config)
+    configured = [_guarded(result, lambda r: _configure(r, config)) for result in results]
+    context = [replace(e, result=_configure(e.result, config)) for e in elsewhere]
+    merged = _merge_overlaps(configured, context)
     processed = [
-        _process_or_fail(result, config, lines, active_ignores, expired) for result in results
+        _guarded(result, lambda r: _finish(r, lines, active_ignores, expired))
+        for result in merged
     ]
     if expired and config.path is not None:
         processed.append(_expired_result(expired, config, root, lines))
@@ -186,43 +194,132 @@ def review_inline_suppressions(
     return replace(report, results=results)
 
 
-# One finding per problem across checkers: a rule of one checker yields to the rule of another
-# that reports the same problem at the same place with more context.
-CROSS_CHECKER_SUPERSEDES: dict[str, frozenset[str]] = {
-    # a secret set in a Dockerfile ENV/ARG or a Compose environment entry: the container
-    # rule says where it ends up (the image's layers and history)
-    "HS210": frozenset({"HS110"}),
-    # the same ENV secret seen in the built image's configuration, at the same Dockerfile line
-    "HS301": frozenset({"HS110"}),
-}
+@dataclass(frozen=True)
+class Elsewhere:
+    """Findings another process reports (a sibling pre-commit hook's checkers, run here only to
+    see what it will report): they win overlaps like any finding but are not reported here."""
+
+    result: CheckerResult
+    reported_by: str  # "the hullscan-compose hook"
 
 
-def _drop_cross_checker_duplicates(
-    results: Sequence[CheckerResult], config: Config
+def _merge_overlaps(
+    results: Sequence[CheckerResult], elsewhere: Sequence[Elsewhere] = (),
 ) -> list[CheckerResult]:
-    places = {
-        (f.location.path, f.location.start_line, f.rule.id)
-        for result in results for f in result.findings
-        if f.rule.id not in config.checker(result.checker).disable_rules
-    }
+    """One finding per problem (`hullscan.overlaps`): a finding whose rule yields to another
+    rule's finding at the same place is folded into that finding's `alsoReportedAs` property;
+    the kept finding takes the group's highest severity and its message says what else
+    reported it. One that yields to a finding reported elsewhere is left to it, with a note."""
+    table = overlaps.yielding()
+    # every finding that could win, by (path, start line, rule)
+    winners: dict[tuple[str, int, str], list[tuple[int, int]]] = {}
+    everything = [*results, *(e.result for e in elsewhere)]
+    for r_index, result in enumerate(everything):
+        for f_index, finding in enumerate(result.findings):
+            key = (finding.location.path, finding.location.start_line, finding.rule.id)
+            winners.setdefault(key, []).append((r_index, f_index))
+    absorbed: dict[tuple[int, int], list[Finding]] = {}
+    left: dict[int, list[tuple[Finding, str, Finding]]] = {}
+    dropped: set[tuple[int, int]] = set()
+    for r_index, result in enumerate(results):
+        for f_index, finding in enumerate(result.findings):
+            winner = _winner(finding, table.get(finding.rule.id, ()), winners, everything)
+            if winner is None or winner == (r_index, f_index):
+                continue
+            dropped.add((r_index, f_index))
+            if winner[0] < len(results):
+                absorbed.setdefault(winner, []).append(finding)
+            else:
+                other = elsewhere[winner[0] - len(results)]
+                left.setdefault(r_index, []).append(
+                    (finding, other.reported_by, everything[winner[0]].findings[winner[1]]))
+    if not dropped:
+        return list(results)
     out = []
-    for result in results:
+    for r_index, result in enumerate(results):
         kept = tuple(
-            f for f in result.findings
-            if not any(
-                (f.location.path, f.location.start_line, other) in places
-                for other in CROSS_CHECKER_SUPERSEDES.get(f.rule.id, ())
-            )
+            _absorb(finding, absorbed.get((r_index, f_index), []))
+            for f_index, finding in enumerate(result.findings)
+            if (r_index, f_index) not in dropped
         )
-        out.append(replace(result, findings=kept) if len(kept) != len(result.findings)
-                   else result)
+        notes = result.notifications
+        for finding, reported_by, kept_there in left.get(r_index, []):
+            loc = finding.location
+            notes = (*notes, Notification(
+                result.checker, NotificationLevel.NOTE,
+                f"{finding.rule.id} on this line is left to {reported_by}, which reports the "
+                f"same problem as {kept_there.rule.id} (one problem, one finding)",
+                loc.path, loc.start_line,
+            ))
+        out.append(replace(result, findings=kept, notifications=notes))
     return out
+
+
+def _winner(
+    finding: Finding, candidates: Sequence[overlaps.Overlap],
+    winners: dict[tuple[str, int, str], list[tuple[int, int]]],
+    everything: Sequence[CheckerResult],
+) -> tuple[int, int] | None:
+    loc = finding.location
+    for overlap in candidates:
+        found = winners.get((loc.path, loc.start_line, overlap.yields_to), [])
+        if overlap.same is overlaps.Same.LINE_AND_IMAGE_FILE:
+            found = [w for w in found
+                     if _same_file(finding, everything[w[0]].findings[w[1]])]
+        if found:
+            return found[0]
+    return None
+
+
+_QUOTED = re.compile(r"'([^']+)'")
+
+
+def _named_files(finding: Finding) -> list[str]:
+    """The files a finding is about: its `imagePath`/`source` property, else the quoted names
+    of its message (the Dockerfile rule's "COPY copies 'id_rsa'")."""
+    named = [v for k in ("imagePath", "source") if isinstance(v := finding.properties.get(k), str)]
+    return [n.strip("/") for n in (named or _QUOTED.findall(finding.message)) if n.strip("/")]
+
+
+def _same_file(loser: Finding, winner: Finding) -> bool:
+    """The same file when both name one: the name of a file or folder the winner copies is part
+    of the loser's path in the image. Unknown on either side: the same."""
+    theirs, mine = _named_files(loser), _named_files(winner)
+    if not theirs or not mine:
+        return True
+    parts = {part for path in theirs for part in path.split("/")}
+    return any(name.rsplit("/", 1)[-1] in parts for name in mine)
+
+
+def _absorb(finding: Finding, others: Sequence[Finding]) -> Finding:
+    if not others:
+        return finding
+    also = [*_as_list(finding.properties.get(overlaps.ALSO_REPORTED_AS))]
+    for other in others:
+        also.append({"ruleId": other.rule.id, "checker": other.checker,
+                     "severity": other.severity.value, "message": other.message,
+                     "properties": dict(other.properties)})
+    severity = max((finding.severity, *(o.severity for o in others)), key=lambda s: s.rank)
+    said = ", ".join(dict.fromkeys(f"{o.rule.id} by the {o.checker} checker" for o in others))
+    return replace(
+        finding, severity=severity, message=f"{finding.message} (also reported as {said})",
+        properties={**finding.properties, overlaps.ALSO_REPORTED_AS: also},
+    )
+
+
+def _as_list(value: object) -> list[object]:
+    return list(value) if isinstance(value, list) else []
 
 
 def _process(
     result: CheckerResult, config: Config, lines: SourceLines, ignores: Sequence[IgnoreEntry],
     expired: Sequence[IgnoreEntry] = (),
 ) -> CheckerResult:
+    return _finish(_configure(result, config), lines, ignores, expired)
+
+
+def _configure(result: CheckerResult, config: Config) -> CheckerResult:
+    """Rules disabled for the checker are dropped (with a note); severity overrides apply."""
     disabled = config.checker(result.checker).disable_rules
     kept: list[Finding] = []
     dropped: Counter[str] = Counter()
@@ -238,9 +335,6 @@ def _process(
                 rule=replace(finding.rule, default_severity=override),
             )
         kept.append(finding)
-    fingerprinted = _fingerprint(kept, lines)
-    final = [_suppress(f, lines, ignores, expired) for f in fingerprinted]
-    final.sort(key=Finding.sort_key)
     notes = result.notifications
     if dropped:  # a trace of what the configuration switched off
         listed = ", ".join(f"{rule} ({count})" for rule, count in sorted(dropped.items()))
@@ -250,17 +344,27 @@ def _process(
             f"checkers.{result.checker}.disable_rules of {config.path or 'the configuration'}: "
             f"{listed}",
         ))
-    return replace(result, findings=tuple(final), notifications=notes)
+    return replace(result, findings=tuple(kept), notifications=notes)
 
 
-def _process_or_fail(
-    result: CheckerResult, config: Config, lines: SourceLines,
-    ignores: Sequence[IgnoreEntry], expired: Sequence[IgnoreEntry],
+def _finish(
+    result: CheckerResult, lines: SourceLines, ignores: Sequence[IgnoreEntry],
+    expired: Sequence[IgnoreEntry] = (),
 ) -> CheckerResult:
-    """One checker's results through the policy; when that raises (a bug), that checker's
+    """Fingerprints, suppressions, the order of the output."""
+    fingerprinted = _fingerprint(list(result.findings), lines)
+    final = [_suppress(f, lines, ignores, expired) for f in fingerprinted]
+    final.sort(key=Finding.sort_key)
+    return replace(result, findings=tuple(final))
+
+
+def _guarded(
+    result: CheckerResult, step: Callable[[CheckerResult], CheckerResult]
+) -> CheckerResult:
+    """One checker's results through a policy step; when that raises (a bug), that checker's
     run fails (exit 3) with one error line and the other checkers' results are kept."""
     try:
-        return _process(result, config, lines, ignores, expired)
+        return step(result)
     except HullscanError:
         raise
     except Exception as exc:
