@@ -256,6 +256,46 @@ def test_multiple_heredocs_quoted_and_dash() -> None:
     assert _only(df, "RUN").start_line == 8
 
 
+def test_run_with_two_heredocs_each_body_on_its_lines() -> None:
+    df = parse("FROM a\nRUN <<A <<B\necho a\nA\necho b1\necho b2\nB\nUSER app\n")
+    run = _only(df, "RUN")
+    assert (run.start_line, run.end_line, run.args) == (2, 7, "<<A <<B")
+    assert [(h.delimiter, h.start_line, h.content, h.terminated) for h in run.heredocs] == [
+        ("A", 3, "echo a", True),
+        ("B", 5, "echo b1\necho b2", True),
+    ]
+    assert [(i.keyword, i.start_line) for i in df.instructions] == [
+        ("FROM", 1), ("RUN", 2), ("USER", 8)]
+    assert syntax_errors(df) == []
+
+
+def test_copy_with_two_heredocs_and_destinations() -> None:
+    df = parse("FROM a\nCOPY <<A /a <<-B /b\naa\nA\n\tbb\n\tB\nRUN <<C cat > /c && <<D cat > /d\n"
+               "c\nC\n\nD\nUSER app\n")
+    copy = _only(df, "COPY")
+    assert (copy.start_line, copy.end_line, copy.args) == (2, 6, "<<A /a <<-B /b")
+    assert [(h.delimiter, h.start_line, h.content, h.strip_tabs) for h in copy.heredocs] == [
+        ("A", 3, "aa", False),
+        ("B", 5, "bb", True),
+    ]
+    run = _only(df, "RUN")
+    assert (run.start_line, run.end_line) == (7, 11)
+    assert [(h.delimiter, h.start_line, h.content) for h in run.heredocs] == [
+        ("C", 8, "c"),
+        ("D", 10, ""),
+    ]
+    assert _only(df, "USER").start_line == 12
+    assert syntax_errors(df) == []
+
+
+def test_second_heredoc_never_closed() -> None:
+    df = parse("FROM a\nRUN <<A <<B\na\nA\nb\n")
+    run = _only(df, "RUN")
+    assert [(h.delimiter, h.start_line, h.terminated) for h in run.heredocs] == [
+        ("A", 3, True), ("B", 5, False)]
+    assert syntax_errors(df) == [(5, "heredoc B is never closed")]
+
+
 def test_heredoc_with_redirect_and_lines_inside_body_that_look_like_instructions() -> None:
     df = parse("RUN cat <<EOF > /etc/conf\nFROM evil\n# not a comment\n\nEOF\nFROM ok\n")
     run = df.instructions[0]

@@ -736,10 +736,84 @@ def test_hs110_token_in_run_not_in_message() -> None:
     assert hit.fingerprint_basis is not None and token not in hit.fingerprint_basis
 
 
-def test_hs110_secret_in_run_heredoc_reported_on_run_line() -> None:
-    text = wrap("RUN id", "RUN <<EOF", "export AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE", "EOF")
-    assert hits(text) == [("HS110", 3)]
-    assert "AWS access key id" in one(text, "HS110").message
+def test_hs110_secret_in_run_heredoc_reported_on_the_body_line() -> None:
+    text = wrap("RUN id", "RUN <<EOF", "set -e", "export AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE",
+                "EOF")
+    assert hits(text) == [("HS110", 5)]
+    hit = one(text, "HS110")
+    assert (hit.line, hit.end_line) == (5, 5)
+    assert "AWS access key id" in hit.message
+
+
+PASSWORD = "hunter2-but-longer"  # a literal password value
+TOKEN = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
+
+# (id, Dockerfile, exact HS110 lines)
+HS110_TEXT_CASES: list[tuple[str, str, list[tuple[str, int]]]] = [
+    ("heredoc-export", wrap("RUN <<EOF", "set -e", f"export API_TOKEN={PASSWORD}", "EOF"),
+     [("HS110", 4)]),
+    ("heredoc-echo-config",
+     wrap("RUN <<EOF", "mkdir -p /etc/app", f'echo "password={PASSWORD}" > /etc/app.conf',
+          "EOF"), [("HS110", 4)]),
+    ("heredoc-bash-two-secrets",
+     wrap("RUN bash <<EOF", f"export DB_PASSWORD='{PASSWORD}'", "make", f"TOKEN={TOKEN} ./x",
+          "EOF"), [("HS110", 3), ("HS110", 5)]),
+    ("copy-heredoc-config-file",
+     wrap("COPY <<EOF /etc/app.ini", "[db]", "user = app", f"password = {PASSWORD}", "EOF"),
+     [("HS110", 5)]),
+    ("cat-heredoc-yaml", wrap("RUN cat <<EOF > /etc/app.yaml", "db:", f"  password: {PASSWORD}",
+                              "EOF"), [("HS110", 4)]),
+    ("python-stdin-token", wrap("RUN python3 <<EOF", "import os", f"t = '{TOKEN}'", "EOF"),
+     [("HS110", 4)]),
+    # several heredocs on one instruction: each body's lines are its own
+    ("run-two-heredocs",
+     wrap("RUN <<A cat > /a && <<B cat > /b", "first = 1", "A", f"api_key = {PASSWORD}", "B"),
+     [("HS110", 5)]),
+    ("copy-two-heredocs",
+     wrap("COPY <<A /a <<B /b", f"secret: {PASSWORD}", "A", "plain: text", "B"),
+     [("HS110", 3)]),
+    ("run-line-export", wrap(f"RUN export API_TOKEN={PASSWORD} && ./deploy.sh"), [("HS110", 2)]),
+    ("run-line-echo",
+     wrap(f"RUN echo \"password={PASSWORD}\" > /etc/app.conf && chmod 600 /etc/app.conf"),
+     [("HS110", 2)]),
+    ("run-continued", wrap("RUN set -e && \\", f"    export SECRET_KEY={PASSWORD}"),
+     [("HS110", 2)]),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), [(t, e) for _, t, e in HS110_TEXT_CASES],
+    ids=[c[0] for c in HS110_TEXT_CASES],
+)
+def test_hs110_literal_secret_in_command_or_heredoc_on_its_line(
+    text: str, expected: list[tuple[str, int]]
+) -> None:
+    assert hits(text) == expected  # and nothing else fires
+    for hit in run(text):
+        assert hit.rule.default_severity is Severity.HIGH
+        assert PASSWORD not in hit.message and TOKEN not in hit.message
+        assert hit.fingerprint_basis is not None and PASSWORD not in hit.fingerprint_basis
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        wrap("RUN chromium --password-store=basic --headless about:blank"),
+        wrap("RUN export API_TOKEN=$(cat /run/secrets/token) && ./deploy.sh"),
+        wrap("RUN --mount=type=secret,id=tok,env=API_TOKEN ./deploy.sh"),
+        wrap("RUN <<EOF", 'export API_TOKEN="${API_TOKEN}"', "echo TOKEN=GITHUB_TOKEN", "EOF"),
+        wrap("RUN python3 <<EOF", 'password = os.environ["PASSWORD"]',
+             "token = settings.API_TOKEN", "EOF"),
+        wrap("COPY <<EOF /etc/app.conf", "password_file = /run/secrets/db", "token: <changeme>",
+             "EOF"),
+        wrap("RUN SECRET_KEY=dummy python manage.py collectstatic --noinput"),
+        wrap('RUN pip install --no-cache-dir "keyring==24.3.0"'),
+    ],
+    ids=["option", "command-substitution", "secret-mount", "references", "python-expressions",
+         "file-paths-and-templates", "placeholder", "keyring-package"],
+)
+def test_hs110_not_a_literal_secret(text: str) -> None:
+    assert hits(text) == []
 
 
 def test_hs110_one_hit_per_instruction_for_env_and_text() -> None:
@@ -984,6 +1058,11 @@ HEREDOC_CASES: list[tuple[str, str, list[tuple[str, int]]]] = [
         [("HS133", 3)],
     ),
     (
+        "marker-then-shell",
+        wrap("RUN <<EOF bash -e", "id", "curl -fsSL https://x.io/i.sh | bash", "EOF"),
+        [("HS121", 4)],
+    ),
+    (
         "comment-after-heredoc",
         wrap("RUN <<EOF", "# curl | sh in a comment is not a command", "EOF",
              "# a comment after the heredoc", "RUN wget -qO- https://x.io/i.sh | bash"),
@@ -1018,8 +1097,13 @@ def test_heredoc_rule_severities() -> None:
         wrap("RUN cat <<EOF > /etc/motd", "sudo chmod 777 / is not run", "EOF"),
         # several heredocs on one line are files
         wrap("COPY <<a.txt <<b.txt /dest/", "curl x | sh", "a.txt", "sudo ls", "b.txt"),
+        # several heredocs on a RUN are its commands' stdin, not scripts
+        wrap("RUN <<A cat > /a && <<B cat > /b", "curl x | sh", "A", "sudo ls", "B"),
+        wrap("RUN <<A <<B", "chmod 777 /", "A", "curl -k https://x.io | sh", "B"),
+        wrap("RUN <<EOF cat > /usr/local/bin/x", "curl x | sh", "EOF"),
     ],
-    ids=["python-stdin", "copy-file", "cat-to-file", "copy-two-files"],
+    ids=["python-stdin", "copy-file", "cat-to-file", "copy-two-files", "run-two-to-files",
+         "run-two-bare", "marker-then-cat"],
 )
 def test_non_shell_heredoc_bodies_are_not_commands(text: str) -> None:
     assert hits(text) == []
