@@ -308,13 +308,131 @@ def test_kustomize_overlay_reports_only_what_it_changes(hullscan, repo: Repo) ->
     assert "Template renderer" not in run.err and "ERROR:root" not in run.err
 
 
-def test_helm_chart_without_helm_is_a_note(hullscan, repo: Repo, monkeypatch) -> None:
-    repo.write("chart/Chart.yaml", "apiVersion: v2\nname: demo\nversion: 0.1.0\n")
-    repo.write("chart/templates/pod.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n"
-               "  name: {{ .Release.Name }}\n")
-    monkeypatch.setenv("PATH", "/nonexistent")  # no helm, whatever the machine has
-    run = hullscan("iac", ".", "--format", "json", cwd=repo.root)
+HELM_PLAIN = {
+    # templates/clusterrole.yaml: `*` verbs on `*` resources, on the role's first rule
+    ("chart/templates/clusterrole.yaml", "CKV_K8S_49", 6, "high"),
+    ("chart/templates/clusterrole.yaml", "CKV_K8S_155", 6, "high"),
+    ("chart/templates/clusterrole.yaml", "CKV_K8S_156", 6, "high"),
+    ("chart/templates/clusterrole.yaml", "CKV_K8S_157", 6, "high"),
+    ("chart/templates/clusterrole.yaml", "CKV_K8S_158", 6, "high"),
+    # the binding to cluster-admin, on roleRef's `name: cluster-admin`
+    ("chart/templates/clusterrole.yaml", "HS147", 17, "high"),
+    # default values the templates read (toYaml .Values.securityContext, .Values.hostNetwork,
+    # .Values.image.*, `with .Values.sidecar`)
+    ("chart/values.yaml", "HS102", 4, "high"),  # tag: latest
+    ("chart/values.yaml", "CKV_K8S_19", 5, "high"),  # hostNetwork: true
+    ("chart/values.yaml", "CKV_K8S_16", 7, "critical"),  # privileged: true
+    ("chart/values.yaml", "CKV_K8S_20", 8, "high"),  # allowPrivilegeEscalation: true
+    ("chart/values.yaml", "CKV_K8S_23", 9, "high"),  # runAsUser: 0
+    ("chart/values.yaml", "HS102", 12, "high"),  # sidecar image busybox:latest
+}
+
+
+@pytest.fixture
+def no_helm(tmp_path, monkeypatch) -> None:
+    """PATH without helm, whatever the machine has (git stays: the SARIF checks use it)."""
+    folder = tmp_path / "bin-without-helm"
+    folder.mkdir()
+    (folder / "git").symlink_to(shutil.which("git") or "/usr/bin/git")
+    monkeypatch.setenv("PATH", str(folder))
+
+
+def helm_findings(run) -> set[tuple[str, str, int, str]]:
+    return {(f["location"]["path"], f["rule"]["id"], f["location"]["start_line"], f["severity"])
+            for f in run.json()["findings"]}
+
+
+@pytest.mark.parametrize("named", [".", "chart/templates/clusterrole.yaml", "chart/values.yaml"],
+                         ids=["scan", "changed-template", "changed-values"])
+def test_helm_chart_without_helm_checks_plain_templates_and_values(
+    hullscan, repo: Repo, no_helm, named: str
+) -> None:
+    shutil.copytree(IAC / "helm-plain", repo.root / "chart")
+    run = hullscan("iac", named, "--format", "json", "--sarif", "out.sarif", cwd=repo.root)
+    # exactly these: role.yaml's least-privilege Role and RoleBinding are clean, the values no
+    # template reads (legacy.*) are not reported, templated files are not guessed at
+    assert helm_findings(run) == HELM_PLAIN
+    by_rule = {f["rule"]["id"]: f for f in run.json()["findings"]}
+    assert by_rule["HS147"]["message"] == (
+        "ClusterRoleBinding/operator-admin grants cluster-admin (every permission on the whole "
+        "cluster) to ServiceAccount operators/operator, Group platform-team")
+    assert "templates read .Values.securityContext" in by_rule["CKV_K8S_16"]["message"]
+    # what was not checked is said once, naming the chart, and the run is not clean: exit 3
     (note,) = run.json()["notifications"]
-    assert note["level"] == "note" and note["path"] == "chart/Chart.yaml"
-    assert "helm is not installed" in note["message"]
-    assert run.code == 0
+    assert note["level"] == "error" and note["path"] == "chart/Chart.yaml"
+    assert note["message"] == (
+        "chart operator: helm is not installed, so 3 template files with template directives "
+        "were not rendered or checked (chart/templates/deployment.yaml, "
+        "chart/templates/service.yaml, chart/templates/tests/test-connection.yaml); installing "
+        "helm renders them. 2 plain template files and the default values were checked")
+    assert run.code == 3
+
+
+def test_helm_chart_of_plain_files_is_fully_checked_without_helm(
+    hullscan, repo: Repo, no_helm
+) -> None:
+    repo.write("chart/Chart.yaml", "apiVersion: v2\nname: demo\nversion: 0.1.0\n")
+    repo.write("chart/templates/rbac.yaml",
+               (IAC / "helm-plain" / "templates" / "clusterrole.yaml").read_text())
+    repo.write("chart/values.yaml", "securityContext:\n  privileged: true\n")  # read by none
+    run = hullscan("iac", ".", "--format", "json", cwd=repo.root)
+    assert run.json()["notifications"] == []
+    assert ("chart/templates/rbac.yaml", "HS147", 17, "high") in helm_findings(run)
+    assert not any(f["location"]["path"] == "chart/values.yaml"
+                   for f in run.json()["findings"])
+    assert run.code == 1
+
+
+BINDINGS = """\
+apiVersion: v1
+kind: List
+items:
+  - apiVersion: rbac.authorization.k8s.io/v1
+    kind: RoleBinding
+    metadata:
+      name: ci-admin
+      namespace: build
+    roleRef:
+      apiGroup: rbac.authorization.k8s.io
+      kind: ClusterRole
+      name: cluster-admin
+    subjects:
+      - kind: ServiceAccount
+        name: runner
+        namespace: build
+  - apiVersion: rbac.authorization.k8s.io/v1
+    kind: ClusterRoleBinding
+    metadata:
+      name: viewers
+    roleRef:
+      apiGroup: rbac.authorization.k8s.io
+      kind: ClusterRole
+      name: view
+    subjects:
+      - kind: Group
+        name: everyone
+  - apiVersion: rbac.authorization.k8s.io/v1
+    kind: RoleBinding
+    metadata:
+      name: local-role-named-cluster-admin
+      namespace: build
+    roleRef:
+      apiGroup: rbac.authorization.k8s.io
+      kind: Role
+      name: cluster-admin
+    subjects:
+      - kind: User
+        name: alice
+"""
+
+
+def test_binding_to_cluster_admin_in_a_plain_manifest(hullscan, repo: Repo) -> None:
+    repo.write("rbac.yaml", BINDINGS)
+    run = hullscan("iac", ".", "--format", "json", cwd=repo.root)
+    hs147 = [f for f in run.json()["findings"] if f["rule"]["id"] == "HS147"]
+    assert [(f["location"]["start_line"], f["severity"], f["message"]) for f in hs147] == [
+        (12, "high", "RoleBinding/ci-admin grants cluster-admin (every permission on namespace "
+                     "build) to ServiceAccount build/runner")]
+    assert run.code == 1
+
+

@@ -128,6 +128,10 @@ def test_helm_chart_with_a_remote_dependency_is_not_rendered(
         "chart/Chart.yaml: dependency redis comes from oci://registry.example/x (helm would "
         "fetch it)")
     assert calls(fake_renderers) == []
+    # the chart is not rendered, but its plain template is what helm would output: checked
+    assert ("HS102", 8) in {(f["rule"]["id"], f["location"]["start_line"])
+                            for f in run.json()["findings"]
+                            if f["location"]["path"] == "chart/templates/pod.yaml"}
 
 
 def test_local_helm_chart_is_rendered_sealed(hullscan, repo: Repo, fake_renderers: Path) -> None:

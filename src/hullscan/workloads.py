@@ -72,11 +72,22 @@ EXPOSED_ADMIN_PORT = make_rule(
     "over an internal network.",
     Severity.HIGH, ("CWE-668",),
 )
+CLUSTER_ADMIN_BOUND = make_rule(
+    "HS147", "cluster-admin-bound", "Role binding grants cluster-admin",
+    "A Kubernetes ClusterRoleBinding or RoleBinding refers to the ClusterRole `cluster-admin`: "
+    "its subjects (users, groups, service accounts) may do anything to every resource of the "
+    "cluster (of the namespace, for a RoleBinding), including reading every Secret and "
+    "starting privileged pods. A pod running as such a service account is one compromise away "
+    "from the whole cluster. (trivy's KSV-0111; checkov has no check for it.)",
+    "Bind a Role or ClusterRole that lists only the verbs and resources the subjects need; "
+    "keep cluster-admin for break-glass human access, not workloads.",
+    Severity.HIGH, ("CWE-269",),
+)
 
 ALL_RULES: tuple[Rule, ...] = (
     ROOT_USER, UNPINNED_IMAGE, MUTABLE_IMAGE, UNTRUSTED_REGISTRY, SECRET_IN_IMAGE, PRIVILEGED,
     HOST_PATH, HOST_NAMESPACE, DANGEROUS_CAPABILITY, CONFINEMENT_DISABLED, WRITABLE_ROOT_FS,
-    NO_MEMORY_LIMIT, EXPOSED_ADMIN_PORT,
+    NO_MEMORY_LIMIT, EXPOSED_ADMIN_PORT, CLUSTER_ADMIN_BOUND,
 )
 
 DANGEROUS_CAPABILITIES = frozenset(

@@ -17,7 +17,7 @@ import re
 import shutil
 import sys
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib.abc import InspectLoader
 from pathlib import Path
@@ -27,7 +27,7 @@ from hullscan.catalog import tool_rule
 from hullscan.checkers.interface import CheckContext
 from hullscan.discover import Target
 from hullscan.errors import ToolError, ToolMissingError
-from hullscan.iac import k8s, locate, render, workflows
+from hullscan.iac import helm, k8s, locate, render, workflows
 from hullscan.iac.detect import framework_of
 from hullscan.iac.severity import severity_for
 from hullscan.model import (
@@ -143,8 +143,12 @@ class IacChecker:
     def check(self, targets: Sequence[Target], context: CheckContext) -> CheckerResult:
         notes: list[Notification] = []
         files: list[_File] = []
+        values_findings: list[Finding] = []
+        values_files: list[str] = []  # the default values of charts not rendered
         successful = True
-        for target in targets:
+        charts: set[str] = set()  # chart folders already handled in this run
+        unrendered: set[Path] = set()  # charts (and subcharts) checked without rendering
+        for target in _chart_targets(targets, context.root, charts):
             framework = framework_of(target.path, target.rel) or _framework_by_name(target)
             if framework is None:
                 notes.append(Notification(NAME, NotificationLevel.WARNING,
@@ -157,6 +161,13 @@ class IacChecker:
                 continue
             if framework in RENDERERS and not any(shutil.which(b) for b in RENDERERS[framework]):
                 binary = " or ".join(RENDERERS[framework])
+                if framework == "helm":
+                    successful = self._unrendered_chart(
+                        target, context, unrendered, files, values_findings, values_files,
+                        notes,
+                        "helm is not installed",
+                    ) and successful
+                    continue
                 notes.append(Notification(
                     NAME, NotificationLevel.NOTE,
                     f"{binary} is not installed: the {framework} folder was not rendered or "
@@ -169,6 +180,9 @@ class IacChecker:
                 if problem:  # could not be checked: fail closed
                     notes.append(Notification(NAME, NotificationLevel.ERROR, problem, target.rel))
                     successful = False
+                    if framework == "helm":  # its plain templates and values still are
+                        self._unrendered_chart(target, context, unrendered, files,
+                                               values_findings, values_files, notes, None)
                     continue
             item = _File(target, framework, text)
             if framework in YAML_FRAMEWORKS:
@@ -180,7 +194,7 @@ class IacChecker:
                     continue
             files.append(item)
 
-        findings: list[Finding] = []
+        findings: list[Finding] = list(values_findings)
         for item in files:
             try:
                 if item.framework == "kubernetes":
@@ -238,8 +252,94 @@ class IacChecker:
             notifications=tuple(notes),
             successful=successful,
             tools=tuple(tools),
-            files_scanned=len(files),
+            files_scanned=len(files) + len(values_files),
         )
+
+
+    def _unrendered_chart(
+        self, target: Target, context: CheckContext, seen: set[Path], files: list[_File],
+        findings: list[Finding], values_files: list[str], notes: list[Notification],
+        why: str | None,
+    ) -> bool:
+        """A chart that is not rendered: its plain template files become Kubernetes files of
+        this run, its default values are checked, and what is left unchecked is an error
+        naming the chart (exit 3: never reported as clean). `why` (None: an error already
+        said why) says why it was not rendered. Returns whether
+        everything of the chart was checked."""
+        chart = helm.unrendered_chart(target.path.parent, context.root,
+                                      context.config.max_file_size,
+                                      context.config.trusted_registries, seen)
+        if chart is None:
+            return True
+        complete = True
+        for template, text in chart.plain:
+            try:
+                documents = load_all(text)
+            except YamlProblem as exc:
+                # helm would output it as it is and fail to install it: say so, check the rest
+                notes.append(Notification(NAME, NotificationLevel.WARNING,
+                                          f"{exc}; not checked", template.rel))
+                continue
+            files.append(_File(template, "kubernetes", text, documents))
+        for rel, reason in chart.unreadable:
+            notes.append(Notification(NAME, NotificationLevel.WARNING, reason, rel))
+        for values, hits in chart.values:
+            values_files.append(values.rel)
+            findings.extend(_values_finding(values, hit) for hit in hits)
+        if chart.templated and why is not None:
+            count = len(chart.templated)
+            shown = ", ".join(chart.templated[:3]) + (
+                f" and {count - 3} more" if count > 3 else "")
+            files_word = "file" if count == 1 else "files"
+            plain = len(chart.plain)
+            notes.append(Notification(
+                NAME, NotificationLevel.ERROR,
+                f"chart {chart.name}: {why}, so {count} template {files_word} with template "
+                f"directives {'was' if count == 1 else 'were'} not rendered or checked "
+                f"({shown}); installing helm renders {'it' if count == 1 else 'them'}. "
+                f"{plain} plain template file{'' if plain == 1 else 's'} and the default "
+                "values were checked",
+                target.rel,
+            ))
+            complete = False
+        return complete
+
+
+def _chart_targets(targets: Sequence[Target], root: Path, charts: set[str]) -> Iterator[Target]:
+    """The targets, with every file of a Helm chart (its templates, its values) standing for
+    the chart's `Chart.yaml`, once per chart."""
+    for target in targets:
+        folder = helm.chart_folder(target.path)
+        if folder is None:
+            yield target
+            continue
+        real = os.path.realpath(folder)
+        if real in charts:
+            continue
+        charts.add(real)
+        chart = folder / "Chart.yaml"
+        if chart == target.path:
+            yield target
+            continue
+        try:
+            rel = chart.relative_to(root).as_posix()
+        except ValueError:
+            rel = chart.as_posix()
+        yield Target(chart, rel, target.explicit)
+
+
+def _values_finding(values: Target, hit: helm.ValuesHit) -> Finding:
+    if hit.rule is not None:
+        rule, severity = hit.rule, hit.rule.default_severity
+    else:
+        check_id = hit.check_id or "?"
+        severity = severity_for(check_id, [])
+        rule = _rule("kubernetes", check_id, hit.check_name, None, severity)
+    return Finding(
+        rule=rule, checker=NAME, severity=severity, message=redact(hit.message, prose=True),
+        location=Location(values.rel, hit.line), fingerprint_basis=hit.basis,
+        properties={"framework": "helm-values"},
+    )
 
 
 def _rendered_source(framework: str, folder: Path, record: Any) -> Path | None:

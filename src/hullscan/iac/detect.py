@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from hullscan.iac.helm import chart_folder
+
 SNIFF = 64 * 1024
 
 _COMPOSE = re.compile(r"^(docker-)?compose(\.[^/]*)?\.ya?ml$")
@@ -37,6 +39,8 @@ def framework_of(path: Path, rel: str) -> str | None:
         return "bicep"
     if _COMPOSE.match(lower):
         return None
+    if (name == "values.yaml" or "/templates/" in f"/{rel}") and chart_folder(path) is not None:
+        return "helm"  # part of a chart (helpers and NOTES too): a change to it checks the chart
     is_yaml = lower.endswith((".yaml", ".yml"))
     is_json = lower.endswith(".json")
     if not (is_yaml or is_json or lower.endswith(".template")):
@@ -51,10 +55,6 @@ def framework_of(path: Path, rel: str) -> str | None:
         return "helm"  # the chart folder is rendered by helm, then checked
     if lower in ("kustomization.yaml", "kustomization.yml"):
         return "kustomize"
-    if lower == "values.yaml" and (path.parent / "Chart.yaml").is_file():
-        return None  # part of a chart
-    if "/templates/" in f"/{rel}" and _in_helm_chart(path):
-        return None  # Go templates, not YAML
     head = _head(path)
     if head is None:
         return "binary"  # an IaC name with binary content: the checker says it skipped it
@@ -77,11 +77,3 @@ def framework_of(path: Path, rel: str) -> str | None:
         return "kubernetes"
     return None
 
-
-def _in_helm_chart(path: Path) -> bool:
-    for parent in path.parents:
-        if (parent / "Chart.yaml").is_file():
-            return True
-        if (parent / ".git").exists():
-            return False
-    return False

@@ -1,6 +1,7 @@
 """hullscan's own rules on Kubernetes manifests, where checkov has no check or a coarser one:
 every image reference (containers, initContainers, ephemeralContainers of every workload kind)
-against the shared image-trust rules, and every hostPath volume."""
+against the shared image-trust rules, every hostPath volume, and every binding to the
+ClusterRole cluster-admin."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from hullscan.config import Config
 from hullscan.discover import Target
 from hullscan.images import image_issues
 from hullscan.model import Finding, Location, Severity
-from hullscan.workloads import HOST_PATH, RUNTIME_SOCKETS
+from hullscan.workloads import CLUSTER_ADMIN_BOUND, HOST_PATH, RUNTIME_SOCKETS
 from hullscan.yamlsafe import line_of, start_line
 
 CHECKER = "iac"
@@ -56,6 +57,59 @@ def own_findings(target: Target, documents: list[Any], config: Config) -> Iterat
         for workload, spec in pod_specs(document):
             yield from _images(target, workload, spec, config)
             yield from _host_paths(target, workload, spec)
+        yield from _cluster_admin_bindings(target, document)
+
+
+_BINDING_KINDS = frozenset({"ClusterRoleBinding", "RoleBinding"})
+
+
+def _documents(document: Any) -> Iterator[Any]:
+    """A document, or the items of a `kind: List`."""
+    if isinstance(document, dict) and document.get("kind") == "List":
+        for item in document.get("items") or []:
+            yield from _documents(item)
+    else:
+        yield document
+
+
+def _subject(subject: Any) -> str:
+    if not isinstance(subject, dict):
+        return "?"
+    kind, name = str(subject.get("kind") or "?"), str(subject.get("name") or "?")
+    namespace = subject.get("namespace")
+    return f"{kind} {namespace}/{name}" if kind == "ServiceAccount" and namespace else \
+        f"{kind} {name}"
+
+
+def _cluster_admin_bindings(target: Target, document: Any) -> Iterator[Finding]:
+    """HS147: a (Cluster)RoleBinding whose roleRef is the ClusterRole cluster-admin, on the
+    roleRef's `name:` line, naming the subjects."""
+    for item in _documents(document):
+        if not isinstance(item, dict) or item.get("kind") not in _BINDING_KINDS:
+            continue
+        ref = item.get("roleRef")
+        if not isinstance(ref, dict) or ref.get("name") != "cluster-admin" \
+                or ref.get("kind", "ClusterRole") != "ClusterRole":
+            continue
+        metadata = item.get("metadata")
+        name = metadata.get("name", "?") if isinstance(metadata, dict) else "?"
+        binding = f"{item['kind']}/{name}"
+        subjects = item.get("subjects")
+        names = [_subject(s) for s in subjects] if isinstance(subjects, list) else []
+        who = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        scope = "the whole cluster" if item["kind"] == "ClusterRoleBinding" else (
+            f"namespace {metadata.get('namespace')}"
+            if isinstance(metadata, dict) and metadata.get("namespace") else "its namespace")
+        message = (f"{binding} grants cluster-admin (every permission on {scope}) to "
+                   f"{who or 'no subjects listed'}")
+        line = line_of(ref, "name") or line_of(item, "roleRef") or start_line(item) or 1
+        yield Finding(
+            rule=CLUSTER_ADMIN_BOUND, checker=CHECKER,
+            severity=CLUSTER_ADMIN_BOUND.default_severity, message=message,
+            location=Location(target.rel, line),
+            fingerprint_basis=f"{binding} cluster-admin",
+            properties={"cwe": list(CLUSTER_ADMIN_BOUND.cwe), "subjects": names},
+        )
 
 
 def _images(target: Target, workload: str, spec: Any, config: Config) -> Iterator[Finding]:

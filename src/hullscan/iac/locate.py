@@ -48,6 +48,9 @@ FALLBACK_KEYS: dict[str, list[str]] = {
     + _container_paths("securityContext/seccompProfile"),
     "CKV_K8S_38": _pod_paths("automountServiceAccountToken"),
     "CKV_K8S_27": _pod_paths("volumes"),
+    # RBAC: the role's `rules:` (checkov evaluates the whole list)
+    **{check: ["rules"] for check in ("CKV_K8S_49", "CKV_K8S_155", "CKV_K8S_156",
+                                      "CKV_K8S_157", "CKV_K8S_158")},
 }
 
 
