@@ -232,9 +232,12 @@ class CheckerResult:
     notifications: tuple[Notification, ...] = ()
     successful: bool = True
     tools: tuple[ToolInfo, ...] = ()
-    files_scanned: int = 0
+    files_scanned: int = 0  # files this checker checked (for an image: entries of its layers)
     subject: Subject | None = None
     components: tuple[Component, ...] = ()
+    # the repository files it checked (relative paths), so a file several checkers read counts
+    # once in the summary; None: not known (the pipeline fills it in for every checker it runs)
+    paths: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -287,6 +290,26 @@ class Report:
             return ()
         threshold = self.fail_on
         return tuple(f for f in self.new if f.severity.rank >= threshold.rank)
+
+    @property
+    def files_checked(self) -> int:
+        """Repository files checked, each once however many checkers read it (a checker that
+        did not say which files counts its own number)."""
+        known: set[str] = set()
+        unknown = 0
+        for result in self.results:
+            if result.subject is not None:
+                continue  # an image's entries are not repository files
+            if result.paths is None:
+                unknown += result.files_scanned
+            else:
+                known.update(result.paths)
+        return len(known) + unknown
+
+    @property
+    def image_files(self) -> int:
+        """Entries read in the layers of the images checked."""
+        return sum(r.files_scanned for r in self.results if r.subject is not None)
 
     @property
     def failed_checkers(self) -> tuple[str, ...]:

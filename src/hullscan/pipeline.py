@@ -326,11 +326,25 @@ def _scan(
 def _run_checker(checker: Checker, files: Sequence[Target], context: CheckContext) -> CheckerResult:
     log.info("%s: checking %d file(s)", checker.name, len(files))
     try:
-        return checker.check(files, context)
+        result = checker.check(files, context)
     except (ConfigError, UsageError):  # a setting or argument that cannot work (exit 2)
         raise
     except Exception as exc:  # the run goes on: a crashing checker becomes a notification
-        return _crashed(checker.name, exc)
+        result = _crashed(checker.name, exc)
+    return result if result.paths is not None else replace(result, paths=_paths(result, files))
+
+
+def _paths(result: CheckerResult, files: Sequence[Target]) -> tuple[str, ...]:
+    """The files a checker checked, when it did not say: all it was given when its count says
+    so, none when it checked none, else those it was given that no notification of its names
+    (a file it skipped is named in a warning)."""
+    given = tuple(dict.fromkeys(t.rel for t in files))
+    if result.files_scanned == 0 or result.subject is not None:
+        return ()
+    if result.files_scanned == len(given):
+        return given
+    named = {n.path for n in result.notifications if n.path}
+    return tuple(p for p in given if p not in named)
 
 
 def _crashed(name: str, exc: Exception) -> CheckerResult:

@@ -356,10 +356,11 @@ def _counts_table(report: Report, out: _Budget) -> None:
             for c in checkers
         ]
         out.add(f"| {severity.value} | " + " | ".join(row) + f" | {totals[severity]} |")
-    scanned = sum(r.files_scanned for r in report.results)
+    scanned = report.files_checked
+    image = f" and {report.image_files:,} files of the image" if report.image_files else ""
     out.add("")
     out.add(f"{len(counted)} finding{'s' if len(counted) != 1 else ''} in {scanned} "
-            f"checked file{'s' if scanned != 1 else ''}.")
+            f"checked file{'s' if scanned != 1 else ''}{image}.")
 
 
 def markdown(report: Report, context: RenderContext | None = None) -> str:

@@ -29,6 +29,9 @@ def to_json(report: Report) -> dict[str, Any]:
             "unchanged": len(report.baselined),
             "compared_with": list(report.compared_with),
             "by_severity": {s.value: counts[s] for s in Severity},
+            # repository files checked, each once (per checker: checkers[].files_scanned)
+            "files_checked": report.files_checked,
+            "image_files": report.image_files,
             "failed_checkers": list(report.failed_checkers),
         },
         "checkers": [

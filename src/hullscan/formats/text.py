@@ -98,8 +98,13 @@ def summary(report: Report) -> str:
         text += f", {suppressed} suppressed"
     if report.compared_with:
         text += f", {len(report.baselined)} unchanged (not blocking)"
-    scanned = sum(r.files_scanned for r in report.results)
-    text += f"; {scanned} file{'s' if scanned != 1 else ''} checked"
+    scanned, image = report.files_checked, report.image_files
+    if image and not scanned:
+        text += f"; {image:,} file{'s' if image != 1 else ''} checked in the image"
+    else:
+        text += f"; {scanned} file{'s' if scanned != 1 else ''} checked"
+        if image:
+            text += f" (and {image:,} in the image)"
     if report.fail_on is None:
         text += "; fail-on never"
     else:
