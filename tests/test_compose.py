@@ -139,6 +139,47 @@ def test_fingerprint_basis_has_no_secret() -> None:
     ]
 
 
+def test_compose_lint_messages_name_the_service(hullscan, compose_repo: Repo) -> None:
+    run = hullscan("compose", "compose.yaml", "--format", "json", cwd=compose_repo.root)
+    lint = {(f["rule"]["id"], f["location"]["start_line"]): f["message"]
+            for f in run.json()["findings"] if f["rule"]["id"].startswith("CL-")}
+    assert lint[("CL-0003", 3)].startswith("Service 'web' does not set no-new-privileges.")
+    assert lint[("CL-0006", 21)].startswith("Service 'db' does not drop all capabilities.")
+    assert lint[("CL-0026", 31)].startswith("Service 'daemon' declares no CPU limit.")
+    for (_, line), message in lint.items():
+        service = "web" if line < 21 else "db" if line < 31 else "daemon"
+        assert message.startswith(f"Service '{service}' "), message
+
+
+def test_compose_lint_finding_without_a_service_is_named_from_its_line(
+    hullscan, repo: Repo, tmp_path: Path
+) -> None:
+    """An older compose-lint (or a rule) that gives no `service`: the service whose block holds
+    the line; a line outside `services` names none."""
+    fake = tmp_path / "compose-lint"
+    items = [
+        {"file": "compose.yaml", "line": line, "rule_id": rule, "severity": "medium",
+         "message": message, "suppressed": False}
+        for line, rule, message in [
+            (6, "CL-9001", "Port '8080:80' is bound to all interfaces."),
+            (4, "CL-9002", "Service does not set no-new-privileges."),
+            (9, "CL-9003", "Network 'front' is not internal."),
+        ]
+    ]
+    payload = {"version": "2", "tool": {"name": "compose-lint", "version": "0"},
+               "findings": items, "errors": [], "warnings": []}
+    fake.write_text(f"#!{sys.executable}\nprint({json.dumps(json.dumps(payload))})\n")
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    repo.write("compose.yaml", "services:\n  web:\n    image: a:1\n  api:\n    image: b:1\n"
+               "    ports: ['8080:80']\n    read_only: true\nnetworks:\n  front: {}\n")
+    run = hullscan("compose", "compose.yaml", "--format", "json", cwd=repo.root,
+                   env={"HULLSCAN_COMPOSE_LINT": str(fake)})
+    messages = {f["rule"]["id"]: f["message"] for f in run.json()["findings"]}
+    assert messages["CL-9001"] == "Service 'api': Port '8080:80' is bound to all interfaces."
+    assert messages["CL-9002"] == "Service 'api' does not set no-new-privileges."
+    assert messages["CL-9003"] == "Network 'front' is not internal."
+
+
 def test_compose_lint_messages_are_redacted(hullscan, repo: Repo, tmp_path: Path) -> None:
     fake = tmp_path / "compose-lint"
     item = {

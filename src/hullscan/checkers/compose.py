@@ -412,14 +412,50 @@ def _compose_lint_finding(
             f"disabled in compose-lint's configuration: {reason}" if reason else
             "disabled in compose-lint's configuration (no reason given)",
         )
+    service = item.get("service")
+    if not isinstance(service, str) or not service:
+        service = _service_at(document, line)
     return Finding(
         rule=_compose_lint_rule(code, severity, item, version),
         checker=NAME,
         severity=severity,
-        message=_one_line(str(item.get("message") or code), 1000),
+        message=_one_line(_naming_service(str(item.get("message") or code), service), 1000),
         location=Location(loaded.rel, line, None),
         suppression=suppression,
+        properties={"service": service} if service else {},
     )
+
+
+def _naming_service(message: str, service: str | None) -> str:
+    """compose-lint's message with the service named as hullscan's own rules name it
+    (`Service 'web' runs ...`): its messages say only "Service ..." or name an image or port."""
+    if not service or f"'{service}'" in message:
+        return message
+    if message.startswith("Service "):
+        return f"Service '{service}' {message.removeprefix('Service ')}"
+    return f"Service '{service}': {message}"
+
+
+def _service_at(document: Mapping[Any, Any], line: int) -> str | None:
+    """The service whose block holds `line` (the last service key at or above it), or None
+    for a line outside `services`."""
+    from hullscan.compose.positions import key_line, node_line
+
+    services = document.get("services")
+    if not isinstance(services, Mapping) or not services:
+        return None
+    start = node_line(services)
+    if line < start:
+        return None
+    found: str | None = None
+    for name in services:
+        if key_line(services, name, start) <= line:
+            found = str(name)
+    ends = [key_line(document, key, 0) for key in document if key != "services"]
+    after = [end for end in ends if end > start]
+    if after and line >= min(after):
+        return None  # a top-level key after `services` (networks:, volumes:)
+    return found
 
 
 def _service_line(document: Mapping[Any, Any], service: Any) -> int:
