@@ -863,6 +863,224 @@ def test_hs112_dockerignore_must_be_beside_the_dockerfile(tmp_path: Path) -> Non
     assert hits(text, path=path) == [("HS112", 2)]
 
 
+# ---------------------------------------------------------------------------- HS111 by name
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        ".env", "config/.env.production", ".env.local", ".env*", "prod.env", "id_rsa",
+        "keys/id_ed25519_deploy", "certs/*.pem", "server.key", "client.p12", "cert.pfx",
+        ".aws/credentials", ".docker/config.json", ".git-credentials", ".npmrc", ".pypirc",
+        ".netrc", "credentials.json", "gcp-service-account.json", "sa/key.json",
+        "my-app-firebase-adminsdk-x1y2.json", "client_secret_123.apps.json", ".my.cnf",
+        "kubeconfig", ".ssh/", ".kube/config",
+    ],
+)
+def test_hs111_credential_file_named_in_copy(source: str) -> None:
+    for keyword in ("COPY", "ADD"):
+        text = wrap(f"{keyword} {source} /app/")
+        assert hits(text) == [("HS111", 2)]
+        assert f"copies {source!r}" in one(text, "HS111").message
+        assert one(text, "HS111").rule.default_severity is Severity.HIGH
+    assert hits(wrap(f'COPY --chown=app ["{source}", "/app/"]')) == [("HS111", 2)]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        ".env.example", ".env.sample", ".env.template", ".env.dist", ".env.defaults",
+        ".env.local.example", "example.env", "config/.env.sample", "id_rsa.pub",
+        "package.json", "tsconfig.json", "keys.txt", "environment.py", "monkey.json",
+        "src/", ".",
+    ],
+)
+def test_hs111_not_a_credential_file(source: str) -> None:
+    assert hits(wrap(f"COPY {source} /app/"), path=NOWHERE) in ([], [("HS112", 2)])
+    assert "HS111" not in {h.rule.id for h in run(wrap(f"COPY {source} /app/"))}
+
+
+# ---------------------------------------------------------------------------- HS111 in the context
+
+PRIVATE_PEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----\n"
+CERT_PEM = "-----BEGIN CERTIFICATE-----\nMIIDdzCCAl+gAwIBAgIE\n-----END CERTIFICATE-----\n"
+
+
+def _context(root: Path, files: dict[str, str], dockerignore: str | None = None,
+             folder: str = "app") -> Path:
+    base = root / folder
+    for rel, content in files.items():
+        path = base / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content)
+    if dockerignore is not None:
+        (base / ".dockerignore").write_text(dockerignore)
+    return base / "Dockerfile"
+
+
+def context_hits(text: str, path: Path, root: Path) -> list[Hit]:
+    path.write_text(text)
+    context = RuleContext(path=path, trusted_registries=None, root=root)
+    return [h for h in rules.check(parse(text), context) if h.rule.id not in QUIET]
+
+
+CONTEXT_FILES = {
+    ".env": "DB_PASSWORD=s3cr3t\n",
+    ".env.example": "DB_PASSWORD=\n",
+    "config/.env.production": "API_TOKEN=abc\n",
+    "src/app.py": "print('hi')\n",
+    "keys/id_rsa.pub": "ssh-rsa AAAA\n",
+    "certs/ca.pem": CERT_PEM,
+    "certs/server.key": PRIVATE_PEM,
+    ".npmrc": "package-lock=false\n",
+    ".aws/credentials": "[default]\n",
+    "node_modules/pkg/test/key.pem": PRIVATE_PEM,  # dependency folders are not listed
+}
+
+
+def test_hs111_copy_context_names_the_credential_files_the_dockerignore_lets_in(
+    tmp_path: Path,
+) -> None:
+    path = _context(tmp_path, CONTEXT_FILES, ".git\n# the build output\ndist/\n")
+    found = context_hits(wrap("COPY requirements.txt /app/", "COPY . /app"), path, tmp_path)
+    assert [(h.rule.id, h.line) for h in found] == [("HS111", 3)]  # no HS112: there is one
+    message = found[0].message
+    assert message.startswith("COPY . copies ")
+    assert message.endswith("from the build context into the image; .dockerignore does not "
+                            "exclude them")
+    for name in (".env", "config/.env.production", "certs/server.key", ".aws/credentials"):
+        assert name in message
+    for name in (".env.example", "app.py", "id_rsa.pub", "ca.pem", ".npmrc", "node_modules"):
+        assert name not in message
+
+
+@pytest.mark.parametrize(
+    ("dockerignore", "reported"),
+    [
+        (".env\n", ["config/.env.production", "certs/server.key", ".aws/credentials"]),
+        ("**/.env*\n**/*.key\n.aws\n", []),
+        ("**/.env*\n!config/.env.production\n/certs/\n./.aws/\n", ["config/.env.production"]),
+        ("*\n!src\n", []),  # only src/ is sent
+        ("  # not a comment: space first\n**\n!**/.env\n", [".env"]),
+        ("**/.env?*\ncerts/*.key\n.aws/credentials\n", [".env"]),
+    ],
+    ids=["root-only", "globstar", "exception", "allow-list", "all-but-env", "question-mark"],
+)
+def test_hs111_dockerignore_semantics(tmp_path: Path, dockerignore: str,
+                                      reported: list[str]) -> None:
+    path = _context(tmp_path, CONTEXT_FILES, dockerignore)
+    found = context_hits(wrap("COPY ./ /app"), path, tmp_path)
+    if not reported:
+        assert found == []
+        return
+    assert [(h.rule.id, h.line) for h in found] == [("HS111", 2)]
+    named = found[0].message.split(" copies ", 1)[1].split(" from the build context")[0]
+    assert sorted(named.split(", ")) == sorted(reported)
+
+
+def test_hs111_copy_context_without_dockerignore_is_hs111_not_hs112(tmp_path: Path) -> None:
+    path = _context(tmp_path, {".env": "A=1\n", "main.go": "package main\n"})
+    found = context_hits(wrap("COPY . ."), path, tmp_path)
+    assert [(h.rule.id, h.line) for h in found] == [("HS111", 2)]
+    assert found[0].message == ("COPY . copies .env from the build context into the image; "
+                                "there is no .dockerignore beside Dockerfile")
+    (path.parent / ".env").unlink()
+    assert [(h.rule.id, h.line) for h in context_hits(wrap("COPY . ."), path, tmp_path)] == [
+        ("HS112", 2)]
+
+
+def test_hs111_folder_and_wildcard_sources(tmp_path: Path) -> None:
+    path = _context(tmp_path, CONTEXT_FILES, ".git\n")
+    found = context_hits(wrap("COPY src /app/src", "COPY config/ /app/config/",
+                              "COPY cert? /app/"), path, tmp_path)
+    assert [(h.rule.id, h.line) for h in found] == [("HS111", 3), ("HS111", 4)]
+    assert "config/.env.production" in found[0].message
+    assert "certs/server.key" in found[1].message and "ca.pem" not in found[1].message
+
+
+def test_hs111_named_file_content_decides_for_certificates_and_settings(tmp_path: Path) -> None:
+    path = _context(tmp_path, {"ca.pem": CERT_PEM, "tls.key": PRIVATE_PEM,
+                               ".npmrc": "package-lock=false\n",
+                               "priv/.npmrc": "//registry.npmjs.org/:_authToken=abc\n"},
+                    ".git\n")
+    (path.parent / "repo.gpg").write_bytes(b"\x99\x01\x0d\x04")  # an OpenPGP public key packet
+    text = wrap("COPY ca.pem /usr/local/share/ca-certificates/", "COPY tls.key /etc/tls/",
+                "COPY .npmrc ./", "COPY repo.gpg /etc/apt/keyrings/", "COPY priv/.npmrc ./")
+    assert [(h.rule.id, h.line) for h in context_hits(text, path, tmp_path)] == [
+        ("HS111", 3), ("HS111", 6)]
+    # without the files to read, the names decide
+    assert hits(text) == [("HS111", 2), ("HS111", 3), ("HS111", 4), ("HS111", 5), ("HS111", 6)]
+
+
+def test_hs111_builder_stage_context_only_counts_when_the_final_image_takes_it(
+    tmp_path: Path,
+) -> None:
+    path = _context(tmp_path, {".env": "A=1\n", "main.go": "package main\n"}, ".git\n")
+    builder = [f"FROM golang:1.22@{DIGEST} AS build", "WORKDIR /src", "COPY . .",
+               "RUN go build -o /out/app ."]
+    binary_only = dockerfile(*builder, FROM_OK, "COPY --from=build /out/app /app", "USER app")
+    assert context_hits(binary_only, path, tmp_path) == []
+    whole = dockerfile(*builder, FROM_OK, "COPY --from=build /src /app", "USER app")
+    assert [(h.rule.id, h.line) for h in context_hits(whole, path, tmp_path)] == [("HS111", 3)]
+    # a stage the final one is built FROM ships everything
+    based = dockerfile(*builder, "FROM build", "USER app")
+    assert [(h.rule.id, h.line) for h in context_hits(based, path, tmp_path)] == [("HS111", 3)]
+
+
+def test_hs111_context_listing_never_leaves_the_repository(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / ".env").write_text("A=1\n")
+    (outside / "server.key").write_text(PRIVATE_PEM)
+    root = tmp_path / "repo"
+    path = _context(root, {"main.go": "package main\n"}, ".git\n")
+    (path.parent / ".env").symlink_to(outside / ".env")  # a link is copied as a link
+    (path.parent / "linked").symlink_to(outside, target_is_directory=True)
+    assert context_hits(wrap("COPY . ."), path, root) == []
+    # a .dockerignore that is a link out of the repository is not read
+    (path.parent / ".dockerignore").unlink()
+    (outside / "ignore").write_text("nothing\n")
+    (path.parent / ".dockerignore").symlink_to(outside / "ignore")
+    (path.parent / "real.key").write_text(PRIVATE_PEM)
+    assert context_hits(wrap("COPY . ."), path, root) == []
+    # a Dockerfile whose folder is outside the root is not listed
+    other = _context(tmp_path, {".env": "A=1\n"}, ".git\n", folder="elsewhere")
+    assert context_hits(wrap("COPY . ."), other, root) == []
+
+
+def test_hs111_context_listing_stops_at_its_bound_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hullscan.dockerfile import context as build_context
+
+    monkeypatch.setattr(build_context, "MAX_ENTRIES", 5)
+    files = {f"data/{i:02}.txt": "x\n" for i in range(20)}
+    path = _context(tmp_path, {**files, "zz/.env": "A=1\n"}, ".git\n")
+    text = wrap("COPY . /app", "COPY . /again")
+    path.write_text(text)
+    context = RuleContext(path=path, trusted_registries=None, root=tmp_path)
+    assert [h for h in rules.check(parse(text), context) if h.rule.id == "HS111"] == []
+    assert context.notes == [(2, "the build context of Dockerfile has more than 5 files and "
+                                 "folders: only the first 5 were checked for credential files "
+                                 "that COPY copies")]  # once per Dockerfile
+
+
+def test_read_dockerignore_follows_docker() -> None:
+    from hullscan.dockerfile.context import read_dockerignore
+
+    rules_ = read_dockerignore(
+        "\ufeff# comment\n\n .env \n/abs/\n./dot\n**/*.log\n!keep.log\na/**/b\n"
+        "*.md\n!README*.md\ndocs/[a-c].txt\nesc\\*aped\n")
+    for rel, excluded in [
+        (".env", True), ("x/.env", False), ("abs/f", True), ("dot/x/y", True),
+        ("l.log", True), ("x/y/l.log", True), ("keep.log", False), ("a/b", True),
+        ("a/x/y/b/c", True), ("a/bb", False), ("x.md", True), ("README.md", False),
+        ("README-dev.md", False), ("sub/x.md", False), ("docs/b.txt", True),
+        ("docs/d.txt", False), ("esc*aped", True), ("escXaped", False),
+    ]:
+        assert rules_.excluded(rel) is excluded, rel
+
+
 # ---------------------------------------------------------------------------- checker + CLI
 
 
@@ -1025,6 +1243,25 @@ def test_dl3015_override_is_documented() -> None:
     assert SEVERITY_OVERRIDES["DL3015"][0] is Severity.LOW
     for code, (severity, why) in SEVERITY_OVERRIDES.items():
         assert f"| {code} | {severity.value} | {why} |" in doc
+
+
+def test_cli_copy_context_with_a_dockerignore_that_lets_env_in(tmp_path: Path) -> None:
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    (tmp_path / "Dockerfile").write_text(dockerfile(
+        FROM_OK, "WORKDIR /app", "COPY . .", "USER 10001", "HEALTHCHECK NONE"))
+    (tmp_path / ".dockerignore").write_text(".git\n*.md\n")
+    (tmp_path / ".env").write_text("DB_PASSWORD=not-committed\n")  # untracked, still sent
+    (tmp_path / ".env.example").write_text("DB_PASSWORD=\n")
+    (tmp_path / "README.md").write_text("# app\n")
+    proc = _cli(tmp_path)
+    report = json.loads(proc.stdout)
+    assert _rule_lines(report) == [("HS111", 3, "high")]
+    assert "copies .env from the build context" in report["findings"][0]["message"]
+    assert proc.returncode == 1
+    (tmp_path / ".dockerignore").write_text(".git\n*.md\n.env\n")
+    proc = _cli(tmp_path)
+    assert _rule_lines(json.loads(proc.stdout)) == []
+    assert proc.returncode == 0, proc.stderr
 
 
 # ---------------------------------------------------------------------------- BuildKit heredocs

@@ -114,7 +114,7 @@ class DockerfileChecker:
                 pending = pool.submit(_run_hadolint, [r.target for r in readable], context.root,
                                       config_args)
                 for item in readable:
-                    own.extend(_own_findings(item, context))
+                    own.extend(_own_findings(item, context, notes))
                 try:
                     hadolint_findings = pending.result()
                     tools.append(ToolInfo("hadolint", _hadolint_version(), HADOLINT_URI))
@@ -175,12 +175,20 @@ def _buildkit_only(text: str) -> bool:
     )
 
 
-def _own_findings(item: _Readable, context: CheckContext) -> Iterable[Finding]:
+def _own_findings(
+    item: _Readable, context: CheckContext, notes: list[Notification]
+) -> Iterable[Finding]:
+    """The own rules' findings on one Dockerfile; what they could not fully check goes to
+    `notes`."""
     parsed = parse(item.text)
     rule_context = own_rules.RuleContext(
-        path=item.target.path, trusted_registries=context.config.trusted_registries
+        path=item.target.path, trusted_registries=context.config.trusted_registries,
+        root=context.root,
     )
-    for hit in own_rules.check(parsed, rule_context):
+    hits = own_rules.check(parsed, rule_context)
+    notes.extend(Notification(NAME, NotificationLevel.NOTE, message, item.target.rel, line)
+                 for line, message in rule_context.notes)
+    for hit in hits:
         yield Finding(
             rule=hit.rule,
             checker=NAME,

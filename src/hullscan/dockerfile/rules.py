@@ -6,13 +6,22 @@ later checkers for Compose, Kubernetes and workflows reuse the same rules.
 
 from __future__ import annotations
 
+import os
+import posixpath
 import re
 import shlex
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from hullscan.catalog import make_rule
+from hullscan.dockerfile.context import (
+    BuildContext,
+    contains,
+    is_glob,
+    load_context,
+    looks_private,
+)
 from hullscan.dockerfile.parser import Dockerfile, Heredoc, Instruction, Stage, substitute
 from hullscan.imageref import parse_image_ref
 from hullscan.images import MUTABLE_IMAGE, UNPINNED_IMAGE, UNTRUSTED_REGISTRY, image_issues
@@ -157,17 +166,22 @@ class Hit:
 class RuleContext:
     path: Path  # the Dockerfile on disk
     trusted_registries: tuple[str, ...] | None
+    # the repository root: with it, the files a `COPY .` sends are listed (never outside it)
+    root: Path | None = None
+    # (line, message) notes for the user: what could not be fully checked
+    notes: list[tuple[int, str]] = field(default_factory=list, compare=False)
 
 
 def check(dockerfile: Dockerfile, context: RuleContext) -> list[Hit]:
     hits: list[Hit] = []
+    build = _LazyContext(context)
     hits.extend(_root_user(dockerfile))
     hits.extend(_healthcheck(dockerfile))
     hits.extend(_images(dockerfile, context))
     for ins in dockerfile.instructions:
         hits.extend(_secrets(ins))
         if ins.keyword in ("COPY", "ADD"):
-            hits.extend(_copies(ins, context))
+            hits.extend(_copies(ins, context, build, dockerfile))
         if ins.keyword in ("RUN", "CMD", "ENTRYPOINT"):
             hits.extend(_commands(ins))
         if ins.keyword == "EXPOSE":
@@ -424,18 +438,45 @@ def _text_secret(ins: Instruction, text: str, shell: bool | None) -> tuple[str, 
     )
 
 
+# Names of files that usually hold credentials. Not `.env.example`/`.sample`/`.template`/
+# `.dist`/`.defaults` (or `example.env`): those are documentation, not secrets.
+_NOT_SECRET_ENV = r"(example|sample|template|dist|defaults|tpl)"
 _SECRET_FILE_NAMES = re.compile(
-    r"^(id_(rsa|dsa|ecdsa|ed25519)|\.env|\.env\.(?!(example|sample|template|dist|defaults)$)[^/]+"
+    r"^(id_(rsa|dsa|ecdsa|ed25519)(?![^/]*\.pub$)[^/.]*"
+    rf"|\.env|\.env\.(?![^/]*\b{_NOT_SECRET_ENV}\b)[^/]+"
+    rf"|(?!{_NOT_SECRET_ENV}\.)[^/]+\.env"
     r"|\.npmrc|\.pypirc|\.netrc|_netrc|\.git-credentials|\.dockercfg|\.htpasswd|\.pgpass"
-    r"|credentials(\.json)?|service[-_]account.*\.json|.*\.(pem|key|p12|pfx|jks|keystore|ppk|kdbx"
-    r"|asc|gpg))$",
+    r"|\.my\.cnf|\.vault-token|\.s3cfg|\.boto|credentials\.tfrc\.json|kubeconfig|[^/]+\.kubeconfig"
+    r"|credentials(\.json)?|[^/]*service[-_]?account[^/]*\.json|client_secrets?[^/]*\.json"
+    r"|[^/]*firebase-adminsdk[^/]*\.json|([^/]*[-_])?key\.json|[^/]*[-_]credentials\.json"
+    r"|.*\.(pem|key|p12|pfx|jks|keystore|ppk|kdbx|asc|gpg))$",
     re.IGNORECASE,
 )
 _SECRET_FILE_PATHS = re.compile(
     r"(^|/)(\.aws/credentials|\.aws/config|\.ssh(/|$)|\.docker/config\.json|\.kube/config"
-    r"|\.gnupg(/|$)|\.config/gcloud(/|$))",
+    r"|\.gnupg(/|$)|\.config/gcloud(/|$)|\.azure(/|$)|\.config/gh/hosts\.ya?ml)",
     re.IGNORECASE,
 )
+# key-named files that may well be public (certificates, public keys, apt keyrings): a file of
+# the build context named so is reported only when its content does not show it is public
+_MAYBE_PUBLIC = re.compile(r"\.(pem|key|asc|gpg)$", re.IGNORECASE)
+# configuration files that hold credentials only sometimes: reported when their content has one
+# (an .npmrc of `package-lock=false` is settings; one with `_authToken=` is a credential)
+_CREDENTIAL_CONTENT: dict[str, re.Pattern[bytes]] = {
+    ".npmrc": re.compile(rb"_auth|_password", re.IGNORECASE),
+    ".pypirc": re.compile(rb"(?im)^\s*password\s*[=:]"),
+    ".yarnrc.yml": re.compile(rb"npmAuthToken|npmAuthIdent", re.IGNORECASE),
+}
+
+
+def _credential_name(path: str) -> bool:
+    """Whether a path (a COPY source, a file of the build context) is named like a credential
+    file; a wildcard source counts when what it names does (`.env*`, `*.pem`)."""
+    clean = path.rstrip("/")
+    base = clean.rsplit("/", 1)[-1]
+    bases = {base, base.replace("*", "")} if "*" in base else {base}
+    return any(_SECRET_FILE_NAMES.match(b) for b in bases if b) or bool(
+        _SECRET_FILE_PATHS.search(clean))
 
 
 def _sources(ins: Instruction) -> list[str]:
@@ -447,17 +488,141 @@ def _sources(ins: Instruction) -> list[str]:
     return words[:-1] if len(words) > 1 else []
 
 
-def _copies(ins: Instruction, context: RuleContext) -> Iterator[Hit]:
+def _context_path(source: str) -> str | None:
+    """A COPY/ADD source as a path in the build context (`./a/` is `a`, `/a` is `a`), or None
+    for a URL, a variable or a path leaving the context."""
+    if "$" in source or re.match(r"^[a-z][a-z0-9+.-]*://|^git@", source, re.IGNORECASE):
+        return None
+    clean = posixpath.normpath(source).lstrip("/") or "."
+    if clean == ".." or clean.startswith("../"):
+        return None
+    return clean
+
+
+class _LazyContext:
+    """The Dockerfile's build context, listed the first time a COPY needs it."""
+
+    def __init__(self, context: RuleContext) -> None:
+        self._context = context
+        self._loaded = False
+        self._value: BuildContext | None = None
+        self.noted = False
+
+    def get(self) -> BuildContext | None:
+        if not self._loaded:
+            self._loaded = True
+            if self._context.root is not None:
+                self._value = load_context(self._context.path, self._context.root)
+        return self._value
+
+    def regular_file(self, rel: str) -> Path | None:
+        """The context's file `rel` when it is a regular file inside the repository."""
+        root = self._context.root
+        if root is None:
+            return None
+        path = self._context.path.parent / rel
+        try:
+            if path.is_symlink() or not path.is_file():
+                return None
+        except OSError:
+            return None
+        real, top = os.path.realpath(path), os.path.realpath(root)
+        return path if real.startswith(top.rstrip(os.sep) + os.sep) else None
+
+    def is_folder(self, rel: str) -> bool:
+        path = self._context.path.parent / rel
+        try:
+            return rel == "." or (path.is_dir() and not path.is_symlink())
+        except OSError:
+            return False
+
+
+def _credential_file(rel: str, build: _LazyContext) -> bool:
+    """Whether the context's `rel` is a credential file: by its name, and for names that are
+    often public or plain settings by its content when it is there to read."""
+    if not _credential_name(rel):
+        return False
+    local = build.regular_file(rel)
+    if local is None:
+        return True
+    base = rel.rsplit("/", 1)[-1].lower()
+    if _MAYBE_PUBLIC.search(base):
+        return looks_private(local)
+    needed = _CREDENTIAL_CONTENT.get(base)
+    return needed is None or contains(local, needed)
+
+
+def _destination(ins: Instruction) -> str:
+    words = ins.exec_form()
+    if words is None:
+        words = _split_words(ins.args)
+    return words[-1] if len(words) > 1 else "."
+
+
+def _workdir(dockerfile: Dockerfile, ins: Instruction) -> str | None:
+    """The absolute WORKDIR in effect at `ins` (None when a variable makes it unknown)."""
+    folder = "/"
+    for other in dockerfile.stage_instructions(ins.stage):
+        if other.start_line >= ins.start_line:
+            break
+        if other.keyword == "WORKDIR":
+            folder = posixpath.join(folder, other.args.strip())
+    return None if "$" in folder else posixpath.normpath(folder)
+
+
+def _shipped(dockerfile: Dockerfile, ins: Instruction) -> Callable[[str, str], bool]:
+    """For a COPY of the build context: whether a context file (given the source that copies
+    it) reaches the final image. Always in the final stage and the stages it is built FROM; in
+    another stage only when the final image copies it from there (`COPY --from=build /app .`):
+    a builder stage's `COPY . .` whose final stage takes only a binary ships no `.env`."""
+    chain = _stage_chain(dockerfile)
+    if ins.stage < 0 or any(stage.index == ins.stage for stage in chain):
+        return lambda rel, source: True
+    stage = dockerfile.stages[ins.stage]
+    names = {str(stage.index)} | ({stage.name} if stage.name else set())
+    taken: list[str] = []
+    for link in chain:
+        for other in dockerfile.stage_instructions(link.index):
+            if other.keyword in ("COPY", "ADD") and (other.flag("from") or "").lower() in names:
+                taken.extend(_sources(other))
+    workdir = _workdir(dockerfile, ins)
+    destination = _destination(ins)
+    if workdir is None or "$" in destination:
+        return lambda rel, source: bool(taken)
+    target = posixpath.normpath(posixpath.join(workdir, destination))
+
+    def ships(rel: str, source: str) -> bool:
+        inner = rel if source == "." else rel.removeprefix(source.rstrip("/") + "/")
+        path = posixpath.join(target, inner)
+        for taken_source in taken:
+            if "$" in taken_source or is_glob(taken_source):
+                return True
+            start = posixpath.normpath(posixpath.join("/", taken_source))
+            if start == "/" or path == start or path.startswith(start + "/"):
+                return True
+        return False
+
+    return ships
+
+
+def _copies(
+    ins: Instruction, context: RuleContext, build: _LazyContext, dockerfile: Dockerfile
+) -> Iterator[Hit]:
     sources = _sources(ins)
+    from_context = ins.flag("from") is None
+    listed: list[str] = []  # sources that copy a folder or a wildcard of the build context
     for source in sources:
-        clean = source.rstrip("/")
-        base = clean.rsplit("/", 1)[-1]
-        if _SECRET_FILE_NAMES.match(base) or _SECRET_FILE_PATHS.search(clean):
+        rel = _context_path(source) if from_context else None
+        if _credential_name(source) and (
+            rel is None or is_glob(rel) or _credential_file(rel, build)
+        ):
             yield _hit(
                 SECRET_FILE_COPIED, ins,
                 f"{ins.keyword} copies {source!r}, a file that usually holds credentials, into "
                 "the image",
             )
+        elif rel is not None and (is_glob(rel) or build.is_folder(rel)):
+            listed.append(rel)
         remote = ins.keyword == "ADD" and re.match(r"^(https?|ftp)://|^git@", source)
         if remote and ins.flag("checksum") is None:
             yield _hit(
@@ -465,7 +630,36 @@ def _copies(ins: Instruction, context: RuleContext) -> Iterator[Hit]:
                 f"ADD downloads {_url_host(source)} without --checksum; the content is "
                 "not verified",
             )
-    if any(s.rstrip("/") in (".", "./") for s in sources) and ins.flag("from") is None:
+    whole = from_context and "." in listed
+    reported = False
+    listing = build.get() if listed else None
+    if listing is not None:
+        found: list[str] = []
+        ships = _shipped(dockerfile, ins)
+        for rel in listed:
+            found.extend(f for f in listing.covered_by(rel)
+                         if f not in found and ships(f, rel) and _credential_file(f, build))
+        if listing.truncated and not build.noted:
+            build.noted = True
+            context.notes.append((
+                ins.start_line,
+                f"the build context of {context.path.name} has more than {listing.limit} files "
+                f"and folders: only the first {listing.limit} were checked for credential "
+                f"files that {ins.keyword} copies",
+            ))
+        if found:
+            reported = True
+            shown = ", ".join(found[:5]) + (f" and {len(found) - 5} more" if len(found) > 5 else "")
+            reason = (
+                f"{listing.ignore_file.name} does not exclude them" if listing.ignore_file
+                else f"there is no .dockerignore beside {context.path.name}"
+            )
+            yield _hit(
+                SECRET_FILE_COPIED, ins,
+                f"{ins.keyword} {' '.join(listed)} copies {shown} from the build context into "
+                f"the image; {reason}",
+            )
+    if whole and not reported:
         folder = context.path.parent
         ignore_files = (folder / ".dockerignore", context.path.with_name(
             context.path.name + ".dockerignore"))
