@@ -151,11 +151,18 @@ def test_packages_are_matched_by_source_and_point_at_dockerfile_lines(
     assert "(source openssl 3.0.11-1~deb12u2)" in ssl["message"]
     assert "FROM debian:12 (base image" in ssl["message"]
     assert "DSA-9001-1, CVE-2099-0001" in ssl["message"]
-    # curl and libcurl4 came with the RUN apt-get line
+    # curl and libcurl4 came with the RUN apt-get line: binary packages of the source curl,
+    # one finding for the source's advisory naming both
     curl = found[("DLA-9002-1", "curl")]
     assert curl["location"]["start_line"] == 5
     assert "layer 2 (RUN apt-get update && apt-get install -y curl)" in curl["message"]
-    assert ("DLA-9002-1", "libcurl4") in found
+    assert "curl, libcurl4 7.88.1-10+deb12u5 (source curl 7.88.1-10+deb12u5) from layer 2" \
+        in curl["message"]
+    assert " are affected by DLA-9002-1" in curl["message"]
+    assert curl["properties"]["packages"] == ["curl", "libcurl4"]
+    assert curl["properties"]["sourcePackage"] == "curl"
+    assert ("DLA-9002-1", "libcurl4") not in found
+    assert sum(1 for f in findings(run) if f["rule"]["id"] == "DLA-9002-1") == 1
     # the Python package: installed by the last RUN
     assert found[("GHSA-9999-aaaa-bbbb", "requests")]["location"]["start_line"] == 7
     # hidden: Debian "unimportant"; kernel advisories on linux-libc-dev (headers)
@@ -624,3 +631,90 @@ def test_dockerfile_and_its_image_report_each_problem_once(hullscan, repo: Repo,
     alone = hullscan("image", f"docker-archive:{repo.root.parent / 'app.tar'}",
                      "--dockerfile", "Dockerfile", "--format", "json", cwd=repo.root)
     assert {f["rule"]["id"] for f in findings(alone)} >= {"HS300", "HS302", "HS303"}
+
+
+def test_binary_packages_of_one_source_are_one_finding_per_advisory(
+    hullscan, repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """openssh-client and openssh-server, both built from the source package openssh, and one
+    Debian advisory for openssh: one finding on the line that installed them, naming both."""
+    folder = tmp_path / "osv-openssh"
+    folder.mkdir()
+    for item in (record("DSA-9100-1", "Debian:12", "openssh", "0", "1:9.2p1-2+deb12u3",
+                        aliases=("CVE-2099-0100",)),
+                 record("DSA-9001-1", "Debian:12", "openssl", "0", "3.0.13-1~deb12u1")):
+        (folder / f"{item['id']}.json").write_text(json.dumps(item))
+    database = LocalDatabase(tmp_path / "openssh.sqlite3")
+    database.import_path(folder)
+    database.close()
+    monkeypatch.setenv("HULLSCAN_OSV_DB", str(tmp_path / "openssh.sqlite3"))
+    repo.write("Dockerfile", "FROM debian:12\n"
+               "RUN apt-get update && apt-get install -y openssh-client\n"
+               "RUN apt-get install -y openssh-server\n"
+               "USER 10001\n")
+    repo.commit()
+    base = dpkg_status(("libssl3", "3.0.11-1~deb12u2", "openssl"),
+                       ("bash", "5.2.15-2+b2", None))
+    client = ("openssh-client", "1:9.2p1-2+deb12u2", "openssh")
+    server = ("openssh-server", "1:9.2p1-2+deb12u2", "openssh")
+    sftp = ("openssh-sftp-server", "1:9.2p1-2+deb12u2", "openssh")
+
+    def build(*layers: tuple[tuple[str, str, str | None], ...]) -> Path:
+        installed: list[tuple[str, str, str | None]] = [
+            ("libssl3", "3.0.11-1~deb12u2", "openssl"), ("bash", "5.2.15-2+b2", None)]
+        built = [Layer({**BASE, "var/lib/dpkg/status": base}, "ADD rootfs")]
+        commands = ["RUN /bin/sh -c apt-get update && apt-get install -y openssh-client "
+                    "# buildkit", "RUN /bin/sh -c apt-get install -y openssh-server # buildkit"]
+        for command, packages in zip(commands, layers, strict=True):
+            installed += packages
+            built.append(Layer({"var/lib/dpkg/status": dpkg_status(*installed)}, command))
+        archive = repo.root.parent / f"app{len(list(repo.root.parent.glob('app*.tar')))}.tar"
+        docker_archive_legacy(TestImage(built, config={"User": "10001"},
+                                        empty_history=[(3, "USER 10001")]), archive)
+        return archive
+
+    # the server and its sftp helper come with the second RUN: one finding there
+    archive = build((client,), (server, sftp))
+    run = hullscan("image", f"docker-archive:{archive}", "--dockerfile", "Dockerfile",
+                   "--format", "json", "--sarif", "../openssh.sarif", cwd=repo.root)
+    assert run.code == 1, run.err
+    ssh = [f for f in findings(run) if f["rule"]["id"] == "DSA-9100-1"]
+    assert sorted(f["location"]["start_line"] for f in ssh) == [2, 3]
+    on_3 = next(f for f in ssh if f["location"]["start_line"] == 3)
+    assert on_3["properties"]["packages"] == ["openssh-server", "openssh-sftp-server"]
+    assert on_3["properties"]["sourcePackage"] == "openssh"
+    assert on_3["properties"]["installedVersions"] == {
+        "openssh-server": "1:9.2p1-2+deb12u2", "openssh-sftp-server": "1:9.2p1-2+deb12u2"}
+    assert on_3["message"] == (
+        f"docker-archive:{archive}: openssh-server, openssh-sftp-server 1:9.2p1-2+deb12u2 "
+        "(source openssh 1:9.2p1-2+deb12u2) from layer 3 (RUN apt-get install -y "
+        "openssh-server) are affected by DSA-9100-1, CVE-2099-0100: openssh problem "
+        "DSA-9100-1; fixed in 1:9.2p1-2+deb12u3")
+    assert on_3["severity"] == "critical"
+    on_2 = next(f for f in ssh if f["location"]["start_line"] == 2)
+    assert on_2["properties"]["package"] == "openssh-client"
+    assert "packages" not in on_2["properties"]
+    # the other lines: the base image's openssl on FROM, nothing on USER
+    others = {(f["rule"]["id"], f["location"]["start_line"]) for f in findings(run)
+              if f["rule"]["id"] != "DSA-9100-1"}
+    assert others == {("DSA-9001-1", 1)}
+    sarif = json.loads((repo.root.parent / "openssh.sarif").read_text())
+    results = [r for r in sarif["runs"][0]["results"] if r["ruleId"] == "DSA-9100-1"]
+    assert len(results) == 2
+    assert any(r["properties"].get("packages") == ["openssh-server", "openssh-sftp-server"]
+               for r in results)
+    # both binaries from the same RUN: one finding for the pair
+    archive = build((client, server), ())
+    run = hullscan("image", f"docker-archive:{archive}", "--dockerfile", "Dockerfile",
+                   "--format", "json", cwd=repo.root)
+    (one,) = [f for f in findings(run) if f["rule"]["id"] == "DSA-9100-1"]
+    assert one["location"]["start_line"] == 2
+    assert one["properties"]["packages"] == ["openssh-client", "openssh-server"]
+    assert "openssh-client, openssh-server 1:9.2p1-2+deb12u2 (source openssh" in one["message"]
+    # the SBOM's vulnerability affects both components
+    sbom = hullscan("image", f"docker-archive:{archive}", "--dockerfile", "Dockerfile",
+                    "--format", "cyclonedx", cwd=repo.root).json()
+    refs = {c["bom-ref"]: c["name"] for c in sbom["components"]}
+    (vuln,) = [v for v in sbom["vulnerabilities"] if v["id"] == "DSA-9100-1"]
+    assert sorted(refs[a["ref"]] for a in vuln["affects"]) == ["openssh-client",
+                                                               "openssh-server"]

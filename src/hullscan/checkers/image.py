@@ -252,29 +252,50 @@ def _vulnerabilities(typed: list[Package], context: CheckContext, image_name: st
             NAME, NotificationLevel.ERROR,
             f"{image_name}: {len(lost):,} {ecosystem} package(s) ({shown}{more}) could not be "
             f"audited: {reason}"))
-    findings: list[Finding] = []
+    # One finding per source package, advisory and place: the binary packages one source
+    # builds (openssh-client, openssh-server) share its advisories and its fix, and are
+    # upgraded together; the message and properties name every one of them.
+    # Language packages have no source package: two copies of one are two findings.
+    groups: dict[tuple[PackageRef, str, object, int | None],
+                 tuple[Advisory, list[Package]]] = {}
     for i, ref in refs.items():
         package = typed[i]
+        attribution = where.get(package.layer)
+        place: object = attribution.line if attribution and attribution.line else \
+            f"layer {package.layer}"
         for advisory in result.advisories.get(ref, ()):
-            findings.append(_vulnerability(package, advisory, image_name, anchor, where))
-    return findings
+            key = (ref, advisory.id, place, None if package.source_name else i)
+            groups.setdefault(key, (advisory, []))[1].append(package)
+    return [_vulnerability(sorted(packages, key=lambda p: (p.layer, p.name)), advisory,
+                           image_name, anchor, where)
+            for advisory, packages in groups.values()]
 
 
-def _vulnerability(package: Package, advisory: Advisory, image_name: str,
+def _vulnerability(packages: Sequence[Package], advisory: Advisory, image_name: str,
                    anchor: _Anchor | None, where: dict[int, Attribution]) -> Finding:
+    package = packages[0]
     attribution = where.get(package.layer)
     fix = advisory.fixed_versions[0] if advisory.fixed_versions else None
     ids = [advisory.id, *advisory.aliases]
     source = ""
-    if package.source_name and (package.source_name, package.source_version) != (
-            package.name, package.version):
+    if package.source_name and (len(packages) > 1 or (
+            package.source_name, package.source_version) != (package.name, package.version)):
         source = f" (source {package.source_name} {package.source_version})"
-    layer = f"layer {package.layer + 1}"
+    layers = sorted({p.layer for p in packages})
+    layer = f"layer {', '.join(str(n + 1) for n in layers)}"
+    if len(layers) > 1:
+        layer = "layers" + layer[len("layer"):]
     if attribution is not None:
         layer += f" ({attribution.instruction})"
     fix_text = f"fixed in {fix}" if fix else "no fixed version yet"
     summary = f": {advisory.summary}" if advisory.summary else ""
-    message = (f"{image_name}: {package.name} {package.version}{source} from {layer} is "
+    versions = {p.version for p in packages}
+    if len(versions) == 1:
+        named = f"{', '.join(p.name for p in packages)} {package.version}"
+    else:
+        named = ", ".join(f"{p.name} {p.version}" for p in packages)
+    verb = "is" if len(packages) == 1 else "are"
+    message = (f"{image_name}: {named}{source} from {layer} {verb} "
                f"affected by {', '.join(ids[:4])}{summary}; {fix_text}")
     properties: dict[str, object] = {
         "image": image_name, "package": package.name, "installedVersion": package.version,
@@ -282,6 +303,12 @@ def _vulnerability(package: Package, advisory: Advisory, image_name: str,
         "advisories": ids, "cve": [i for i in ids if i.startswith("CVE-")],
         "imagePath": package.location,
     }
+    if len(packages) > 1:
+        # every binary package of the source that the advisory affects here
+        properties["packages"] = [p.name for p in packages]
+        properties["installedVersions"] = {p.name: p.version for p in packages}
+        properties["purls"] = [p.purl for p in packages]
+        properties["layers"] = [n + 1 for n in layers]
     if package.source_name:
         properties["sourcePackage"] = package.source_name
     if fix:
@@ -294,7 +321,9 @@ def _vulnerability(package: Package, advisory: Advisory, image_name: str,
                            tags=("security", "container", "image", "vulnerability")),
         checker=NAME, severity=advisory.severity, message=message,
         location=_location(anchor, image_name, attribution.line if attribution else None),
-        fingerprint_basis=f"{package.osv_ecosystem}/{package.name}/{advisory.id}",
+        # the source package's identity, so the alert stays one whichever of its binary
+        # packages the image holds (an OS package without a source: its own name)
+        fingerprint_basis=f"{package.osv_ecosystem}/{package.match_name}/{advisory.id}",
         properties=properties,
     )
 

@@ -297,6 +297,18 @@ def _advisories(finding: Finding) -> list[str]:
     return [item for item in value if isinstance(item, str) and item]
 
 
+def _purls(finding: Finding) -> list[str]:
+    """The packages a finding is about: `purls` (the binary packages of one source package),
+    else its `purl`."""
+    value = finding.properties.get("purls")
+    if isinstance(value, list | tuple):
+        found = [item for item in value if isinstance(item, str) and item]
+        if found:
+            return found
+    purl = _string_property(finding, "purl")
+    return [purl] if purl else []
+
+
 def _string_property(finding: Finding, key: str) -> str | None:
     value = finding.properties.get(key)
     return value if isinstance(value, str) and value else None
@@ -331,7 +343,8 @@ def _vulnerability(
     affected: set[str] = set()
     for finding in findings:
         aliases.update(_advisories(finding)[1:])
-        affected.update(by_purl.get(_purl_key(_string_property(finding, "purl") or ""), ()))
+        for purl in _purls(finding):
+            affected.update(by_purl.get(_purl_key(purl), ()))
     aliases.discard(vuln_id)
     severity = max((f.severity for f in findings), key=lambda s: s.rank)
     return Vulnerability(
