@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import pytest
 from conftest import DATA, Repo, git, run_subprocess
@@ -60,6 +61,28 @@ def test_kubernetes_findings_on_the_offending_lines(iac_run) -> None:
     # covered by hullscan's shared rules on the same lines: one finding per problem
     assert not rules & {"CKV_K8S_14", "CKV_K8S_43", "CKV_K8S_27"}
     assert iac_run.code == 1
+
+
+def test_checkov_help_links_are_the_checks_own_pages(iac_run) -> None:
+    """Each checkov rule links its own check (as `checkov --list` does: the check's file in
+    checkov's repository), not the framework's policy index; the file is the installed one."""
+    import checkov
+
+    package = Path(checkov.__file__).parent
+    base = "https://github.com/bridgecrewio/checkov/blob/main/checkov/"
+    uris = {(f["rule"]["id"], f["location"]["path"].split("/")[0]): f["rule"]["help_uri"]
+            for f in iac_run.json()["findings"]}
+    assert uris["CKV_K8S_16", "kubernetes"] == (
+        f"{base}kubernetes/checks/resource/k8s/PrivilegedContainers.py")
+    # one id, two checks: Terraform's and CloudFormation's CKV_AWS_25 each link their own
+    assert uris["CKV_AWS_24", "terraform"].startswith(f"{base}terraform/checks/resource/aws/")
+    assert uris["CKV_AWS_25", "cloudformation"].startswith(
+        f"{base}cloudformation/checks/resource/aws/")
+    checkov_uris = {r: u for r, u in uris.items() if r[0].startswith("CKV")}
+    assert checkov_uris
+    for rule, uri in checkov_uris.items():
+        assert uri.startswith(base), (rule, uri)
+        assert (package / uri.removeprefix(base)).is_file(), (rule, uri)
 
 
 def test_terraform_and_cloudformation_lines_and_severities(iac_run) -> None:
@@ -357,6 +380,9 @@ def test_helm_chart_without_helm_checks_plain_templates_and_values(
         "ClusterRoleBinding/operator-admin grants cluster-admin (every permission on the whole "
         "cluster) to ServiceAccount operators/operator, Group platform-team")
     assert "templates read .Values.securityContext" in by_rule["CKV_K8S_16"]["message"]
+    # the values are reported with the check a rendered chart would fail, and its own page
+    assert by_rule["CKV_K8S_16"]["rule"]["help_uri"].endswith(
+        "/checkov/kubernetes/checks/resource/k8s/PrivilegedContainers.py")
     # what was not checked is said once, naming the chart, and the run is not clean: exit 3
     (note,) = run.json()["notifications"]
     assert note["level"] == "error" and note["path"] == "chart/Chart.yaml"
