@@ -1048,6 +1048,35 @@ def test_hs111_context_listing_never_leaves_the_repository(tmp_path: Path) -> No
     assert context_hits(wrap("COPY . ."), other, root) == []
 
 
+def test_hs111_build_context_from_a_compose_service(tmp_path: Path) -> None:
+    # compose.yaml at the top builds docker/Dockerfile with the top folder as its context
+    (tmp_path / "docker").mkdir()
+    path = tmp_path / "docker" / "Dockerfile"
+    (tmp_path / ".env").write_text("DB_PASSWORD=s3cr3t\n")
+    (tmp_path / "docker" / ".dockerignore").write_text(".env\n")  # not the context's: unused
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  web:\n    build:\n      context: .\n      dockerfile: docker/Dockerfile\n"
+        "  other:\n    build: ./other\n  remote:\n    build: https://github.com/x/y.git\n")
+    found = context_hits(wrap("COPY . /app"), path, tmp_path)
+    assert [(h.rule.id, h.line) for h in found] == [("HS111", 2)]
+    assert found[0].message == (
+        "COPY . copies .env from the build context into the image; there is no .dockerignore "
+        "in its build context ./ (compose.yaml's build.context)")
+    (tmp_path / ".env").unlink()
+    found = context_hits(wrap("COPY . /app"), path, tmp_path)
+    assert [(h.rule.id, h.line) for h in found] == [("HS112", 2)]
+    assert "no .dockerignore in its build context ./ (compose.yaml's" in found[0].message
+    (tmp_path / ".dockerignore").write_text(".git\n")
+    assert context_hits(wrap("COPY . /app"), path, tmp_path) == []
+    # a broken Compose file, or one that builds another Dockerfile, leaves the default
+    (tmp_path / "compose.yaml").write_text("services: [\n")
+    (tmp_path / "docker" / "app.key").write_text(PRIVATE_PEM)
+    (tmp_path / "docker" / ".dockerignore").write_text(".git\n")
+    found = context_hits(wrap("COPY . /app"), path, tmp_path)
+    assert [(h.rule.id, h.line) for h in found] == [("HS111", 2)]
+    assert "copies app.key" in found[0].message
+
+
 def test_hs111_context_listing_stops_at_its_bound_and_says_so(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -24,7 +24,9 @@ __all__ = [
     "BuildContext",
     "IgnoreRules",
     "compile_pattern",
+    "compose_context",
     "contains",
+    "ignore_files",
     "is_glob",
     "load_context",
     "looks_private",
@@ -169,21 +171,26 @@ def _inside(path: Path, root: Path) -> bool:
     return real == top or real.startswith(top.rstrip(os.sep) + os.sep)
 
 
+def ignore_files(dockerfile: Path, folder: Path) -> tuple[Path, Path]:
+    """Where BuildKit looks for the ignore file, in order: `<Dockerfile>.dockerignore` beside
+    the Dockerfile, then `.dockerignore` at the top of the build context."""
+    return dockerfile.with_name(dockerfile.name + ".dockerignore"), folder / ".dockerignore"
+
+
 def load_context(
-    dockerfile: Path, root: Path, limit: int | None = None
+    dockerfile: Path, root: Path, limit: int | None = None, folder: Path | None = None
 ) -> BuildContext | None:
-    """The Dockerfile's folder as its build context; None when it is not inside `root` or its
-    ignore file cannot be read (then nothing is said about what it copies). At most `limit`
-    (default MAX_ENTRIES) files and folders are looked at."""
+    """The build context (`folder`, by default the Dockerfile's folder); None when it is not
+    inside `root` or its ignore file cannot be read (then nothing is said about what it
+    copies). At most `limit` (default MAX_ENTRIES) files and folders are looked at."""
     limit = MAX_ENTRIES if limit is None else limit
-    folder = dockerfile.parent
+    folder = dockerfile.parent if folder is None else folder
     if not _inside(folder, root) or not folder.is_dir():
         return None
     ignore_file: Path | None = None
     rules = IgnoreRules()
     # BuildKit prefers `<Dockerfile>.dockerignore` beside the Dockerfile to the context's own
-    for candidate in (dockerfile.with_name(dockerfile.name + ".dockerignore"),
-                      folder / ".dockerignore"):
+    for candidate in ignore_files(dockerfile, folder):
         if candidate.is_file():
             if not _inside(candidate, root):
                 return None
@@ -264,3 +271,78 @@ def contains(path: Path, pattern: re.Pattern[bytes]) -> bool:
             return bool(pattern.search(handle.read(_SNIFF)))
     except OSError:
         return True
+
+
+# --- Compose: a service that builds this Dockerfile with its context elsewhere ---------------
+
+_COMPOSE_NAME = re.compile(r"^(docker-)?compose(\.[^/]*)?\.ya?ml$", re.IGNORECASE)
+_MAX_COMPOSE_BYTES = 1 << 20
+_compose_cache: dict[tuple[str, int, int], list[tuple[str, str]]] = {}
+
+
+def _compose_builds(path: Path) -> list[tuple[str, str]]:
+    """(real context folder, real Dockerfile path) of every service of a Compose file that
+    builds from a local folder; empty for a file that is not usable Compose YAML."""
+    try:
+        stat = path.stat()
+        key = (os.path.realpath(path), stat.st_mtime_ns, stat.st_size)
+        if key in _compose_cache:
+            return _compose_cache[key]
+        if stat.st_size > _MAX_COMPOSE_BYTES:
+            return []
+        text = path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return []
+    from hullscan.yamlsafe import YamlProblem, load_all
+
+    builds: list[tuple[str, str]] = []
+    try:
+        documents = load_all(text)
+    except (YamlProblem, ValueError, RecursionError):
+        documents = []
+    for document in documents:
+        services = document.get("services") if isinstance(document, dict) else None
+        if not isinstance(services, dict):
+            continue
+        for service in services.values():
+            build = service.get("build") if isinstance(service, dict) else None
+            if isinstance(build, str):
+                context, name = build, "Dockerfile"
+            elif isinstance(build, dict):
+                context, name = build.get("context", "."), build.get("dockerfile", "Dockerfile")
+            else:
+                continue
+            if not isinstance(context, str) or not isinstance(name, str):
+                continue
+            if "$" in context + name or re.match(r"^[a-z][a-z0-9+.-]*://|^git@", context):
+                continue  # interpolated, or a remote context (a URL, a git repository)
+            folder = path.parent / context
+            builds.append((os.path.realpath(folder), os.path.realpath(folder / name)))
+    _compose_cache[key] = builds
+    return builds
+
+
+def compose_context(dockerfile: Path, root: Path) -> tuple[Path, Path] | None:
+    """(build context folder, Compose file) of the first service, in a Compose file of the
+    Dockerfile's folder or a folder above it within `root`, that builds this Dockerfile from a
+    local context inside `root`; None when there is none."""
+    target = os.path.realpath(dockerfile)
+    top = os.path.realpath(root)
+    folder = dockerfile.parent
+    for _ in range(64):
+        if not _inside(folder, root):
+            return None
+        try:
+            with os.scandir(folder) as entries:
+                names = sorted(e.name for e in entries
+                               if _COMPOSE_NAME.match(e.name) and e.is_file(follow_symlinks=False))
+        except OSError:
+            names = []
+        for name in names:
+            for context, built in _compose_builds(folder / name):
+                if built == target and _inside(Path(context), root) and Path(context).is_dir():
+                    return Path(context), folder / name
+        if os.path.realpath(folder) == top:
+            return None
+        folder = folder.parent
+    return None

@@ -17,7 +17,9 @@ from pathlib import Path
 from hullscan.catalog import make_rule
 from hullscan.dockerfile.context import (
     BuildContext,
+    compose_context,
     contains,
+    ignore_files,
     is_glob,
     load_context,
     looks_private,
@@ -500,27 +502,50 @@ def _context_path(source: str) -> str | None:
 
 
 class _LazyContext:
-    """The Dockerfile's build context, listed the first time a COPY needs it."""
+    """The Dockerfile's build context: its folder (a Compose service's `build.context` when one
+    builds this Dockerfile from elsewhere, else the Dockerfile's folder), listed the first time
+    a COPY needs it."""
 
     def __init__(self, context: RuleContext) -> None:
         self._context = context
         self._loaded = False
         self._value: BuildContext | None = None
+        self._folder: Path | None = None
+        self.compose: Path | None = None  # the Compose file that named the context
         self.noted = False
+
+    def folder(self) -> Path:
+        if self._folder is None:
+            root = self._context.root
+            found = compose_context(self._context.path, root) if root is not None else None
+            self._folder, self.compose = found if found else (self._context.path.parent, None)
+        return self._folder
 
     def get(self) -> BuildContext | None:
         if not self._loaded:
             self._loaded = True
             if self._context.root is not None:
-                self._value = load_context(self._context.path, self._context.root)
+                self._value = load_context(self._context.path, self._context.root,
+                                           folder=self.folder())
         return self._value
+
+    def where(self) -> str:
+        """How a message names the place of the ignore file."""
+        name = self._context.path.name
+        root = self._context.root
+        if self.compose is None or root is None:
+            return f"beside {name}"
+        top = os.path.realpath(root)
+        folder = os.path.relpath(self.folder(), top).replace(os.sep, "/")
+        compose = os.path.relpath(os.path.realpath(self.compose), top).replace(os.sep, "/")
+        return f"in its build context {folder}/ ({compose}'s build.context)"
 
     def regular_file(self, rel: str) -> Path | None:
         """The context's file `rel` when it is a regular file inside the repository."""
         root = self._context.root
         if root is None:
             return None
-        path = self._context.path.parent / rel
+        path = self.folder() / rel
         try:
             if path.is_symlink() or not path.is_file():
                 return None
@@ -530,9 +555,11 @@ class _LazyContext:
         return path if real.startswith(top.rstrip(os.sep) + os.sep) else None
 
     def is_folder(self, rel: str) -> bool:
-        path = self._context.path.parent / rel
+        if rel == ".":
+            return True
+        path = self.folder() / rel
         try:
-            return rel == "." or (path.is_dir() and not path.is_symlink())
+            return path.is_dir() and not path.is_symlink()
         except OSError:
             return False
 
@@ -652,23 +679,21 @@ def _copies(
             shown = ", ".join(found[:5]) + (f" and {len(found) - 5} more" if len(found) > 5 else "")
             reason = (
                 f"{listing.ignore_file.name} does not exclude them" if listing.ignore_file
-                else f"there is no .dockerignore beside {context.path.name}"
+                else f"there is no .dockerignore {build.where()}"
             )
             yield _hit(
                 SECRET_FILE_COPIED, ins,
                 f"{ins.keyword} {' '.join(listed)} copies {shown} from the build context into "
                 f"the image; {reason}",
             )
-    if whole and not reported:
-        folder = context.path.parent
-        ignore_files = (folder / ".dockerignore", context.path.with_name(
-            context.path.name + ".dockerignore"))
-        if not any(f.is_file() for f in ignore_files):
-            yield _hit(
-                CONTEXT_WITHOUT_DOCKERIGNORE, ins,
-                f"{ins.keyword} . copies the whole build context and there is no .dockerignore "
-                f"beside {context.path.name}",
-            )
+    if whole and not reported and not any(
+        f.is_file() for f in ignore_files(context.path, build.folder())
+    ):
+        yield _hit(
+            CONTEXT_WITHOUT_DOCKERIGNORE, ins,
+            f"{ins.keyword} . copies the whole build context and there is no .dockerignore "
+            f"{build.where()}",
+        )
 
 
 def _url_host(url: str) -> str:
