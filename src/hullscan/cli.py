@@ -455,7 +455,9 @@ def run_hook(
         args.filenames = filenames
     if not args.filenames:
         return EXIT_CLEAN
-    return execute(args, checkers=checkers, paths=args.filenames)
+    from hullscan.precommit import hook_id
+
+    return execute(args, checkers=checkers, paths=args.filenames, hook=hook_id(prog))
 
 
 def _hook_parser(
@@ -664,7 +666,8 @@ def run_db(args: argparse.Namespace) -> int:
 
 
 def execute(
-    args: argparse.Namespace, checkers: Sequence[str] | None, paths: Sequence[str]
+    args: argparse.Namespace, checkers: Sequence[str] | None, paths: Sequence[str],
+    hook: str | None = None,
 ) -> int:
     """Run the pipeline for parsed arguments and render it. The one error boundary."""
     _configure_logging(args.verbose, args.quiet)
@@ -686,6 +689,7 @@ def execute(
             trust_head_config=args.trust_head_config,
             baseline=args.baseline,
             shard=parse_shard(args.shard) if args.shard else None,
+            hook=hook,
         )
         report = run(request)
         failed_outputs = _emit(report, args, replace(_context(request, args),

@@ -28,7 +28,7 @@ from hullscan.model import (
     Severity,
     SuppressionKind,
 )
-from hullscan.policy import apply_policy, compare, review_inline_suppressions
+from hullscan.policy import Elsewhere, apply_policy, compare, review_inline_suppressions
 
 if TYPE_CHECKING:
     from hullscan.image.model import ImageRequest
@@ -59,6 +59,9 @@ class ScanRequest:
     # with --new-only: apply the head's configuration instead of the base commit's (for
     # repositories that protect their policy files with CODEOWNERS)
     trust_head_config: bool = False
+    # the pre-commit hook this run is (`hullscan-secrets`): findings that yield to a rule a
+    # sibling hook of the repository's .pre-commit-config.yaml reports are left to it
+    hook: str | None = None
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -319,8 +322,47 @@ def _scan(
                 f"{config.path or 'the configuration'} ({sample})",
             ))
         results.append(CheckerResult(checker=DISCOVERY, notifications=tuple(notes)))
+    elsewhere: list[Elsewhere] = []
+    if request.hook is not None:
+        with stage("sibling hooks"):
+            elsewhere = _sibling_results(request.hook, results, targets, checkers, root,
+                                         context)
     with stage("policy"):
-        return apply_policy(results, config, root, fail_on)
+        return apply_policy(results, config, root, fail_on, elsewhere=elsewhere)
+
+
+def _sibling_results(
+    hook: str, results: Sequence[CheckerResult], targets: Sequence[Target],
+    running: dict[str, Checker], root: Path, context: CheckContext,
+) -> list[Elsewhere]:
+    """What the repository's other hullscan hooks will report on the files where this hook
+    found something that yields to another rule (`hullscan.overlaps`): their checkers run here
+    on those files only, so the policy can leave each such finding to the sibling hook."""
+    from hullscan import overlaps
+    from hullscan.precommit import sibling_hooks
+
+    yielding = overlaps.yielding()
+    concerned = {f.location.path for r in results for f in r.findings if f.rule.id in yielding}
+    if not concerned:
+        return []
+    out: list[Elsewhere] = []
+    done: set[str] = set(running)
+    for sibling in sibling_hooks(root, hook):
+        names = sibling.checkers if sibling.checkers is not None else tuple(CHECKERS)
+        for name in names:
+            if name in done or name == IMAGE or not context.config.checker(name).enabled:
+                continue
+            checker = get_checker(name)
+            files = [t for t in targets if t.rel in concerned and sibling.covers(t.rel)
+                     and checker.applies(t)]
+            if not files:
+                continue
+            done.add(name)
+            log.info("%s: checking %d file(s) as the %s hook will", name, len(files),
+                     sibling.hook_id)
+            out.append(Elsewhere(_run_checker(checker, files, context),
+                                 f"the {sibling.hook_id} hook"))
+    return out
 
 
 def _run_checker(checker: Checker, files: Sequence[Target], context: CheckContext) -> CheckerResult:
