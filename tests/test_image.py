@@ -718,3 +718,20 @@ def test_binary_packages_of_one_source_are_one_finding_per_advisory(
     (vuln,) = [v for v in sbom["vulnerabilities"] if v["id"] == "DSA-9100-1"]
     assert sorted(refs[a["ref"]] for a in vuln["affects"]) == ["openssh-client",
                                                                "openssh-server"]
+
+
+def test_root_from_a_base_stage_is_one_finding(hullscan, repo: Repo, osv_db: Path) -> None:
+    """HS100 is on the base stage's USER root, HS300 on the final stage's FROM: once per
+    Dockerfile and image, so one finding wherever each puts it."""
+    repo.write("Dockerfile", 'FROM debian:12 AS base\nUSER root\n\nFROM base\nCMD ["bash"]\n')
+    repo.commit()
+    image = TestImage([Layer(BASE, "ADD rootfs")], config={"User": "root"},
+                      empty_history=[(1, "USER root"), (2, 'CMD ["bash"]')])
+    docker_archive_legacy(image, repo.root.parent / "root.tar")
+    run = hullscan("scan", ".", "--image", f"docker-archive:{repo.root.parent / 'root.tar'}",
+                   "--dockerfile", "Dockerfile", "--checkers", "dockerfile", "--format", "json",
+                   cwd=repo.root)
+    root = [f for f in findings(run) if f["rule"]["id"] in ("HS100", "HS300")]
+    assert [(f["rule"]["id"], f["location"]["start_line"]) for f in root] == [("HS100", 2)]
+    assert [a["ruleId"] for a in root[0]["properties"]["alsoReportedAs"]] == ["HS300"]
+    assert "user 'root'" in root[0]["properties"]["alsoReportedAs"][0]["message"]

@@ -28,6 +28,10 @@ class Same(enum.Enum):
 
     # the same repository file and start line
     LINE = "line"
+    # the same repository file: for rules reported at most once per file (the final stage's
+    # user), wherever each places it (HS100 on a base stage's `USER root`, HS300 on the final
+    # stage's FROM)
+    FILE = "file"
     # the same file and start line, and the same file inside the image when both findings
     # name one (a COPY of two key files is two problems)
     LINE_AND_IMAGE_FILE = "line+image-file"
@@ -48,8 +52,9 @@ OVERLAPS: tuple[Overlap, ...] = (
     Overlap("HS301", "HS110", Same.LINE,
             "the ENV secret seen in the built image's configuration, at the Dockerfile line "
             "that sets it"),
-    Overlap("HS300", "HS100", Same.LINE,
-            "the image runs as root because the Dockerfile's final stage sets no user, or root"),
+    Overlap("HS300", "HS100", Same.FILE,
+            "the image runs as root because the Dockerfile's final stage (or the stage it is "
+            "built FROM) sets no user, or root"),
     Overlap("HS302", "HS133", Same.LINE,
             "the image exposes port 22 because of the Dockerfile's EXPOSE 22"),
     Overlap("HS303", "HS111", Same.LINE_AND_IMAGE_FILE,

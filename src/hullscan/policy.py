@@ -211,13 +211,14 @@ def _merge_overlaps(
     the kept finding takes the group's highest severity and its message says what else
     reported it. One that yields to a finding reported elsewhere is left to it, with a note."""
     table = overlaps.yielding()
-    # every finding that could win, by (path, start line, rule)
+    # every finding that could win, by (path, start line, rule) and (path, 0, rule)
     winners: dict[tuple[str, int, str], list[tuple[int, int]]] = {}
     everything = [*results, *(e.result for e in elsewhere)]
     for r_index, result in enumerate(everything):
         for f_index, finding in enumerate(result.findings):
-            key = (finding.location.path, finding.location.start_line, finding.rule.id)
-            winners.setdefault(key, []).append((r_index, f_index))
+            path, line = finding.location.path, finding.location.start_line
+            winners.setdefault((path, line, finding.rule.id), []).append((r_index, f_index))
+            winners.setdefault((path, 0, finding.rule.id), []).append((r_index, f_index))
     absorbed: dict[tuple[int, int], list[Finding]] = {}
     left: dict[int, list[tuple[Finding, str, Finding]]] = {}
     dropped: set[tuple[int, int]] = set()
@@ -262,7 +263,8 @@ def _winner(
 ) -> tuple[int, int] | None:
     loc = finding.location
     for overlap in candidates:
-        found = winners.get((loc.path, loc.start_line, overlap.yields_to), [])
+        line = 0 if overlap.same is overlaps.Same.FILE else loc.start_line  # 0: any line
+        found = winners.get((loc.path, line, overlap.yields_to), [])
         if overlap.same is overlaps.Same.LINE_AND_IMAGE_FILE:
             found = [w for w in found
                      if _same_file(finding, everything[w[0]].findings[w[1]])]
