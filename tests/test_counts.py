@@ -55,6 +55,10 @@ def test_an_image_counts_its_own_files_apart(hullscan, repo: Repo) -> None:
                        "--format", "json", cwd=repo.root).json()["checkers"][0]["files_scanned"]
     assert entries >= 2
     assert f"; {entries} files checked in the image;" in alone.out, alone.out
+    summary = repo.root.parent / "image.md"
+    hullscan("image", f"docker-archive:{archive}", "--dockerfile", "Dockerfile",
+             "--fail-on", "never", "--summary", str(summary), cwd=repo.root)
+    assert f"in {entries} files of the image." in summary.read_text()
     both = hullscan("scan", "--checkers", "dockerfile", "--image", f"docker-archive:{archive}",
                     "--dockerfile", "Dockerfile", "--fail-on", "never", cwd=repo.root)
     assert f"; 1 file checked (and {entries} in the image);" in both.out, both.out

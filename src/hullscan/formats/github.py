@@ -356,11 +356,13 @@ def _counts_table(report: Report, out: _Budget) -> None:
             for c in checkers
         ]
         out.add(f"| {severity.value} | " + " | ".join(row) + f" | {totals[severity]} |")
-    scanned = report.files_checked
-    image = f" and {report.image_files:,} files of the image" if report.image_files else ""
+    scanned, image = report.files_checked, report.image_files
+    where = f"{scanned} checked file{'s' if scanned != 1 else ''}"
+    if image:
+        files = f"{image:,} file{'s' if image != 1 else ''} of the image"
+        where = f"{where} and {files}" if scanned else files
     out.add("")
-    out.add(f"{len(counted)} finding{'s' if len(counted) != 1 else ''} in {scanned} "
-            f"checked file{'s' if scanned != 1 else ''}{image}.")
+    out.add(f"{len(counted)} finding{'s' if len(counted) != 1 else ''} in {where}.")
 
 
 def markdown(report: Report, context: RenderContext | None = None) -> str:
