@@ -9,8 +9,10 @@ what can still be checked honestly, and what cannot.
   workload privileged (`privileged`, `allowPrivilegeEscalation`, `runAsUser: 0` under a
   `securityContext`, `hostNetwork`, `hostPID`, `hostIPC`) and for `latest` image tags, with the
   rule a rendered chart would get, on the values line, and only where a template reads that
-  value (`.Values.<path>` or a parent of it, as `toYaml .Values.securityContext` does): a
-  default no template uses renders nothing.
+  value (`.Values.<path>` or a parent of it, as `toYaml .Values.securityContext` does) and no
+  mapping on its path says `enabled: false` (the convention for a part the chart does not
+  render by default, such as bitnami's `volumePermissions`): a default no template uses
+  renders nothing.
 
 Nothing here runs the chart: files are only read, never through a link leading outside the
 repository. (helm-sdkpy, the PyPI binding of Helm's Go library, was evaluated and rejected:
@@ -222,8 +224,8 @@ def values_hits(
 
 def _walk_values(node: Any, path: list[str], references: set[str],
                  trusted_registries: Sequence[str] | None, hits: list[ValuesHit]) -> None:
-    if not isinstance(node, dict):
-        return
+    if not isinstance(node, dict) or node.get("enabled") is False:
+        return  # `enabled: false`: the chart's convention for a part it does not render
     for key, value in node.items():
         if not isinstance(key, str):
             continue
