@@ -146,3 +146,77 @@ def test_secrets_hook_leaves_container_lines_to_the_sibling_hooks(
     for where in ("compose\\.yaml:7", "Dockerfile:2", "settings\\.py:1"):
         assert re.search(rf"^{where}:\d+ high HS210 ", secrets, re.MULTILINE), secrets
     assert "left to" not in secrets
+
+
+def test_the_files_table_matches_the_hooks() -> None:
+    from hullscan.precommit import HOOK_FILES
+
+    hooks = {h["id"]: h for h in YAML(typ="safe").load(
+        (PROJECT / ".pre-commit-hooks.yaml").read_text())}
+    for name, pattern in HOOK_FILES.items():
+        assert hooks[name]["files"] == pattern, name
+        assert not {"types", "types_or"} & set(hooks[name]), name
+
+
+def test_a_file_is_left_to_the_most_specific_hook_that_gets_it(tmp_path: Path) -> None:
+    from hullscan.precommit import checked_elsewhere
+
+    (tmp_path / ".pre-commit-config.yaml").write_text(
+        "repos:\n  - repo: https://github.com/hullscan/hullscan\n"
+        "    rev: 0123456789abcdef0123456789abcdef01234567\n    hooks:\n"
+        "      - id: hullscan\n      - id: hullscan-iac\n"
+        "      - id: hullscan-compose\n        exclude: ^legacy/\n"
+        "      - id: hullscan-dockerfile\n")
+    for hook, checker, rel, other in [
+        ("hullscan-iac", "compose", "compose.yaml", "hullscan-compose"),
+        ("hullscan-iac", "compose", "legacy/compose.yaml", None),  # the compose hook's exclude
+        ("hullscan-iac", "iac", "deploy.yaml", None),
+        ("hullscan-compose", "compose", "compose.yaml", None),  # the most specific keeps it
+        ("hullscan", "compose", "compose.yaml", "hullscan-compose"),
+        ("hullscan", "iac", "deploy.yaml", "hullscan-iac"),
+        ("hullscan", "iac", "chart/templates/_helpers.tpl", None),  # not in the iac files
+        ("hullscan", "dockerfile", "Dockerfile", None),  # selected by type: not known here
+    ]:
+        siblings = sibling_hooks(tmp_path, hook, environ={})
+        assert checked_elsewhere(hook, checker, rel, siblings) == other, (hook, checker, rel)
+    skipped = sibling_hooks(tmp_path, "hullscan-iac", environ={"SKIP": "hullscan-compose"})
+    assert checked_elsewhere("hullscan-iac", "compose", "compose.yaml", skipped) is None
+
+
+COMPOSE_PRIVILEGED = "services:\n  web:\n    image: nginx:1.27\n    privileged: true\n"
+
+
+def test_compose_files_are_checked_by_one_hook_when_compose_and_iac_are_configured(
+    repo: Repo, precommit_env: dict[str, str],  # noqa: F811
+) -> None:
+    """examples/pre-commit-config.yaml configures both: each Compose finding prints once, from
+    hullscan-compose; with the compose hook skipped or not configured, hullscan-iac checks
+    Compose files as before."""
+    repo.write("compose.yaml", COMPOSE_PRIVILEGED)
+    repo.write("deploy.yaml", (PROJECT / "tests" / "data" / "iac" / "kubernetes" /
+                               "insecure.yaml").read_text())
+    repo.write(".pre-commit-config.yaml", _config("hullscan-compose", "hullscan-iac"))
+    repo.commit()
+    argv = [sys.executable, "-m", "pre_commit", "run", "--all-files", "--color", "never"]
+    privileged = re.compile(r"^compose\.yaml:4:\d+ high HS132 ", re.MULTILINE)
+    run = run_subprocess(argv, repo.root, env=precommit_env, timeout=1800)
+    assert run.code == 1, run.out + run.err
+    hooks = _sections(run.out)
+    assert privileged.search(hooks["hullscan-compose"]), hooks["hullscan-compose"]
+    iac = hooks["hullscan-iac"]
+    assert not re.search(r"^compose\.yaml:", iac, re.MULTILINE), iac
+    assert re.search(r"^deploy\.yaml:28:\d+ critical CKV_K8S_16 ", iac, re.MULTILINE), iac
+    assert ("1 file(s) left to the hullscan-compose hook, which runs the compose checker on "
+            "them (compose.yaml)") in iac
+    assert len(privileged.findall(run.out)) == 1
+
+    skip = run_subprocess(argv, repo.root, env={**precommit_env, "SKIP": "hullscan-compose"},
+                          timeout=1800)
+    assert privileged.search(_sections(skip.out)["hullscan-iac"]), skip.out
+
+    repo.write(".pre-commit-config.yaml", _config("hullscan-iac"))
+    repo.commit("iac hook only")
+    alone = run_subprocess(argv, repo.root, env=precommit_env, timeout=1800)
+    iac = _sections(alone.out)["hullscan-iac"]
+    assert privileged.search(iac), iac
+    assert "left to" not in iac

@@ -296,6 +296,9 @@ def _scan(
         # is what closes the code-scanning alerts of files that were fixed or deleted.
         plans.append((checker, files))
 
+    handed: list[Notification] = []
+    if request.hook is not None:
+        plans = _leave_to_siblings(request.hook, plans, root, handed)
     context = CheckContext(
         root=root, config=config, offline=request.offline,
         ignore_unfixed=request.ignore_unfixed, image=request.image,
@@ -309,11 +312,13 @@ def _scan(
             results += [f.result() for f in futures]
     order = list(checkers)
     results.sort(key=lambda r: order.index(r.checker) if r.checker in order else len(order))
-    if skipped or excluded:
+    if skipped or excluded or handed:
         # Files no checker could be given: reported once, in a run of their own. Files the
-        # configuration excludes leave a trace too (a note: the configuration asked for it).
+        # configuration excludes leave a trace too (a note: the configuration asked for it),
+        # and so do files a more specific pre-commit hook checks.
         notes = [Notification(DISCOVERY, NotificationLevel.WARNING, reason, rel)
                  for rel, reason in skipped]
+        notes += handed
         if excluded:
             sample = ", ".join(excluded[:3]) + (", ..." if len(excluded) > 3 else "")
             notes.append(Notification(
@@ -329,6 +334,40 @@ def _scan(
                                          context)
     with stage("policy"):
         return apply_policy(results, config, root, fail_on, elsewhere=elsewhere)
+
+
+def _leave_to_siblings(
+    hook: str, plans: list[tuple[Checker, list[Target]]], root: Path,
+    notes: list[Notification],
+) -> list[tuple[Checker, list[Target]]]:
+    """A pre-commit hook's plan without the files a more specific sibling hook of the
+    repository's configuration checks with the same checker (`hullscan-iac` leaves Compose
+    files to `hullscan-compose`): one finding per problem across hooks. A note per checker
+    says how many files were left to which hook."""
+    from hullscan.precommit import checked_elsewhere, sibling_hooks
+
+    siblings = sibling_hooks(root, hook)
+    if not siblings:
+        return plans
+    kept: list[tuple[Checker, list[Target]]] = []
+    for checker, files in plans:
+        mine: list[Target] = []
+        left: dict[str, list[str]] = {}
+        for target in files:
+            other = checked_elsewhere(hook, checker.name, target.rel, siblings)
+            if other is None:
+                mine.append(target)
+            else:
+                left.setdefault(other, []).append(target.rel)
+        for other, rels in sorted(left.items()):
+            sample = ", ".join(rels[:3]) + (", ..." if len(rels) > 3 else "")
+            notes.append(Notification(
+                DISCOVERY, NotificationLevel.NOTE,
+                f"{len(rels)} file(s) left to the {other} hook, which runs the {checker.name} "
+                f"checker on them ({sample})",
+            ))
+        kept.append((checker, mine))
+    return kept
 
 
 def _sibling_results(

@@ -50,6 +50,7 @@ class SiblingHook:
     checkers: tuple[str, ...] | None  # None: every checker
     files: str | None = None  # the configuration's own `files` / `exclude` for the hook
     exclude: str | None = None
+    typed: bool = False  # the configuration narrows it by file type (types, types_or, ...)
 
     def covers(self, rel: str) -> bool:
         """Whether pre-commit hands the file to this hook (as far as its `files`/`exclude`
@@ -94,10 +95,49 @@ def sibling_hooks(root: Path, running: str,
         if stages and not (stages & my_stages if my_stages else stages & {"pre-commit"}):
             continue
         files, exclude = hook.get("files"), hook.get("exclude")
+        typed = any(key in hook for key in ("types", "types_or", "exclude_types"))
         out.append(SiblingHook(name, HOOK_CHECKERS[name],
                                files if isinstance(files, str) else None,
-                               exclude if isinstance(exclude, str) else None))
+                               exclude if isinstance(exclude, str) else None, typed))
     return tuple(out)
+
+
+# The hooks that select their files by a `files` pattern alone (.pre-commit-hooks.yaml; a
+# test keeps this in step): pre-commit hands such a hook every file the pattern matches (or
+# the configuration's own `files`, which replaces it). Hooks selected by file type (identify's
+# tags) are not listed: whether they get a file is not known here.
+HOOK_FILES: Mapping[str, str] = {
+    "hullscan-iac": r"\.(tf|tf\.json|bicep|ya?ml|json|template)$",
+    "hullscan-compose": r"(^|/)(docker-)?compose(\.[^/]*)?\.ya?ml$",
+}
+
+
+def checked_elsewhere(running: str, checker: str, rel: str,
+                      siblings: tuple[SiblingHook, ...]) -> str | None:
+    """The sibling hook that will run `checker` on `rel` and is more specific than the running
+    hook (fewer checkers: `hullscan-compose` for Compose files, before `hullscan-iac`, before
+    `hullscan`), or None. Each file is then checked by one checker once across the hooks: the
+    most specific configured hook that runs the checker checks it, the others leave it. Only a
+    sibling known to get the file counts (selected by `files`, not narrowed by type)."""
+    mine = HOOK_CHECKERS.get(running, ())
+    for sibling in sorted(siblings, key=lambda s: len(s.checkers or HOOK_CHECKERS)):
+        theirs = sibling.checkers
+        if theirs is None or checker not in theirs or sibling.typed:
+            continue
+        if mine is not None and len(theirs) >= len(mine):
+            continue
+        default = HOOK_FILES.get(sibling.hook_id)
+        if default is None:
+            continue
+        try:
+            if not re.search(sibling.files or default, rel):
+                continue
+            if sibling.exclude and re.search(sibling.exclude, rel):
+                continue
+        except re.error:
+            continue  # a pattern pre-commit itself would refuse
+        return sibling.hook_id
+    return None
 
 
 def _hooks(config: Mapping[str, Any]) -> list[Mapping[str, Any]]:
