@@ -182,7 +182,7 @@ def test_keyword_needs_entropy_and_quotes_in_source(hullscan, repo: Repo) -> Non
                          'secret_name = "db-creds"\n')
     repo.write("conf.yaml", "password: hunter2x\n")
     _, findings = _secrets_json(hullscan, repo.root)
-    assert _where(findings) == {("conf.yaml", 1, "HS210", "medium")}
+    assert _where(findings) == {("conf.yaml", 1, "HS210", "high")}  # a password: high
 
 
 def test_skipped_files_are_counted_not_listed_one_by_one(hullscan, repo: Repo) -> None:

@@ -11,9 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
-import math
 import re
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +29,17 @@ from hullscan.model import (
     Severity,
     ToolInfo,
 )
-from hullscan.redact import is_placeholder, is_secret_name, mask, redact, token_spans
+from hullscan.redact import is_placeholder, mask, redact, token_spans
+from hullscan.secrets.keyword import (
+    credential_kind,
+    entropy,
+    file_kind,
+    inside_string,
+    inside_template,
+    lowered,
+    not_a_secret,
+    path_context,
+)
 from hullscan.textfile import UnreadableFile, read_text
 
 log = logging.getLogger("hullscan.secrets")
@@ -61,6 +69,10 @@ _SOURCE_WORDS = (
     ".hpp .swift .m .groovy .dart .lua .pl .r"
 )
 SOURCE_EXTENSIONS = frozenset(_SOURCE_WORDS.split())
+# ... and where a bare value is an expression: HCL (`password = var.db_password`), markup that
+# shows code, Solidity
+_MARKUP_WORDS = ".tf .hcl .tfvars .bicep .sol .html .htm .vue .svelte .erb .ejs .hbs .jsp .cshtml"
+_QUOTES_NEEDED = SOURCE_EXTENSIONS | frozenset(_MARKUP_WORDS.split())
 # Documentation examples (AWS's own) and obvious dummies: never reported.
 _DUMMY = re.compile(
     r"example|sample|dummy|placeholder|changeme|change_me|redacted|fake|xxxx|\*\*\*\*|"
@@ -142,8 +154,8 @@ _AWS_ID = re.compile(r"(?:A3T[A-Z0-9]|ABIA|ACCA|AKIA|ASIA)[0-9A-Z]{16}")
 _PRIORITY = {"HS214": 0, "HS201": 1, "HS210": 9, "HS215": 8}
 
 _ASSIGN = re.compile(
-    r"(?P<name>[A-Za-z_][A-Za-z0-9_.-]*)[\"']?\s*(?::=|=>|=|:)\s*"
-    r"(?:\"(?P<dq>[^\"]*)\"|'(?P<sq>[^']*)'|(?P<bare>[^\s\"'`,;#]+))"
+    r"(?P<name>[A-Za-z_][A-Za-z0-9_.-]*)[\"']?\s*(?P<sep>:=|=>|=|:)(?P<gap>\s*)"
+    r"(?:\"(?P<dq>[^\"]*)\"|'(?P<sq>[^']*)'|(?P<bare>[^\s\"'`,;#&]+))"
 )
 _K8S_NAME = re.compile(r"^\s*-?\s*name:\s*[\"']?(?P<name>[A-Za-z_][A-Za-z0-9_.-]*)")
 _K8S_VALUE = re.compile(r"^\s*value:\s*(?:\"(?P<dq>[^\"]*)\"|'(?P<sq>[^']*)'|(?P<bare>\S+))")
@@ -163,6 +175,7 @@ class _Hit:
     start: int  # column (0-based) of `raw`
     severity: Severity | None = None
     name: str | None = None
+    context: str | None = None  # "test" or "documentation": a sample, one severity lower
 
 
 class _Engine:
@@ -218,21 +231,9 @@ def _whole_match(plugin: object, line: str, found: str) -> str:
     return found
 
 
-def entropy(value: str) -> float:
-    """Shannon entropy in bits per character."""
-    if not value:
-        return 0.0
-    counts = Counter(value)
-    return -sum(c / len(value) * math.log2(c / len(value)) for c in counts.values())
-
-
 def is_dummy(value: str) -> bool:
     """Placeholders and documentation examples (AKIAIOSFODNN7EXAMPLE, `changeme`, `${VAR}`)."""
     return is_placeholder(value) or bool(_DUMMY.search(value))
-
-
-def _secret_name(name: str) -> bool:
-    return is_secret_name(_CAMEL.sub(r"\1_\2", name.rsplit(".", 1)[-1]))
 
 
 def _keyword_severity(value: str) -> Severity | None:
@@ -361,7 +362,7 @@ def _k8s_secret_lines(lines: Sequence[str]) -> dict[int, str]:
 
 
 def _line_hits(
-    line: str, suffix: str, engine: _Engine | None, secret_block: str | None,
+    line: str, keywords: _Keywords | None, engine: _Engine | None, secret_block: str | None,
     pending_name: str | None, gcp: bool,
 ) -> list[_Hit]:
     hits: list[_Hit] = []
@@ -389,24 +390,70 @@ def _line_hits(
                 hits.append(_Hit("HS215", f"Kubernetes Secret {secret_block} value", secret,
                                  raw, start, name=m.group("key")))
         return hits
-    source = suffix in SOURCE_EXTENSIONS
+    if keywords is None:
+        return hits
     for m in _ASSIGN.finditer(line):
         name = m.group("name")
         value, start, quoted = _value(m)
-        if (source and not quoted) or not _secret_name(name):
-            continue
-        severity = _keyword_severity(value)
-        if severity is not None:
-            hits.append(_Hit("HS210", "literal secret", value, value, start, severity, name))
+        tight = m.group("sep") == ":" and not m.group("gap")
+        if not quoted and (keywords.quotes_needed or tight):
+            continue  # an expression (`password = var.pw`), or `image:tag`, `host:port`
+        if keywords.quotes_needed and inside_string(line, m.start("name"), m.end("name")):
+            continue  # `"token: " + token` is text
+        if inside_template(line, m.start("name")):
+            continue  # `{{- $password := .Values.auth.password }}` is template code
+        if not quoted and m.group("sep") == ":" and len(line[m.end():].split()) >= 2:
+            continue  # `refresh_token: allows the client to ...` is a description
+        hit = keywords.hit(name, value, start, quoted)
+        if hit is not None:
+            hits.append(hit)
     if pending_name is not None:
         m2 = _K8S_VALUE.match(line)
         if m2:
-            value, start, _ = _value(m2)
-            severity = _keyword_severity(value)
-            if severity is not None:
-                hits.append(_Hit("HS210", "literal secret", value, value, start, severity,
-                                 pending_name))
+            value, start, quoted = _value(m2)
+            hit = keywords.hit(pending_name, value, start, quoted)
+            if hit is not None:
+                hits.append(hit)
     return hits
+
+
+@dataclass(frozen=True)
+class _Keywords:
+    """How HS210 reads one file: whether bare values are literals, and the severity step for
+    samples (tests, documentation)."""
+
+    quotes_needed: bool
+    literal_bare: bool
+    context: str | None
+
+    def hit(self, name: str, value: str, start: int, quoted: bool) -> _Hit | None:
+        credential = credential_kind(name.rsplit(".", 1)[-1])
+        if credential is None:
+            return None
+        if not_a_secret(value, quoted=quoted or self.literal_bare, credential=credential,
+                        name=name):
+            return None
+        severity = credential.severity
+        if self.context is not None:
+            severity = lowered(severity)
+        return _Hit("HS210", credential.kind, value, value, start, severity, name,
+                    self.context)
+
+
+_LITERAL_BARE_WORDS = ".yaml .yml .env .properties .ini .cfg .conf .toml .sh .bash"
+_LITERAL_BARE = frozenset(_LITERAL_BARE_WORDS.split())
+
+
+def _keywords(rel: str, text: str) -> _Keywords | None:
+    """None where HS210 does not look (translations, vendored and generated files)."""
+    if file_kind(rel, text) is not None:
+        return None
+    path = Path(rel)
+    suffix = path.suffix.lower()
+    literal_bare = suffix in _LITERAL_BARE or path.name.startswith(".env") or (
+        path.name in ("Dockerfile", "Containerfile") or path.name.endswith(".dockerfile")
+    )
+    return _Keywords(suffix in _QUOTES_NEEDED, literal_bare, path_context(rel))
 
 
 def _select(hits: list[_Hit]) -> list[_Hit]:
@@ -430,15 +477,31 @@ def scan_text(rel: str, text: str, engine: _Engine | None) -> list[Finding]:
         if suffix in (".yaml", ".yml") and _K8S_SECRET_KIND.search(text) else {}
     )
     gcp = '"service_account"' in text and '"private_key"' in text
+    keywords = _keywords(rel, text)
     findings: list[Finding] = []
     pending_name: str | None = None
+    aws_pair = _AWS_ID.search(text) is not None
     for index, line in enumerate(lines):
-        hits = _select(_line_hits(line, suffix, engine, k8s.get(index), pending_name, gcp))
+        hits = _select(_line_hits(line, keywords, engine, k8s.get(index), pending_name, gcp))
+        if aws_pair:
+            hits = [_aws_secret(hit) for hit in hits]
         m = _K8S_NAME.match(line)
-        pending_name = m.group("name") if m and _secret_name(m.group("name")) else None
+        pending_name = m.group("name") if m and credential_kind(m.group("name")) else None
         for hit in hits:
             findings.append(_finding(rel, index + 1, line, hit))
     return findings
+
+
+_AWS_SECRET = re.compile(r"[A-Za-z0-9/+]{40}")
+
+
+def _aws_secret(hit: _Hit) -> _Hit:
+    """In a file with an AWS access key id, a secret-named 40-character value beside it is the
+    pair's secret access key (`secret_key = "..."` in a Terraform provider)."""
+    if hit.rule_id == "HS210" and _AWS_SECRET.fullmatch(hit.secret):
+        return _Hit("HS211", "AWS secret access key", hit.secret, hit.raw, hit.start,
+                    name=hit.name)
+    return hit
 
 
 def _finding(rel: str, number: int, line: str, hit: _Hit) -> Finding:
@@ -453,6 +516,7 @@ def _finding(rel: str, number: int, line: str, hit: _Hit) -> Finding:
         message=message,
         location=Location(rel, number, hit.start + 1),
         fingerprint_basis=f"{rule.id} {hit.kind} {redact(masked)}",
-        properties={"kind": hit.kind, "cwe": list(rule.cwe)},
+        properties={"kind": hit.kind, "cwe": list(rule.cwe),
+                    **({"sampleIn": hit.context} if hit.context else {})},
     )
 

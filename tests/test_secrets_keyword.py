@@ -1,0 +1,224 @@
+"""HS210 (secret-named assignment) on real-world-shaped files: each false-positive class found on
+public repositories stays clean, each true-positive class is reported with its line, kind and a
+severity that comes from the kind of credential (one step lower in tests and documentation).
+
+Every file here is written by the test, shaped after what the rule met on real code (translation
+catalogues, CloudFormation tags, challenge keys, Helm charts, Terraform, test fixtures)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import Repo
+
+from hullscan.secrets.keyword import credential_kind, file_kind, not_a_secret, path_context
+
+# assembled at run time, so this file holds no credential in one piece
+DB_PASSWORD = "Tr0ub4dor-and-" + "3-horses"
+TF_PASSWORD = "AdminPassw0rd" + "123!"
+PASSPHRASE = "kitten lesser pooch " + "karate buffoon"
+SIGNING = "Xk9mQ2vL7pR4" + "tW8zN3bJ6hY1"
+AWS_ID = "AKIA" + "Z7QW3RTY5UIOPLKJ"
+AWS_SECRET = "Zq3Rt9Lm2Xv8Bn4Kp7Wd" + "1Fs6Hj0Gc5Ty3Ue8Io2P"
+K8S_VALUE = "czNjcjN0LXBhc3N3MHJk"  # base64 of a password
+
+NOISE = {
+    # translation catalogues (827 such lines in one app, all rated high before)
+    "frontend/src/assets/i18n/en.json": json.dumps({
+        "INVALID_TWO_FACTOR_AUTH_TOKEN": "The token appears to be invalid.",
+        "LABEL_PASSWORD": "Password",
+        "RESET_PASSWORD_HINT": "Enter the secret answer to reset your password",
+    }, indent=2) + "\n",
+    "src/main/resources/messages_de.properties": "password=Passwort\n"
+                                                  "invalid_username_password=Ungueltig!\n",
+    # CloudFormation tags
+    "cfn.yaml": """Resources:
+  Bucket:
+    Type: AWS::S3::Bucket
+    Properties:
+      Tags:
+        - Key: git_org
+          Value: bridgecrewio
+        - Key: "kubernetes.io/role/internal-elb"
+          Value: "1"
+""",
+    # challenge keys, YAML and TypeScript
+    "data/challenges.yml": "- name: XSS\n  key: xssBonusChallenge\n"
+                           "- name: Sandbox\n  key: web3SandboxChallenge\n",
+    "src/app/challenges.ts": "const c = { key: 'resetPasswordBenderChallenge', difficulty: 1 }\n"
+                             "const storageKey = 'juiceshop_chat_conversations'\n",
+    # Kubernetes secretKeyRef key names, tolerations, Helm pointers and templates
+    "deploy.yaml": """apiVersion: apps/v1
+kind: Deployment
+spec:
+  template:
+    spec:
+      tolerations:
+        - key: node-role.kubernetes.io/control-plane
+      containers:
+        - name: app
+          env:
+            - name: DB_PASSWORD
+              valueFrom:
+                secretKeyRef:
+                  name: db
+                  key: db-password
+            - name: GOOGLE_API_KEY
+              value: GOOGLE_API_KEY_VAL
+""",
+    "chart/values.yaml": "auth:\n  existingSecretPasswordKey: \"db-password\"\n"
+                         "  tlsSecret: grafana.local-tls\n"
+                         "  refresh_token: allows the client to extend the session\n",
+    "chart/templates/secret.yaml": "{{- $password := .Values.auth.password }}\n"
+                                   "{{- $rootPassword := coalesce .Values.rootPassword }}\n",
+    # XML attribute names
+    "config/checkstyle.xml": '<module name="X">\n  <message key="name.invalidPattern"/>\n'
+                             '  <KeyValuePair key="logging.googleapis.com/trace"/>\n</module>\n',
+    # image references, versions, environment reads, expressions
+    "Dockerfile": "FROM bitnami/sealed-secrets-controller:v0.24.0\nUSER 1000\n",
+    "requirements.txt": "google-cloud-secret-manager==2.26.0\n",
+    "app/settings.py": "import os\npassword = os.environ.get('POSTGRES_PASSWORD')\n"
+                       "token = get_token()\n"
+                       'print("Clear text token: " + token)\n',
+    "infra/main.tf": 'resource "x" "y" {\n  password = var.password\n'
+                     "  admin_password = random_string.password.result\n}\n",
+    ".github/workflows/ci.yml": "jobs:\n  a:\n    steps:\n      - run: |\n"
+                               "          const orgAdminToken = process.env.ORG_ADMIN_TOKEN;\n"
+                               "    secrets: inherit\n",
+    "docs/setup.md": "'PASSWORD': os.environ.get('POSTGRES_PASSWORD'),\n",
+    # placeholders, messages, public addresses
+    "app/session.js": 'const invalidPasswordErrorMessage = "Invalid password";\n'
+                      'errors.passwordError = "Password must be 8 to 18 characters";\n'
+                      "const tokenAddress = '0x36435796Ca9be2bf150CE0dECc2D8Fab5C4d6E13'\n"
+                      "const user = { password: 'password', privateKey: 'privateKey' }\n",
+    ".env.example": "SECRET_KEY=changethis\nPOSTGRES_PASSWORD=mysecretpassword\n",
+    "scripts/run.sh": 'NEXTCLOUD_ADMIN_PASSWORD="test-$RANDOM-password"\n',
+    # generated and vendored files
+    "gen/client.py": "# Code generated by protoc. DO NOT EDIT.\n"
+                     f'api_token = "{SIGNING}"\n',
+    "node_modules/lib/index.js": f"var api_key = '{SIGNING}';\n",
+}
+
+# (path, content, line, rule, severity, kind in the message)
+REAL = [
+    ("app/db.py", f'DB_PASSWORD = "{DB_PASSWORD}"\n', 1, "HS210", "high", "Password"),
+    ("infra/sql.tf", f'resource "azurerm_sql_server" "s" {{\n'
+                     f'  administrator_login_password = "{TF_PASSWORD}"\n}}\n',
+     2, "HS210", "high", "Password"),
+    ("tests/test_login.py", f'password = "{PASSPHRASE}"\n', 1, "HS210", "medium", "Password"),
+    ("data/users.yml", f"- email: a@b.c\n  password: '{PASSPHRASE}'\n", 2, "HS210", "high",
+     "Password"),
+    ("config/app.yaml", f"jwt:\n  signing_key: {SIGNING}\n", 2, "HS210", "high", "Signing key"),
+    ("config/cache.yaml", f"cache:\n  key: {SIGNING}\n", 2, "HS210", "medium", "Key"),
+    ("compose.yaml", "services:\n  db:\n    image: postgres:16\n    environment:\n"
+                     "      - POSTGRES_PASSWORD=nextcloud\n", 5, "HS210", "high", "Password"),
+    ("README.md", "    -e MYSQL_ROOT_PASSWORD=whalehello\n", 1, "HS210", "medium", "Password"),
+    ("k8s/env.yaml", "env:\n  - name: MINIO_SECRET_KEY\n    value: \"minio123\"\n", 3, "HS210",
+     "high", "Secret"),
+]
+AWS = ("infra/provider.tf", f'provider "aws" {{\n  access_key = "{AWS_ID}"\n'
+                            f'  secret_key = "{AWS_SECRET}"\n}}\n')
+K8S = ("k8s/secret.yaml", f"apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n"
+                          f"data:\n  password: {K8S_VALUE}\n")
+
+
+def _run(hullscan: Any, root: Path) -> list[dict[str, Any]]:
+    run = hullscan("secrets", ".", "--format", "json", "--fail-on", "never", cwd=root)
+    assert run.code == 0, run.err
+    return [f for f in run.json()["findings"] if f["checker"] == "secrets"]
+
+
+def test_noise_classes_stay_clean_and_real_credentials_are_reported(
+    hullscan: Any, repo: Repo
+) -> None:
+    for rel, text in NOISE.items():
+        repo.write(rel, text)
+    for rel, text, *_ in REAL:
+        repo.write(rel, text)
+    repo.write(*AWS)
+    repo.write(*K8S)
+    findings = _run(hullscan, repo.root)
+    got = {(f["location"]["path"], f["location"]["start_line"], f["rule"]["id"], f["severity"])
+           for f in findings}
+    expected = {(rel, line, rule, severity) for rel, _, line, rule, severity, _ in REAL}
+    expected |= {("infra/provider.tf", 2, "HS200", "high"),
+                 ("infra/provider.tf", 3, "HS211", "critical"),
+                 ("k8s/secret.yaml", 6, "HS215", "high")}
+    assert got == expected
+    messages = {(f["location"]["path"], f["message"]) for f in findings}
+    for rel, _, _, _, _, kind in REAL:
+        message = next(m for p, m in messages if p == rel)
+        assert message.startswith(f"{kind} in plain text"), message
+        for secret in (DB_PASSWORD, TF_PASSWORD, PASSPHRASE, SIGNING):
+            assert secret not in message
+    sample = next(f for f in findings if f["location"]["path"] == "tests/test_login.py")
+    assert sample["properties"]["sampleIn"] == "test"
+
+
+@pytest.mark.parametrize(("name", "kind", "weak"), [
+    ("DB_PASSWORD", "password", False), ("administrator_login_password", "password", False),
+    ("zapApiKey", "API key", False), ("client_secret", "secret", False),
+    ("GITHUB_TOKEN", "token", False), ("signing_key", "signing key", False),
+    ("SECRET_KEY", "secret", False), ("key", "key", True), ("cacheKey", "key", True),
+    ("pass", "password", False),
+])
+def test_credential_kind_from_the_name(name: str, kind: str, weak: bool) -> None:
+    credential = credential_kind(name)
+    assert credential is not None and (credential.kind, credential.weak) == (kind, weak)
+
+
+@pytest.mark.parametrize("name", [
+    "PASSWORD_FILE", "passwordError", "tokenUrl", "API_KEY_ID", "SECRET_NAME", "GPG_KEYS",
+    "existingSecretPasswordKey", "adminPasswordKey", "adminSecretNamespace", "public_key",
+    "username", "messageKey2x",
+])
+def test_names_that_only_describe_a_secret(name: str) -> None:
+    assert credential_kind(name) is None or credential_kind(name).weak  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(("value", "quoted"), [
+    ("The token appears to be invalid.", True), ("process.env.ORG_ADMIN_TOKEN", True),
+    ("var.password", False), ("get_secret(name)", True), ("GOOGLE_API_KEY_VAL", True),
+    ("password", True), ("mysecretpassword", True), ("changethis", True), ("${DB_PASS}", True),
+    ("test-$RANDOM-password", True), ("creds/service.json", True), ("==2.26.0", True),
+    ("0x36435796Ca9be2bf150CE0dECc2D8Fab5C4d6E13", True), ("{{ .Values.pw }}", True),
+])
+def test_values_that_are_not_credentials(value: str, quoted: bool) -> None:
+    password = credential_kind("password")
+    assert password is not None
+    assert not_a_secret(value, quoted=quoted, credential=password) is not None
+
+
+@pytest.mark.parametrize("value", [
+    DB_PASSWORD, TF_PASSWORD, PASSPHRASE, "ncc-1701", "admin123", "nextcloud",
+    "J6aVjTgOpRs@?5l!Zkq2AYnCE@RF$P", "my cool mysql password", "i am an awesome accountant",
+])
+def test_literal_passwords_are_credentials(value: str) -> None:
+    password = credential_kind("password")
+    assert password is not None
+    assert not_a_secret(value, quoted=True, credential=password) is None
+
+
+def test_generic_key_names_need_a_machine_made_value() -> None:
+    key = credential_kind("key")
+    assert key is not None and key.weak
+    assert not_a_secret(SIGNING, quoted=True, credential=key) is None
+    for value in ("xssBonusChallenge", "web3SandboxChallenge", "challenge-requires-2",
+                  "A4A9406876FCBD3C456770C88C718D3B5072E1F5", "qwertyqwerty1234"):
+        assert not_a_secret(value, quoted=True, credential=key) is not None, value
+
+
+def test_file_kinds_and_sample_contexts() -> None:
+    assert file_kind("frontend/src/assets/i18n/de_DE.json", "{}") == "translation"
+    assert file_kind("config/locales/fr.yml", "") == "translation"
+    assert file_kind("app/po/messages.pot", "") == "translation"
+    assert file_kind("vendor/lib/a.php", "") == "vendored"
+    assert file_kind("api/client.go", "// Code generated by x. DO NOT EDIT.\n") == "generated"
+    assert file_kind("app/config.yaml", "db: {}\n") is None
+    assert path_context("test/api/login.test.ts") == "test"
+    assert path_context("src/LoginTest.java") == "test"
+    assert path_context("docs/install.md") == "documentation"
+    assert path_context("src/app.py") is None
