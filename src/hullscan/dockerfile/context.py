@@ -154,16 +154,17 @@ class BuildContext:
     truncated: bool
     limit: int = MAX_ENTRIES
 
-    def covered_by(self, source: str) -> list[str]:
-        """The listed files a COPY/ADD source (relative to the context) copies: `.` all of
-        them, a folder everything under it, a wildcard what it matches and everything under
-        a folder it matches."""
+    def covered_by(self, source: str, files: Sequence[str] | None = None) -> list[str]:
+        """The listed files (or those of `files`) a COPY/ADD source (relative to the context)
+        copies: `.` all of them, a folder everything under it, a wildcard what it matches and
+        everything under a folder it matches."""
+        candidates = self.files if files is None else files
         if source == ".":
-            return list(self.files)
+            return list(candidates)
         regex = compile_pattern(source)
         if regex is None:
             return []
-        return [rel for rel in self.files if _matches_or_parent(regex, rel)]
+        return [rel for rel in candidates if _matches_or_parent(regex, rel)]
 
 
 def _inside(path: Path, root: Path) -> bool:

@@ -255,8 +255,10 @@ def _root_user(dockerfile: Dockerfile) -> Iterator[Hit]:
 def _stage_chain(dockerfile: Dockerfile) -> list[Stage]:
     """The final stage, then the stage it is built FROM, and so on (loops cut)."""
     chain: list[Stage] = []
+    seen: set[int] = set()
     stage = dockerfile.final_stage
-    while stage is not None and stage not in chain:
+    while stage is not None and stage.index not in seen:
+        seen.add(stage.index)
         chain.append(stage)
         stage = dockerfile.stages[stage.from_stage] if stage.from_stage is not None else None
     return chain
@@ -513,6 +515,27 @@ class _LazyContext:
         self._folder: Path | None = None
         self.compose: Path | None = None  # the Compose file that named the context
         self.noted = False
+        self._shipping: tuple[set[int], dict[int, list[str]]] | None = None
+        self._credentials: list[str] | None = None
+        self._covered: dict[str, list[str]] = {}
+
+    def shipping(self, dockerfile: Dockerfile) -> tuple[set[int], dict[int, list[str]]]:
+        """The stages the final image is built FROM (the final one included), and for every
+        other stage the COPY --from sources the final image takes from it (computed once per
+        Dockerfile)."""
+        if self._shipping is None:
+            chain = _stage_chain(dockerfile)
+            by_name = {s.name: s.index for s in dockerfile.stages if s.name}
+            taken: dict[int, list[str]] = {}
+            for link in chain:
+                for other in dockerfile.stage_instructions(link.index):
+                    source = (other.flag("from") or "").lower() if other.keyword in (
+                        "COPY", "ADD") else ""
+                    index = int(source) if source.isdigit() else by_name.get(source)
+                    if index is not None:
+                        taken.setdefault(index, []).extend(_sources(other))
+            self._shipping = ({s.index for s in chain}, taken)
+        return self._shipping
 
     def folder(self) -> Path:
         if self._folder is None:
@@ -528,6 +551,21 @@ class _LazyContext:
                 self._value = load_context(self._context.path, self._context.root,
                                            folder=self.folder())
         return self._value
+
+    def credentials(self) -> list[str] | None:
+        """The credential files of the listed context (once per Dockerfile), None unlisted."""
+        listing = self.get()
+        if listing is None:
+            return None
+        if self._credentials is None:
+            self._credentials = [f for f in listing.files if _credential_file(f, self)]
+        return self._credentials
+
+    def covered(self, listing: BuildContext, source: str, credentials: list[str]) -> list[str]:
+        """The credential files a source copies (once per source and Dockerfile)."""
+        if source not in self._covered:
+            self._covered[source] = listing.covered_by(source, credentials)
+        return self._covered[source]
 
     def where(self) -> str:
         """How a message names the place of the ignore file."""
@@ -597,21 +635,18 @@ def _workdir(dockerfile: Dockerfile, ins: Instruction) -> str | None:
     return None if "$" in folder else posixpath.normpath(folder)
 
 
-def _shipped(dockerfile: Dockerfile, ins: Instruction) -> Callable[[str, str], bool]:
+def _shipped(
+    dockerfile: Dockerfile, ins: Instruction, build: _LazyContext
+) -> Callable[[str, str], bool] | None:
     """For a COPY of the build context: whether a context file (given the source that copies
-    it) reaches the final image. Always in the final stage and the stages it is built FROM; in
-    another stage only when the final image copies it from there (`COPY --from=build /app .`):
-    a builder stage's `COPY . .` whose final stage takes only a binary ships no `.env`."""
-    chain = _stage_chain(dockerfile)
-    if ins.stage < 0 or any(stage.index == ins.stage for stage in chain):
-        return lambda rel, source: True
-    stage = dockerfile.stages[ins.stage]
-    names = {str(stage.index)} | ({stage.name} if stage.name else set())
-    taken: list[str] = []
-    for link in chain:
-        for other in dockerfile.stage_instructions(link.index):
-            if other.keyword in ("COPY", "ADD") and (other.flag("from") or "").lower() in names:
-                taken.extend(_sources(other))
+    it) reaches the final image (None: every one does). Always in the final stage and the
+    stages it is built FROM; in another stage only when the final image copies it from there
+    (`COPY --from=build /app .`): a builder stage's `COPY . .` whose final stage takes only a
+    binary ships no `.env`."""
+    chain, taken_from = build.shipping(dockerfile)
+    if ins.stage < 0 or ins.stage in chain:
+        return None
+    taken = taken_from.get(ins.stage, [])
     workdir = _workdir(dockerfile, ins)
     destination = _destination(ins)
     if workdir is None or "$" in destination:
@@ -660,12 +695,18 @@ def _copies(
     whole = from_context and "." in listed
     reported = False
     listing = build.get() if listed else None
-    if listing is not None:
-        found: list[str] = []
-        ships = _shipped(dockerfile, ins)
-        for rel in listed:
-            found.extend(f for f in listing.covered_by(rel)
-                         if f not in found and ships(f, rel) and _credential_file(f, build))
+    credentials = build.credentials() if listed else None
+    if listing is not None and credentials is not None:
+        ships = _shipped(dockerfile, ins, build)
+        if ships is None and len(listed) == 1:
+            found = build.covered(listing, listed[0], credentials)  # the usual `COPY . .`
+        else:
+            found, seen = [], set()
+            for rel in listed:
+                for name in build.covered(listing, rel, credentials):
+                    if name not in seen and (ships is None or ships(name, rel)):
+                        seen.add(name)
+                        found.append(name)
         if listing.truncated and not build.noted:
             build.noted = True
             context.notes.append((
