@@ -3,12 +3,18 @@ with it in one process (hooks in separate processes: tests/test_precommit.py).""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 from conftest import PROJECT, Repo
 
 from hullscan.checkers.secrets import ALL_RULES as SECRET_RULES
+from hullscan.config import CheckerConfig, Config
 from hullscan.dockerfile.rules import ALL_RULES as DOCKERFILE_RULES
 from hullscan.image.rules import ALL_RULES as IMAGE_RULES
+from hullscan.model import CheckerResult, Finding, Location, Rule, Severity
 from hullscan.overlaps import OVERLAPS
+from hullscan.policy import apply_policy
 
 RULES_DOC = (PROJECT / "docs" / "rules.md").read_text()
 
@@ -43,3 +49,57 @@ def test_a_dockerfile_env_secret_is_one_finding_that_records_the_other(
     # the other lines stay clean
     assert not [f for f in run.json()["findings"]
                 if f["location"]["start_line"] == 3 and f["rule"]["id"] != "HS134"]
+
+
+def _finding(rule_id: str, checker: str, line: int, message: str,
+             severity: str = "high", **properties: object) -> Finding:
+    rule = Rule(rule_id, rule_id.lower(), rule_id, rule_id, "fix it", Severity(severity))
+    return Finding(rule=rule, checker=checker, severity=Severity(severity), message=message,
+                   location=Location("Dockerfile", line), fingerprint_basis=message,
+                   properties=properties)
+
+
+def test_a_copy_yields_only_the_files_it_names(tmp_path: Path) -> None:
+    """HS303 folds into the HS111 of the same COPY line only for a file that COPY names (by
+    name, glob or folder on its path); another key file of that layer stays its own."""
+    dockerfile = CheckerResult("dockerfile", findings=(
+        _finding("HS111", "dockerfile", 3, "COPY copies '*.pem', a file that usually holds "
+                 "credentials, into the image"),
+        _finding("HS111", "dockerfile", 4, "COPY copies 'secrets/', a file that usually holds "
+                 "credentials, into the image"),
+    ))
+    image = CheckerResult("image", findings=(
+        _finding("HS303", "image", 3, "private key /certs/server.pem", "critical",
+                 imagePath="certs/server.pem"),
+        _finding("HS303", "image", 3, "private key /certs/id_ed25519", "critical",
+                 imagePath="certs/id_ed25519"),
+        _finding("HS303", "image", 4, "AWS credentials file", "critical",
+                 imagePath="app/secrets/.aws/credentials"),
+        _finding("HS303", "image", 5, "private key /root/key.pem", "critical",
+                 imagePath="root/key.pem"),
+    ))
+    report = apply_policy([dockerfile, image], Config(), tmp_path, Severity.HIGH)
+    def folded(f: Finding) -> tuple[str, ...]:
+        also: Any = f.properties.get("alsoReportedAs", [])
+        return tuple(a["properties"]["imagePath"] for a in also)
+
+    kept = {(f.rule.id, f.location.start_line, f.severity.value, folded(f))
+            for f in report.findings}
+    assert kept == {
+        ("HS111", 3, "critical", ("certs/server.pem",)),
+        ("HS111", 4, "critical", ("app/secrets/.aws/credentials",)),
+        ("HS303", 3, "critical", ()),  # id_ed25519 is not a *.pem
+        ("HS303", 5, "critical", ()),  # no COPY on that line
+    }
+
+
+def test_a_disabled_rule_wins_nothing(tmp_path: Path) -> None:
+    config = Config(checkers={"dockerfile": CheckerConfig(disable_rules=frozenset({"HS100"}))})
+    results = [
+        CheckerResult("dockerfile", findings=(
+            _finding("HS100", "dockerfile", 1, "The final stage has no USER"),)),
+        CheckerResult("image", findings=(
+            _finding("HS300", "image", 1, "the image configuration sets no user"),)),
+    ]
+    report = apply_policy(results, config, tmp_path, Severity.HIGH)
+    assert [(f.rule.id, dict(f.properties)) for f in report.findings] == [("HS300", {})]

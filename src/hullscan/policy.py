@@ -290,7 +290,8 @@ def _same_file(loser: Finding, winner: Finding) -> bool:
     if not theirs or not mine:
         return True
     parts = {part for path in theirs for part in path.split("/")}
-    return any(name.rsplit("/", 1)[-1] in parts for name in mine)
+    return any(fnmatch.fnmatchcase(part, name.rsplit("/", 1)[-1])  # COPY *.pem /certs/
+               for name in mine for part in parts)
 
 
 def _absorb(finding: Finding, others: Sequence[Finding]) -> Finding:
