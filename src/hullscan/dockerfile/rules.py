@@ -53,8 +53,9 @@ SECRET_IN_IMAGE = make_rule(
 SECRET_FILE_COPIED = make_rule(
     "HS111", "secret-file-copied", "Credential file copied into the image",
     "COPY or ADD puts a file that usually holds credentials (private keys, .env, .npmrc, "
-    ".pypirc, .netrc, cloud credentials, ...) into an image layer. Deleting it in a later "
-    "layer does not remove it from the image.",
+    ".pypirc, .netrc, cloud credentials, ...) into an image layer, by naming it or by copying "
+    "a build context or folder that holds it and that .dockerignore does not exclude. "
+    "Deleting it in a later layer does not remove it from the image.",
     "Do not copy the file. Use `RUN --mount=type=secret` or `--mount=type=ssh` for build-time "
     "access, and list such files in .dockerignore.",
     Severity.HIGH, ("secrets", "CWE-538"),
