@@ -174,7 +174,8 @@ def test_a_file_is_left_to_the_most_specific_hook_that_gets_it(tmp_path: Path) -
         ("hullscan-compose", "compose", "compose.yaml", None),  # the most specific keeps it
         ("hullscan", "compose", "compose.yaml", "hullscan-compose"),
         ("hullscan", "iac", "deploy.yaml", "hullscan-iac"),
-        ("hullscan", "iac", "chart/templates/_helpers.tpl", None),  # not in the iac files
+        ("hullscan", "iac", "chart/templates/_helpers.tpl", "hullscan-iac"),
+        ("hullscan", "iac", "chart/templates/NOTES.txt", None),  # not in the iac files
         ("hullscan", "dockerfile", "Dockerfile", None),  # selected by type: not known here
     ]:
         siblings = sibling_hooks(tmp_path, hook, environ={})

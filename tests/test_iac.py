@@ -365,8 +365,9 @@ def helm_findings(run) -> set[tuple[str, str, int, str]]:
             for f in run.json()["findings"]}
 
 
-@pytest.mark.parametrize("named", [".", "chart/templates/clusterrole.yaml", "chart/values.yaml"],
-                         ids=["scan", "changed-template", "changed-values"])
+@pytest.mark.parametrize("named", [".", "chart/templates/clusterrole.yaml", "chart/values.yaml",
+                                   "chart/templates/_helpers.tpl"],
+                         ids=["scan", "changed-template", "changed-values", "changed-helper"])
 def test_helm_chart_without_helm_checks_plain_templates_and_values(
     hullscan, repo: Repo, no_helm, named: str
 ) -> None:

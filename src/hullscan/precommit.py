@@ -107,7 +107,7 @@ def sibling_hooks(root: Path, running: str,
 # the configuration's own `files`, which replaces it). Hooks selected by file type (identify's
 # tags) are not listed: whether they get a file is not known here.
 HOOK_FILES: Mapping[str, str] = {
-    "hullscan-iac": r"\.(tf|tf\.json|bicep|ya?ml|json|template)$",
+    "hullscan-iac": r"\.(tf|tf\.json|bicep|ya?ml|json|template|tpl)$",
     "hullscan-compose": r"(^|/)(docker-)?compose(\.[^/]*)?\.ya?ml$",
 }
 
