@@ -103,3 +103,15 @@ def test_a_disabled_rule_wins_nothing(tmp_path: Path) -> None:
     ]
     report = apply_policy(results, config, tmp_path, Severity.HIGH)
     assert [(f.rule.id, dict(f.properties)) for f in report.findings] == [("HS300", {})]
+
+
+def test_the_checkers_reporting_each_kept_rule_are_declared() -> None:
+    from hullscan.compose.rules import ALL_RULES as COMPOSE_RULES
+    from hullscan.overlaps import REPORTED_BY
+
+    rules = {"dockerfile": DOCKERFILE_RULES, "compose": COMPOSE_RULES, "image": IMAGE_RULES,
+             "secrets": SECRET_RULES}
+    for overlap in OVERLAPS:
+        reported = {name for name, listed in rules.items()
+                    if overlap.yields_to in {r.id for r in listed}}
+        assert set(REPORTED_BY[overlap.yields_to]) == reported, overlap

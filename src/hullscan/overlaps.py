@@ -62,6 +62,16 @@ OVERLAPS: tuple[Overlap, ...] = (
             "put there"),
 )
 
+# The checkers that report each rule kept above: a pre-commit hook runs a sibling hook's
+# checker (`hullscan.precommit`) only when it is one of these (tests/test_overlaps.py checks
+# them against each checker's rules).
+REPORTED_BY: Mapping[str, tuple[str, ...]] = {
+    "HS110": ("dockerfile", "compose"),
+    "HS100": ("dockerfile", "compose"),
+    "HS133": ("dockerfile",),
+    "HS111": ("dockerfile",),
+}
+
 ALSO_REPORTED_AS = "alsoReportedAs"
 
 

@@ -381,7 +381,14 @@ def _sibling_results(
     from hullscan.precommit import sibling_hooks
 
     yielding = overlaps.yielding()
-    concerned = {f.location.path for r in results for f in r.findings if f.rule.id in yielding}
+    # the files each checker would have to report on: those of this hook's findings that
+    # yield to a rule the checker reports
+    concerned: dict[str, set[str]] = {}
+    for result in results:
+        for finding in result.findings:
+            for overlap in yielding.get(finding.rule.id, ()):
+                for name in overlaps.REPORTED_BY.get(overlap.yields_to, ()):
+                    concerned.setdefault(name, set()).add(finding.location.path)
     if not concerned:
         return []
     out: list[Elsewhere] = []
@@ -389,10 +396,11 @@ def _sibling_results(
     for sibling in sibling_hooks(root, hook):
         names = sibling.checkers if sibling.checkers is not None else tuple(CHECKERS)
         for name in names:
-            if name in done or name == IMAGE or not context.config.checker(name).enabled:
+            if (name in done or name not in concerned
+                    or not context.config.checker(name).enabled):
                 continue
             checker = get_checker(name)
-            files = [t for t in targets if t.rel in concerned and sibling.covers(t.rel)
+            files = [t for t in targets if t.rel in concerned[name] and sibling.covers(t.rel)
                      and checker.applies(t)]
             if not files:
                 continue
