@@ -247,6 +247,9 @@ class IacChecker:
                         successful = successful and note.level is not NotificationLevel.ERROR
                         notes.append(note)
                     findings.extend(produced)
+        # what was read and checked: the files checkov and the own rules got (a chart's plain
+        # templates, not the chart files that led to them) and the values of unrendered charts
+        checked = tuple(dict.fromkeys([f.target.rel for f in files] + values_files))
         if values_findings:
             _load_check_pages("kubernetes")  # the values' checks, when no manifest ran them
             findings.extend(_values_finding(values, hit) for values, hit in values_findings)
@@ -256,7 +259,8 @@ class IacChecker:
             notifications=tuple(notes),
             successful=successful,
             tools=tuple(tools),
-            files_scanned=len(files) + len(values_files),
+            files_scanned=len(checked),
+            paths=checked,
         )
 
 
