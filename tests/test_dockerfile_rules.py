@@ -1048,6 +1048,22 @@ def test_hs111_context_listing_never_leaves_the_repository(tmp_path: Path) -> No
     assert context_hits(wrap("COPY . ."), other, root) == []
 
 
+def test_hs111_copy_exclude_flags_and_odd_file_names(tmp_path: Path) -> None:
+    path = _context(tmp_path, CONTEXT_FILES, ".git\n")
+    text = wrap("COPY --exclude=.env --exclude=**/*.key --exclude=.aws . /app")
+    found = context_hits(text, path, tmp_path)
+    assert [(h.rule.id, h.line) for h in found] == [("HS111", 2)]
+    assert "copies config/.env.production from" in found[0].message
+    everything = wrap("COPY --exclude=**/.env* --exclude=**/*.key --exclude=.aws . /app")
+    assert context_hits(everything, path, tmp_path) == []
+    (path.parent / "odd\nname.env").write_text("A=1\n")
+    found = context_hits(wrap("COPY --exclude=**/.env* --exclude=**/*.key --exclude=.aws . /a"),
+                         path, tmp_path)
+    assert [h.message for h in found] == [
+        "COPY . copies odd?name.env from the build context into the image; .dockerignore does "
+        "not exclude them"]
+
+
 def test_hs111_build_context_from_a_compose_service(tmp_path: Path) -> None:
     # compose.yaml at the top builds docker/Dockerfile with the top folder as its context
     (tmp_path / "docker").mkdir()

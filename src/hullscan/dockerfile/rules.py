@@ -23,6 +23,7 @@ from hullscan.dockerfile.context import (
     is_glob,
     load_context,
     looks_private,
+    read_dockerignore,
 )
 from hullscan.dockerfile.parser import Dockerfile, Heredoc, Instruction, Stage, substitute
 from hullscan.imageref import parse_image_ref
@@ -716,9 +717,15 @@ def _copies(
                 f"and folders: only the first {listing.limit} were checked for credential "
                 f"files that {ins.keyword} copies",
             ))
+        excludes = [value for name, value in ins.flags if name == "exclude" and value]
+        if excludes:
+            # BuildKit's `COPY --exclude=PATTERN`: Docker's pattern rules, like .dockerignore
+            skip = read_dockerignore("\n".join(excludes))
+            found = [name for name in found if not skip.excluded(name)]
         if found:
             reported = True
-            shown = ", ".join(found[:5]) + (f" and {len(found) - 5} more" if len(found) > 5 else "")
+            shown = ", ".join(_printable(name) for name in found[:5]) + (
+                f" and {len(found) - 5} more" if len(found) > 5 else "")
             reason = (
                 f"{listing.ignore_file.name} does not exclude them" if listing.ignore_file
                 else f"there is no .dockerignore {build.where()}"
@@ -736,6 +743,12 @@ def _copies(
             f"{ins.keyword} . copies the whole build context and there is no .dockerignore "
             f"{build.where()}",
         )
+
+
+def _printable(name: str) -> str:
+    """A file name for a message: control characters replaced, at most 120 characters."""
+    clean = "".join(ch if ch.isprintable() else "?" for ch in name)
+    return clean if len(clean) <= 120 else clean[:117] + "..."
 
 
 def _url_host(url: str) -> str:
