@@ -1048,6 +1048,17 @@ def test_hs111_context_listing_never_leaves_the_repository(tmp_path: Path) -> No
     assert context_hits(wrap("COPY . ."), other, root) == []
 
 
+def test_hs111_credential_wildcard_judged_by_what_it_matches(tmp_path: Path) -> None:
+    path = _context(tmp_path, {"certs/ca.pem": CERT_PEM, "certs/other.pem": CERT_PEM,
+                               "keys/tls.key": PRIVATE_PEM}, ".git\n")
+    assert context_hits(wrap("COPY certs/*.pem /usr/local/share/ca-certificates/"), path,
+                        tmp_path) == []
+    found = context_hits(wrap("COPY keys/*.key /etc/tls/"), path, tmp_path)
+    assert [(h.rule.id, h.line) for h in found] == [("HS111", 2)]
+    assert found[0].message.startswith("COPY keys/*.key copies keys/tls.key from the build")
+    assert hits(wrap("COPY certs/*.pem /certs/")) == [("HS111", 2)]  # nothing to list: the name
+
+
 def test_hs111_copy_exclude_flags_and_odd_file_names(tmp_path: Path) -> None:
     path = _context(tmp_path, CONTEXT_FILES, ".git\n")
     text = wrap("COPY --exclude=.env --exclude=**/*.key --exclude=.aws . /app")

@@ -677,15 +677,17 @@ def _copies(
     listed: list[str] = []  # sources that copy a folder or a wildcard of the build context
     for source in sources:
         rel = _context_path(source) if from_context else None
+        glob = rel is not None and is_glob(rel)
+        # a wildcard (`certs/*.pem`) is judged by what it matches when the context is listed
         if _credential_name(source) and (
-            rel is None or is_glob(rel) or _credential_file(rel, build)
+            rel is None or (build.get() is None if glob else _credential_file(rel, build))
         ):
             yield _hit(
                 SECRET_FILE_COPIED, ins,
                 f"{ins.keyword} copies {source!r}, a file that usually holds credentials, into "
                 "the image",
             )
-        elif rel is not None and (is_glob(rel) or build.is_folder(rel)):
+        elif rel is not None and (glob or build.is_folder(rel)):
             listed.append(rel)
         remote = ins.keyword == "ADD" and re.match(r"^(https?|ftp)://|^git@", source)
         if remote and ins.flag("checksum") is None:
