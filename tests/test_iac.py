@@ -332,12 +332,13 @@ def test_kustomize_overlay_reports_only_what_it_changes(hullscan, repo: Repo) ->
 
 
 HELM_PLAIN = {
-    # templates/clusterrole.yaml: `*` verbs on `*` resources, on the role's first rule
+    # templates/clusterrole.yaml: `*` verbs on `*` resources: the wildcard on its first key,
+    # what the wildcard grants (webhooks, CSR approval, bind, escalate) on the rule's verbs
     ("chart/templates/clusterrole.yaml", "CKV_K8S_49", 6, "high"),
-    ("chart/templates/clusterrole.yaml", "CKV_K8S_155", 6, "high"),
-    ("chart/templates/clusterrole.yaml", "CKV_K8S_156", 6, "high"),
-    ("chart/templates/clusterrole.yaml", "CKV_K8S_157", 6, "high"),
-    ("chart/templates/clusterrole.yaml", "CKV_K8S_158", 6, "high"),
+    ("chart/templates/clusterrole.yaml", "CKV_K8S_155", 8, "high"),
+    ("chart/templates/clusterrole.yaml", "CKV_K8S_156", 8, "high"),
+    ("chart/templates/clusterrole.yaml", "CKV_K8S_157", 8, "high"),
+    ("chart/templates/clusterrole.yaml", "CKV_K8S_158", 8, "high"),
     # the binding to cluster-admin, on roleRef's `name: cluster-admin`
     ("chart/templates/clusterrole.yaml", "HS147", 17, "high"),
     # default values the templates read (toYaml .Values.securityContext, .Values.hostNetwork,
@@ -451,6 +452,41 @@ items:
       - kind: User
         name: alice
 """
+
+
+ROLES = """\
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: reader-and-escalator
+rules:
+  - apiGroups: [""]
+    resources: ["pods"]
+    verbs: ["get", "list"]
+  - apiGroups: ["rbac.authorization.k8s.io"]
+    resources: ["clusterroles"]
+    verbs: ["escalate"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: everything-here
+  namespace: build
+rules:
+  - apiGroups: ["apps"]
+    resources: ["*"]
+    verbs: ["get"]
+"""
+
+
+def test_rbac_checks_on_the_rule_that_grants(hullscan, repo: Repo) -> None:
+    repo.write("roles.yaml", ROLES)
+    run = hullscan("iac", ".", "--format", "json", cwd=repo.root)
+    rbac = {(rule, line) for rule, line, _ in by_path(run, "roles.yaml")
+            if rule in ("CKV_K8S_49", "CKV_K8S_155", "CKV_K8S_156", "CKV_K8S_157",
+                        "CKV_K8S_158")}
+    # escalate on clusterroles in the second rule (its verbs line); a wildcard resource
+    assert rbac == {("CKV_K8S_158", 11), ("CKV_K8S_49", 20)}
 
 
 def test_binding_to_cluster_admin_in_a_plain_manifest(hullscan, repo: Repo) -> None:

@@ -44,7 +44,7 @@ from hullscan.model import (
 )
 from hullscan.redact import redact
 from hullscan.textfile import UnreadableFile, read_text
-from hullscan.yamlsafe import YamlProblem, load_all
+from hullscan.yamlsafe import YamlProblem, line_of, load_all, start_line
 
 log = logging.getLogger("hullscan.iac")
 
@@ -895,6 +895,10 @@ def _offending_line(
     if document is None:
         return None
     root = document
+    if framework == "kubernetes" and str(record.check_id) in RBAC_CHECKS:
+        line = _rbac_line(str(record.check_id), document)
+        if line is not None:
+            return line
     if framework in ("cloudformation", "serverless"):
         root = locate.cloudformation_resource(document, str(getattr(record, "resource", "")))
         if root is None:
@@ -904,6 +908,43 @@ def _offending_line(
         if root is None:
             return None
     return locate.yaml_line(root, keys)
+
+
+# checkov's RBAC checks evaluate a Role's `rules` without naming a key: each is placed on the
+# rule that grants what it looks for (CKV_K8S_49 reads only the first rule, as checkov does)
+RBAC_CHECKS = frozenset({"CKV_K8S_49", "CKV_K8S_155", "CKV_K8S_156", "CKV_K8S_157",
+                         "CKV_K8S_158"})
+_K8S_REGISTRY = "checkov.kubernetes.checks.resource.registry"
+
+
+def _rbac_line(check_id: str, document: Any) -> int | None:
+    """The line of the rule (its wildcard key, or its `verbs:`) that makes an RBAC check fail,
+    asked of the check itself (its `rule_can` and `failing_operations`)."""
+    rules = document.get("rules") if isinstance(document, dict) else None
+    if not isinstance(rules, list) or not rules:
+        return None
+    if check_id == "CKV_K8S_49":
+        rule = rules[0]
+        for key in ("apiGroups", "resources", "verbs"):
+            values = rule.get(key) if isinstance(rule, dict) else None
+            if isinstance(values, list) and any("*" in str(v) for v in values):
+                return line_of(rule, key)
+        return None
+    module = sys.modules.get(_K8S_REGISTRY)
+    registry = getattr(module, "registry", None)
+    check = next((c for group in getattr(registry, "checks", {}).values() for c in group
+                  if getattr(c, "id", None) == check_id), None)
+    operations = getattr(check, "failing_operations", None)
+    if check is None or not isinstance(operations, list):
+        return None
+    for rule in rules:
+        try:
+            grants = isinstance(rule, dict) and any(check.rule_can(rule, op) for op in operations)
+        except Exception:  # another checkov's internals: the rules' line stays
+            return None
+        if grants:
+            return line_of(rule, "verbs") or start_line(rule)
+    return None
 
 
 def _short(exc: BaseException) -> str:
