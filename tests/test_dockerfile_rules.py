@@ -975,14 +975,14 @@ def test_hs111_dockerignore_semantics(tmp_path: Path, dockerignore: str,
         return
     assert [(h.rule.id, h.line) for h in found] == [("HS111", 2)]
     named = found[0].message.split(" copies ", 1)[1].split(" from the build context")[0]
-    assert sorted(named.split(", ")) == sorted(reported)
+    assert sorted(named.split(", ")) == sorted(f"'{name}'" for name in reported)
 
 
 def test_hs111_copy_context_without_dockerignore_is_hs111_not_hs112(tmp_path: Path) -> None:
     path = _context(tmp_path, {".env": "A=1\n", "main.go": "package main\n"})
     found = context_hits(wrap("COPY . ."), path, tmp_path)
     assert [(h.rule.id, h.line) for h in found] == [("HS111", 2)]
-    assert found[0].message == ("COPY . copies .env from the build context into the image; "
+    assert found[0].message == ("COPY . copies '.env' from the build context into the image; "
                                 "there is no .dockerignore beside Dockerfile")
     (path.parent / ".env").unlink()
     assert [(h.rule.id, h.line) for h in context_hits(wrap("COPY . ."), path, tmp_path)] == [
@@ -1055,7 +1055,7 @@ def test_hs111_credential_wildcard_judged_by_what_it_matches(tmp_path: Path) -> 
                         tmp_path) == []
     found = context_hits(wrap("COPY keys/*.key /etc/tls/"), path, tmp_path)
     assert [(h.rule.id, h.line) for h in found] == [("HS111", 2)]
-    assert found[0].message.startswith("COPY keys/*.key copies keys/tls.key from the build")
+    assert found[0].message.startswith("COPY keys/*.key copies 'keys/tls.key' from the build")
     assert hits(wrap("COPY certs/*.pem /certs/")) == [("HS111", 2)]  # nothing to list: the name
 
 
@@ -1064,15 +1064,15 @@ def test_hs111_copy_exclude_flags_and_odd_file_names(tmp_path: Path) -> None:
     text = wrap("COPY --exclude=.env --exclude=**/*.key --exclude=.aws . /app")
     found = context_hits(text, path, tmp_path)
     assert [(h.rule.id, h.line) for h in found] == [("HS111", 2)]
-    assert "copies config/.env.production from" in found[0].message
+    assert "copies 'config/.env.production' from" in found[0].message
     everything = wrap("COPY --exclude=**/.env* --exclude=**/*.key --exclude=.aws . /app")
     assert context_hits(everything, path, tmp_path) == []
     (path.parent / "odd\nname.env").write_text("A=1\n")
     found = context_hits(wrap("COPY --exclude=**/.env* --exclude=**/*.key --exclude=.aws . /a"),
                          path, tmp_path)
     assert [h.message for h in found] == [
-        "COPY . copies odd?name.env from the build context into the image; .dockerignore does "
-        "not exclude them"]
+        "COPY . copies 'odd?name.env' from the build context into the image; .dockerignore "
+        "does not exclude them"]
 
 
 def test_hs111_build_context_from_a_compose_service(tmp_path: Path) -> None:
@@ -1087,7 +1087,7 @@ def test_hs111_build_context_from_a_compose_service(tmp_path: Path) -> None:
     found = context_hits(wrap("COPY . /app"), path, tmp_path)
     assert [(h.rule.id, h.line) for h in found] == [("HS111", 2)]
     assert found[0].message == (
-        "COPY . copies .env from the build context into the image; there is no .dockerignore "
+        "COPY . copies '.env' from the build context into the image; there is no .dockerignore "
         "in its build context ./ (compose.yaml's build.context)")
     (tmp_path / ".env").unlink()
     found = context_hits(wrap("COPY . /app"), path, tmp_path)
@@ -1101,7 +1101,7 @@ def test_hs111_build_context_from_a_compose_service(tmp_path: Path) -> None:
     (tmp_path / "docker" / ".dockerignore").write_text(".git\n")
     found = context_hits(wrap("COPY . /app"), path, tmp_path)
     assert [(h.rule.id, h.line) for h in found] == [("HS111", 2)]
-    assert "copies app.key" in found[0].message
+    assert "copies 'app.key'" in found[0].message
 
 
 def test_hs111_context_listing_stops_at_its_bound_and_says_so(
@@ -1312,7 +1312,7 @@ def test_cli_copy_context_with_a_dockerignore_that_lets_env_in(tmp_path: Path) -
     proc = _cli(tmp_path)
     report = json.loads(proc.stdout)
     assert _rule_lines(report) == [("HS111", 3, "high")]
-    assert "copies .env from the build context" in report["findings"][0]["message"]
+    assert "copies '.env' from the build context" in report["findings"][0]["message"]
     assert proc.returncode == 1
     (tmp_path / ".dockerignore").write_text(".git\n*.md\n.env\n")
     proc = _cli(tmp_path)

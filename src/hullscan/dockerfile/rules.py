@@ -726,7 +726,9 @@ def _copies(
             found = [name for name in found if not skip.excluded(name)]
         if found:
             reported = True
-            shown = ", ".join(_printable(name) for name in found[:5]) + (
+            # quoted, as the named-file message quotes its source: the image checker's
+            # finding on the same file yields to this one (policy's one problem, one finding)
+            shown = ", ".join(f"'{_printable(name)}'" for name in found[:5]) + (
                 f" and {len(found) - 5} more" if len(found) > 5 else "")
             reason = (
                 f"{listing.ignore_file.name} does not exclude them" if listing.ignore_file
@@ -748,8 +750,9 @@ def _copies(
 
 
 def _printable(name: str) -> str:
-    """A file name for a message: control characters replaced, at most 120 characters."""
-    clean = "".join(ch if ch.isprintable() else "?" for ch in name)
+    """A file name for a message: control characters and quotes replaced, at most 120
+    characters."""
+    clean = "".join(ch if ch.isprintable() and ch != "'" else "?" for ch in name)
     return clean if len(clean) <= 120 else clean[:117] + "..."
 
 
