@@ -134,8 +134,8 @@ _FILLER_RE = re.compile("|".join(sorted(_FILLER, key=len, reverse=True)))
 _UPPER_IDENT = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")
 _CALL = re.compile(r"^[A-Za-z_][\w.]*\(")
 # a Kubernetes object's name (`tlsSecret: grafana.local-tls`, `- secret: my-ca-2`)
-_OBJECT_NAME = re.compile(r"^[a-z0-9]+(?:[-.][a-z0-9]+)*[-.][a-z0-9]+$")
-_CAMEL_IDENT = re.compile(r"^[a-z][a-z]*(?:[A-Z][a-z]+)+$")
+_OBJECT_NAME = re.compile(r"^[a-z0-9]+(?:[-.][a-z0-9]+)*[-.][a-z0-9]+$", re.IGNORECASE)
+_CAMEL_IDENT = re.compile(r"^[a-z]+(?:[A-Z][a-z]+)+$")
 _KEBAB_WORDS = re.compile(r"^[a-z]+(?:[-_][a-z]+)+$")
 _KEBAB_LONG = re.compile(r"^[a-z]+(?:[-_][a-z]+){2,}$")  # juiceshop_chat_conversations
 # reads of the environment or of configuration objects, in any file (a script in a workflow)
@@ -226,8 +226,10 @@ def not_a_secret(
         return "prose"
     if not _FILLER_RE.sub("", text.lower()).strip("-_. "):
         return "placeholder"
-    if _UPPER_IDENT.fullmatch(text):
-        return "a variable name"
+    if _UPPER_IDENT.fullmatch(text) or (
+        _CAMEL_IDENT.fullmatch(text) and re.search(r"(?i)passw|secret|token|key", text)
+    ):
+        return "a variable name"  # GOOGLE_API_KEY_VAL, myCassandraPasswordKey
     if _CALL.match(text):
         return "an expression"
     if credential.kind == "secret" and _OBJECT_NAME.fullmatch(text) and not _HEX.fullmatch(
