@@ -392,7 +392,24 @@ def test_helm_chart_without_helm_checks_plain_templates_and_values(
         "chart operator: helm is not installed, so 3 template files with template directives "
         "were not rendered or checked (chart/templates/deployment.yaml, "
         "chart/templates/service.yaml, chart/templates/tests/test-connection.yaml); installing "
-        "helm renders them. 2 plain template files and the default values were checked")
+        "helm 3 or 4 renders them. 2 plain template files and the default values were checked")
+    assert run.code == 3
+
+
+def test_helm_chart_with_an_unusable_helm_is_checked_as_without_one(
+    hullscan, repo: Repo, no_helm, tmp_path
+) -> None:
+    """A helm checkov does not accept (helm 2 here): the same checks, and the error says why."""
+    helm = tmp_path / "bin-without-helm" / "helm"
+    helm.write_text("#!/bin/sh\necho 'Client: &version.Version{SemVer:\"v2.17.0\"}'\n")
+    helm.chmod(0o755)
+    shutil.copytree(IAC / "helm-plain", repo.root / "chart")
+    run = hullscan("iac", ".", "--format", "json", cwd=repo.root)
+    assert helm_findings(run) == HELM_PLAIN
+    (note,) = run.json()["notifications"]
+    assert note["level"] == "error" and note["message"].startswith(
+        "chart operator: the installed helm is not usable (helm 3 or 4 is needed), so 3 "
+        "template files with template directives were not rendered or checked")
     assert run.code == 3
 
 

@@ -149,6 +149,7 @@ class IacChecker:
         successful = True
         charts: set[str] = set()  # chart folders already handled in this run
         unrendered: set[Path] = set()  # charts (and subcharts) checked without rendering
+        helm_problem: list[str | None] | None = None  # why helm cannot render (asked once)
         for target in _chart_targets(targets, context.root, charts):
             framework = framework_of(target.path, target.rel) or _framework_by_name(target)
             if framework is None:
@@ -160,22 +161,6 @@ class IacChecker:
             except UnreadableFile as exc:
                 notes.append(Notification(NAME, NotificationLevel.WARNING, str(exc), target.rel))
                 continue
-            if framework in RENDERERS and not any(shutil.which(b) for b in RENDERERS[framework]):
-                binary = " or ".join(RENDERERS[framework])
-                if framework == "helm":
-                    successful = self._unrendered_chart(
-                        target, context, unrendered, files, values_findings, values_files,
-                        notes,
-                        "helm is not installed",
-                    ) and successful
-                    continue
-                notes.append(Notification(
-                    NAME, NotificationLevel.NOTE,
-                    f"{binary} is not installed: the {framework} folder was not rendered or "
-                    "checked",
-                    target.rel,
-                ))
-                continue
             if framework in RENDERERS:
                 problem = _render_problem(framework, target, context)
                 if problem:  # could not be checked: fail closed
@@ -185,6 +170,25 @@ class IacChecker:
                         self._unrendered_chart(target, context, unrendered, files,
                                                values_findings, values_files, notes, None)
                     continue
+            if framework == "helm":
+                if helm_problem is None:  # asked once, and only for a chart it may render
+                    helm_problem = [_helm_unusable()]
+                if helm_problem[0] is not None:
+                    successful = self._unrendered_chart(
+                        target, context, unrendered, files, values_findings, values_files,
+                        notes, helm_problem[0],
+                    ) and successful
+                    continue
+            elif framework in RENDERERS and not any(shutil.which(b)
+                                                    for b in RENDERERS[framework]):
+                binary = " or ".join(RENDERERS[framework])
+                notes.append(Notification(
+                    NAME, NotificationLevel.NOTE,
+                    f"{binary} is not installed: the {framework} folder was not rendered or "
+                    "checked",
+                    target.rel,
+                ))
+                continue
             item = _File(target, framework, text)
             if framework in YAML_FRAMEWORKS:
                 try:
@@ -305,13 +309,31 @@ class IacChecker:
                 NAME, NotificationLevel.ERROR,
                 f"chart {chart.name}: {why}, so {count} template {files_word} with template "
                 f"directives {'was' if count == 1 else 'were'} not rendered or checked "
-                f"({shown}); installing helm renders {'it' if count == 1 else 'them'}. "
+                f"({shown}); installing helm 3 or 4 renders {'it' if count == 1 else 'them'}. "
                 f"{plain} plain template file{'' if plain == 1 else 's'} and the default "
                 "values were checked",
                 target.rel,
             ))
             complete = False
         return complete
+
+
+def _helm_unusable() -> str | None:
+    """Why charts cannot be rendered here, or None: no helm on PATH, or a helm checkov does
+    not accept (it asks `helm version` for helm 3 or 4), asked the way checkov asks it."""
+    if shutil.which("helm") is None:
+        return "helm is not installed"
+    try:
+        _Checkov({"helm"})  # imports checkov as a run does (its logging kept out)
+        with render.guarded():
+            runner = importlib.import_module(RUNNERS["helm"]).Runner()
+            if runner.check_system_deps():
+                return "the installed helm is not usable (helm 3 or 4 is needed)"
+    except ToolMissingError:
+        return "helm cannot be used without checkov"
+    except Exception as exc:  # checkov's internals: the charts are still checked as far as can be
+        return f"helm could not be started ({_short(exc)})"
+    return None
 
 
 def _chart_targets(targets: Sequence[Target], root: Path, charts: set[str]) -> Iterator[Target]:
