@@ -428,6 +428,26 @@ def test_helm_chart_of_plain_files_is_fully_checked_without_helm(
     assert run.code == 1
 
 
+def test_helm_subcharts_are_checked_once_and_packaged_ones_counted(
+    hullscan, repo: Repo, no_helm
+) -> None:
+    repo.write("chart/Chart.yaml", "apiVersion: v2\nname: parent\nversion: 0.1.0\n")
+    repo.write("chart/charts/sub/Chart.yaml", "apiVersion: v2\nname: sub\nversion: 0.1.0\n")
+    repo.write("chart/charts/sub/templates/rbac.yaml",
+               (IAC / "helm-plain" / "templates" / "clusterrole.yaml").read_text())
+    repo.write("chart/charts/redis-1.0.0.tgz", b"\x1f\x8b\x08\x00packaged chart")
+    run = hullscan("iac", ".", "--format", "json", cwd=repo.root)
+    hs147 = [f["location"] for f in run.json()["findings"] if f["rule"]["id"] == "HS147"]
+    assert hs147 == [{"path": "chart/charts/sub/templates/rbac.yaml", "start_line": 17,
+                      **{k: v for k, v in hs147[0].items() if k not in ("path", "start_line")}}]
+    (note,) = run.json()["notifications"]
+    assert note["path"] == "chart/Chart.yaml" and note["message"].startswith(
+        "chart parent: helm is not installed, so 1 packaged subchart was not rendered or "
+        "checked (chart/charts/redis-1.0.0.tgz); installing helm 3 or 4 renders it. 1 plain "
+        "template file and the default values were checked")
+    assert run.code == 3
+
+
 BINDINGS = """\
 apiVersion: v1
 kind: List

@@ -299,23 +299,31 @@ class IacChecker:
         for values, hits in chart.values:
             values_files.append(values.rel)
             findings.extend((values, hit) for hit in hits)
-        if chart.templated and why is not None:
-            count = len(chart.templated)
-            shown = ", ".join(chart.templated[:3]) + (
-                f" and {count - 3} more" if count > 3 else "")
-            files_word = "file" if count == 1 else "files"
+        unchecked = chart.templated + chart.packaged
+        if unchecked and why is not None:
+            count = len(unchecked)
+            shown = ", ".join(unchecked[:3]) + (f" and {count - 3} more" if count > 3 else "")
+            what = " and ".join(part for part in (
+                _counted(len(chart.templated), "template file") + (
+                    " with template directives" if chart.templated else ""),
+                _counted(len(chart.packaged), "packaged subchart"),
+            ) if part.strip())
             plain = len(chart.plain)
             notes.append(Notification(
                 NAME, NotificationLevel.ERROR,
-                f"chart {chart.name}: {why}, so {count} template {files_word} with template "
-                f"directives {'was' if count == 1 else 'were'} not rendered or checked "
-                f"({shown}); installing helm 3 or 4 renders {'it' if count == 1 else 'them'}. "
-                f"{plain} plain template file{'' if plain == 1 else 's'} and the default "
-                "values were checked",
+                f"chart {chart.name}: {why}, so {what} {'was' if count == 1 else 'were'} not "
+                f"rendered or checked ({shown}); installing helm 3 or 4 renders "
+                f"{'it' if count == 1 else 'them'}. {plain} plain template "
+                f"file{'' if plain == 1 else 's'} and the default values were checked",
                 target.rel,
             ))
             complete = False
         return complete
+
+
+def _counted(count: int, noun: str) -> str:
+    """`1 template file`, `3 template files`, `` for none."""
+    return f"{count} {noun}{'' if count == 1 else 's'}" if count else ""
 
 
 def _helm_unusable() -> str | None:

@@ -73,7 +73,8 @@ class UnrenderedChart:
     folder: Path
     name: str
     plain: list[tuple[Target, str]] = field(default_factory=list)  # (template, its text)
-    templated: list[str] = field(default_factory=list)  # rel paths not checked
+    templated: list[str] = field(default_factory=list)  # template files not checked (rel)
+    packaged: list[str] = field(default_factory=list)  # charts/*.tgz, not checked (rel)
     values: list[tuple[Target, list[ValuesHit]]] = field(default_factory=list)
     unreadable: list[tuple[str, str]] = field(default_factory=list)  # (rel, reason)
 
@@ -146,9 +147,10 @@ def unrendered_chart(
         return None
     result = UnrenderedChart(folder, _chart_name(folder, max_size))
     references: set[str] = set()
-    for chart in _charts(folder, root, seen):
+    charts = list(_charts(folder, root, seen))  # a subchart already checked is not again
+    for chart in charts:
         _templates(chart, root, max_size, result, references)
-    for chart in _charts(folder, root, set()):
+    for chart in charts:
         values = chart / "values.yaml"
         if not values.is_file() or not _inside(values, root):
             continue
@@ -185,7 +187,7 @@ def _templates(chart: Path, root: Path, max_size: int, result: UnrenderedChart,
                references: set[str]) -> None:
     for path in _files(chart / "charts", root):
         if path.parent == chart / "charts" and path.name.endswith(".tgz"):
-            result.templated.append(_rel(path, root))  # a packaged subchart
+            result.packaged.append(_rel(path, root))
     for path in _files(chart / "templates", root):
         rel = _rel(path, root)
         if path.name == "NOTES.txt":
