@@ -1320,6 +1320,26 @@ def test_cli_copy_context_with_a_dockerignore_that_lets_env_in(tmp_path: Path) -
     assert proc.returncode == 0, proc.stderr
 
 
+def test_cli_secret_in_a_heredoc_is_one_finding_on_its_body_line(tmp_path: Path) -> None:
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    (tmp_path / "Dockerfile").write_text(dockerfile(
+        FROM_OK, "RUN <<EOF", "set -e", "export API_TOKEN=Zx81kLq02mVbT7rN",
+        'echo "password=Hq7vX2pLm9sK" > /etc/app.conf', "EOF", "USER 10001",
+        "HEALTHCHECK NONE"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HULLSCAN_")}
+    proc = subprocess.run([_hullscan(), "scan", "--format", "json"], cwd=tmp_path,
+                          capture_output=True, text=True, env=env, timeout=120, check=False)
+    report = json.loads(proc.stdout)
+    # every checker ran (the secrets checker too): one finding per secret, on its own line
+    assert _rule_lines(report) == [("HS110", 4, "high"), ("HS110", 5, "high")]
+    # the secrets checker's HS210 on the same body lines is part of them, not a second finding
+    for finding in report["findings"]:
+        assert [(a["ruleId"], a["checker"]) for a in finding["properties"]["alsoReportedAs"]] == [
+            ("HS210", "secrets")]
+    assert "Zx81kLq02mVbT7rN" not in proc.stdout and "Hq7vX2pLm9sK" not in proc.stdout
+    assert proc.returncode == 1
+
+
 # ---------------------------------------------------------------------------- BuildKit heredocs
 # Rules that read RUN commands see the body of a heredoc that is a shell script, on the body's
 # own line; a heredoc that is a program's stdin or a file's content is not shell.
