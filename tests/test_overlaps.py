@@ -115,3 +115,34 @@ def test_the_checkers_reporting_each_kept_rule_are_declared() -> None:
         reported = {name for name, listed in rules.items()
                     if overlap.yields_to in {r.id for r in listed}}
         assert set(REPORTED_BY[overlap.yields_to]) == reported, overlap
+
+
+def test_a_token_in_env_is_one_finding_with_the_token_rule_severity(
+    hullscan, repo: Repo
+) -> None:
+    github = "ghp_" + "Qx7Lm2" * 6
+    aws = "AKIAQX7LM2ZK9VP4RT8W"
+    repo.write("Dockerfile", f"FROM python:3.12\nENV GH_TOKEN={github} AWS_KEY={aws}\n"
+               "USER 1000\n")
+    repo.write("compose.yaml", f"services:\n  a:\n    image: x:1\n    environment:\n"
+               f"      GH_TOKEN: {github}\n")
+    repo.commit()
+    run = hullscan("scan", "--checkers", "dockerfile,compose,secrets", "--format", "json",
+                   "--sarif", "../out.sarif", cwd=repo.root)
+    secretish = [f for f in run.json()["findings"] if f["rule"]["id"].startswith("HS2")
+                 or f["rule"]["id"] == "HS110"]
+    placed = sorted((f["location"]["path"], f["location"]["start_line"], f["rule"]["id"],
+                     f["severity"], tuple(a["ruleId"] for a in f["properties"].get(
+                         "alsoReportedAs", [])))
+                    for f in secretish)
+    # each HS110 takes the token rule of its own value (the same masked hint)
+    assert placed == [
+        ("Dockerfile", 2, "HS110", "critical", ("HS202",)),
+        ("Dockerfile", 2, "HS110", "high", ("HS200",)),
+        ("compose.yaml", 5, "HS110", "critical", ("HS202",)),
+    ], placed
+    gh = next(f for f in secretish if "GH_TOKEN" in f["message"]
+              and f["location"]["path"] == "Dockerfile")
+    assert "(also reported as HS202 by the secrets checker)" in gh["message"]
+    everything = run.out + (repo.root.parent / "out.sarif").read_text()
+    assert github not in everything and aws not in everything

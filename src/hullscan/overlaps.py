@@ -49,6 +49,13 @@ OVERLAPS: tuple[Overlap, ...] = (
     Overlap("HS210", "HS110", Same.LINE,
             "a secret in a Dockerfile ENV/ARG or a Compose `environment` entry: the container "
             "rule says where it ends up (the image's layers and history)"),
+    # the secrets checker's credential rules on a Dockerfile ENV/ARG or Compose environment
+    # line that HS110 reports (it names the kind: "a literal GitHub token")
+    *(Overlap(rule, "HS110", Same.LINE,
+              "a credential in a Dockerfile ENV/ARG or a Compose `environment` entry, "
+              "recognised by its form: the container rule names the kind and where it ends up")
+      for rule in ("HS200", "HS201", "HS202", "HS203", "HS204", "HS205", "HS206", "HS207",
+                   "HS208", "HS209", "HS211", "HS212", "HS213", "HS214")),
     Overlap("HS301", "HS110", Same.LINE,
             "the ENV secret seen in the built image's configuration, at the Dockerfile line "
             "that sets it"),

@@ -268,9 +268,17 @@ def _winner(
         if overlap.same is overlaps.Same.LINE_AND_IMAGE_FILE:
             found = [w for w in found
                      if _same_file(finding, everything[w[0]].findings[w[1]])]
+        if len(found) > 1:  # two secrets on one line: the one with the same masked hint
+            hints = set(_MASKED.findall(finding.message))
+            found = sorted(found, key=lambda w: not hints & set(
+                _MASKED.findall(everything[w[0]].findings[w[1]].message)))
         if found:
             return found[0]
     return None
+
+
+# a masked secret as every output shows it (hullscan.redact.mask): "ghp_****** (40 chars)"
+_MASKED = re.compile(r"[^\s(]*\*{6} \(\d+ chars\)")
 
 
 _QUOTED = re.compile(r"'([^']+)'")
