@@ -146,6 +146,29 @@ def test_local_helm_chart_is_rendered_sealed(hullscan, repo: Repo, fake_renderer
     assert not any("--post-renderer" in a for a in template["argv"])
 
 
+def test_rendered_chart_gets_hullscan_rules_on_its_plain_templates(
+    hullscan, repo: Repo, fake_renderers: Path
+) -> None:
+    """helm renders the chart for checkov; hullscan's own rules (image trust, hostPath,
+    cluster-admin bindings) read the plain templates on their own lines, once per problem."""
+    repo.write("chart/Chart.yaml", "apiVersion: v2\nname: demo\nversion: 0.1.0\n")
+    repo.write("chart/templates/pod.yaml", POD)
+    repo.write("chart/templates/binding.yaml", (
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\n"
+        "metadata:\n  name: demo\nroleRef:\n  apiGroup: rbac.authorization.k8s.io\n"
+        "  kind: ClusterRole\n  name: cluster-admin\n"
+        "subjects:\n  - kind: ServiceAccount\n    name: demo\n    namespace: default\n"))
+    run = hullscan("iac", ".", "--format", "json", cwd=repo.root)
+    assert calls(fake_renderers, "template")  # rendered, not the fallback
+    got = {(f["location"]["path"], f["rule"]["id"], f["location"]["start_line"])
+           for f in run.json()["findings"]}
+    assert ("chart/templates/pod.yaml", "HS102", 8) in got  # image: nginx (untagged)
+    assert ("chart/templates/binding.yaml", "HS147", 8) in got
+    assert ("chart/templates/pod.yaml", "CKV_K8S_14", 8) not in got  # one finding: HS102
+    assert ("chart/templates/pod.yaml", "CKV_K8S_11", 1) in got  # checkov's, rendered
+    assert not [n for n in run.json()["notifications"] if n["level"] == "error"]
+
+
 def test_pull_request_mode_renders_sealed_and_refuses_links_outside(
     hullscan, repo: Repo, fake_renderers: Path, tmp_path: Path
 ) -> None:

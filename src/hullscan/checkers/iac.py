@@ -150,6 +150,7 @@ class IacChecker:
         charts: set[str] = set()  # chart folders already handled in this run
         unrendered: set[Path] = set()  # charts (and subcharts) checked without rendering
         helm_problem: list[str | None] | None = None  # why helm cannot render (asked once)
+        own_only: list[_File] = []  # plain templates of rendered charts: hullscan's rules only
         for target in _chart_targets(targets, context.root, charts):
             framework = framework_of(target.path, target.rel) or _framework_by_name(target)
             if framework is None:
@@ -190,6 +191,12 @@ class IacChecker:
                 ))
                 continue
             item = _File(target, framework, text)
+            if framework == "helm":
+                # helm renders the chart for checkov; hullscan's own rules read its plain
+                # templates, on their own lines (rendered lines are not the template's)
+                known = {f.target.rel for f in own_only}
+                own_only.extend(f for f in _plain_templates(target.path.parent, context, notes)
+                                if f.target.rel not in known)
             if framework in YAML_FRAMEWORKS:
                 try:
                     item.documents = load_all(text)
@@ -200,7 +207,7 @@ class IacChecker:
             files.append(item)
 
         findings: list[Finding] = []
-        for item in files:
+        for item in [*files, *own_only]:
             try:
                 if item.framework == "kubernetes":
                     findings.extend(
@@ -253,7 +260,8 @@ class IacChecker:
                     findings.extend(produced)
         # what was read and checked: the files checkov and the own rules got (a chart's plain
         # templates, not the chart files that led to them) and the values of unrendered charts
-        checked = tuple(dict.fromkeys([f.target.rel for f in files] + values_files))
+        checked = tuple(dict.fromkeys([f.target.rel for f in [*files, *own_only]]
+                                      + values_files))
         if values_findings:
             _load_check_pages("kubernetes")  # the values' checks, when no manifest ran them
             findings.extend(_values_finding(values, hit) for values, hit in values_findings)
@@ -319,6 +327,22 @@ class IacChecker:
             ))
             complete = False
         return complete
+
+
+def _plain_templates(folder: Path, context: CheckContext,
+                     notes: list[Notification]) -> list[_File]:
+    """The plain template files of a chart (and its vendored subcharts) that helm renders, as
+    Kubernetes files for hullscan's own rules."""
+    chart = helm.unrendered_chart(folder, context.root, context.config.max_file_size,
+                                  context.config.trusted_registries, set())
+    out = []
+    for template, text in chart.plain if chart is not None else []:
+        try:
+            out.append(_File(template, "kubernetes", text, load_all(text)))
+        except YamlProblem as exc:
+            notes.append(Notification(NAME, NotificationLevel.WARNING,
+                                      f"{exc}; not checked by hullscan's rules", template.rel))
+    return out
 
 
 def _counted(count: int, noun: str) -> str:
