@@ -124,9 +124,10 @@ def test_helm_chart_with_a_remote_dependency_is_not_rendered(
     repo.write("chart/templates/pod.yaml", POD)
     run = hullscan("iac", ".", "--format", "json", cwd=repo.root)
     assert run.code == 3
-    assert errors(run)["chart/Chart.yaml"].endswith(
-        "chart/Chart.yaml: dependency redis comes from oci://registry.example/x (helm would "
-        "fetch it)")
+    assert errors(run)["chart/Chart.yaml"] == (
+        "this helm chart (demo) was not rendered: chart/Chart.yaml: dependency redis comes from "
+        "oci://registry.example/x (helm would fetch it); 1 plain template file and the default "
+        "values were checked")
     assert calls(fake_renderers) == []
     # the chart is not rendered, but its plain template is what helm would output: checked
     assert ("HS102", 8) in {(f["rule"]["id"], f["location"]["start_line"])
@@ -196,8 +197,9 @@ def test_pull_request_mode_renders_sealed_and_refuses_links_outside(
     assert run.code == 3
     found = errors(run)
     assert found["chart/Chart.yaml"] == (
-        "this helm folder was not rendered or checked: chart/files/key links outside the "
-        "repository (pull-request mode)")
+        "this helm chart (demo) was not rendered: chart/files/key links outside the "
+        "repository (pull-request mode); 1 plain template file and the default values were "
+        "checked")
     assert "k/kustomization.yaml" not in found
 
 

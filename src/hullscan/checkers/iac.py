@@ -163,13 +163,18 @@ class IacChecker:
                 notes.append(Notification(NAME, NotificationLevel.WARNING, str(exc), target.rel))
                 continue
             if framework in RENDERERS:
-                problem = _render_problem(framework, target, context)
-                if problem:  # could not be checked: fail closed
-                    notes.append(Notification(NAME, NotificationLevel.ERROR, problem, target.rel))
+                refused = _render_refusal(framework, target, context)
+                if refused:  # could not be checked: fail closed
                     successful = False
                     if framework == "helm":  # its plain templates and values still are
                         self._unrendered_chart(target, context, unrendered, files,
-                                               values_findings, values_files, notes, None)
+                                               values_findings, values_files, notes, None,
+                                               refused=refused)
+                    else:
+                        notes.append(Notification(
+                            NAME, NotificationLevel.ERROR,
+                            f"this {framework} folder was not rendered or checked: {refused}",
+                            target.rel))
                     continue
             if framework == "helm":
                 if helm_problem is None:  # asked once, and only for a chart it may render
@@ -280,18 +285,19 @@ class IacChecker:
         self, target: Target, context: CheckContext, seen: set[Path], files: list[_File],
         findings: list[tuple[Target, helm.ValuesHit]], values_files: list[str],
         notes: list[Notification],
-        why: str | None,
+        why: str | None, *, refused: str | None = None,
     ) -> bool:
         """A chart that is not rendered: its plain template files become Kubernetes files of
         this run, its default values are checked, and what is left unchecked is an error
-        naming the chart (exit 3: never reported as clean). `why` (None: an error already
-        said why) says why it was not rendered. Returns whether
-        everything of the chart was checked."""
+        naming the chart (exit 3: never reported as clean). `why` says why helm cannot render
+        here; `refused`, why hullscan does not let it render this chart (always an error: its
+        dependencies or linked files are not checked either). Returns whether everything of
+        the chart was checked."""
         chart = helm.unrendered_chart(target.path.parent, context.root,
                                       context.config.max_file_size,
                                       context.config.trusted_registries, seen)
-        if chart is None:
-            return True
+        if chart is None:  # met already (a subchart of a chart of this run): said there
+            return refused is None
         complete = True
         for template, text in chart.plain:
             try:
@@ -308,21 +314,31 @@ class IacChecker:
             values_files.append(values.rel)
             findings.extend((values, hit) for hit in hits)
         unchecked = chart.templated + chart.packaged
-        if unchecked and why is not None:
-            count = len(unchecked)
-            shown = ", ".join(unchecked[:3]) + (f" and {count - 3} more" if count > 3 else "")
-            what = " and ".join(part for part in (
-                _counted(len(chart.templated), "template file") + (
-                    " with template directives" if chart.templated else ""),
-                _counted(len(chart.packaged), "packaged subchart"),
-            ) if part.strip())
-            plain = len(chart.plain)
+        count = len(unchecked)
+        shown = ", ".join(unchecked[:3]) + (f" and {count - 3} more" if count > 3 else "")
+        what = " and ".join(part for part in (
+            _counted(len(chart.templated), "template file") + (
+                " with template directives" if chart.templated else ""),
+            _counted(len(chart.packaged), "packaged subchart"),
+        ) if part.strip())
+        plain = len(chart.plain)
+        checked = (f"{plain} plain template file{'' if plain == 1 else 's'} and the default "
+                   "values were checked")
+        if refused is not None:
+            left = (f"{what} {'was' if count == 1 else 'were'} not checked ({shown}); "
+                    if unchecked else "")
+            notes.append(Notification(
+                NAME, NotificationLevel.ERROR,
+                f"this helm chart ({chart.name}) was not rendered: {refused}; {left}{checked}",
+                target.rel,
+            ))
+            complete = False
+        elif unchecked and why is not None:
             notes.append(Notification(
                 NAME, NotificationLevel.ERROR,
                 f"chart {chart.name}: {why}, so {what} {'was' if count == 1 else 'were'} not "
                 f"rendered or checked ({shown}); installing helm 3 or 4 renders "
-                f"{'it' if count == 1 else 'them'}. {plain} plain template "
-                f"file{'' if plain == 1 else 's'} and the default values were checked",
+                f"{'it' if count == 1 else 'them'}. {checked}",
                 target.rel,
             ))
             complete = False
@@ -444,21 +460,17 @@ def _template_line(lines: Sequence[str], keys: Sequence[str]) -> int:
     return 1
 
 
-def _render_problem(framework: str, target: Target, context: CheckContext) -> str | None:
-    """Why this helm chart or kustomization is not rendered: never in pull-request mode (the
-    renderer would run on the change under review), never when it would fetch something."""
+def _render_refusal(framework: str, target: Target, context: CheckContext) -> str | None:
+    """Why this helm chart or kustomization is not rendered: in pull-request mode when it
+    links outside the repository, and never when it would fetch something."""
     if context.pull_request:
         # The sealed render (no plugins, exec functions or helm in kustomize, no network, a
         # minimal environment) runs no code of the change either; what it must not do is read
         # files outside the repository through links the change commits.
         escaping = render.escaping_link(target.path.parent, context.root)
         if escaping:
-            return (f"this {framework} folder was not rendered or checked: {escaping} links "
-                    "outside the repository (pull-request mode)")
-    refused = render.refusal(framework, target.path.parent, context.root)
-    if refused:
-        return f"this {framework} folder was not rendered or checked: {refused}"
-    return None
+            return f"{escaping} links outside the repository (pull-request mode)"
+    return render.refusal(framework, target.path.parent, context.root)
 
 
 def _kustomize_rendered(runner: Any, folder: Path) -> bool:
