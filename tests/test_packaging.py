@@ -11,8 +11,10 @@ PROJECT = Path(__file__).resolve().parents[1]
 
 
 def test_every_source_package_is_listed_in_pyproject() -> None:
-    listed = set(tomllib.loads((PROJECT / "pyproject.toml").read_text())["tool"]["setuptools"][
-        "packages"])
+    packages = tomllib.loads((PROJECT / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "packages"]
+    listed = set(packages)
+    assert len(listed) == len(packages), "a package is listed twice"
     found = {
         ".".join(init.parent.relative_to(PROJECT / "src").parts)
         for init in (PROJECT / "src").rglob("__init__.py")
