@@ -37,7 +37,7 @@ REASON = "a fixture value, not a credential"
 def big_dockerfile() -> str:
     """Each ENV line is one HS110 (high), each LABEL line one hadolint DL3048 (style: info),
     and hadolint reads both kinds quickly; a reasoned inline ignore suppresses some HS110."""
-    lines = ["FROM python:3.12@sha256:" + "a" * 64, "USER 10001"]
+    lines = ["FROM python:3.12@sha256:" + "a" * 64, "USER 10001", "HEALTHCHECK NONE"]
     for i in range(HIGH_SECRETS + SUPPRESSED_SECRETS):
         if i >= HIGH_SECRETS:
             lines.append(f"# hullscan: ignore[HS110] {REASON}")
