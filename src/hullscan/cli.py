@@ -406,6 +406,8 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("-q", "--quiet", action="store_true", help=argparse.SUPPRESS)
     db.set_defaults(checkers=None, paths=())
 
+    _add_rules_command(sub)
+
     for name, (summary, description) in CHECKER_COMMANDS.items():
         command = sub.add_parser(
             name, help=summary, description=description,
@@ -415,6 +417,22 @@ def build_parser() -> argparse.ArgumentParser:
         add_common_options(command)
         command.set_defaults(checkers=COMMAND_CHECKERS.get(name, (name,)))
     return parser
+
+
+def _add_rules_command(sub: Any) -> None:
+    from hullscan.rules.registry import CHECKER_NAMES
+
+    rules = sub.add_parser(
+        "rules", help="list every rule: id, checker, default severity, description, help link",
+        description="List the rules hullscan reports, without scanning: its own (HS...) and "
+        "the wrapped tools' (checkov's checks, compose-lint's and bandit's rules; one row for "
+        "the families a tool cannot list offline: hadolint, zizmor, semgrep, OSV advisories).",
+    )
+    rules.add_argument("--checker", metavar="NAME",
+                       help=f"only this checker's rules (known: {', '.join(CHECKER_NAMES)})")
+    rules.add_argument("--format", choices=("text", "json"), default="text",
+                       help="text: one line per rule (default); json: a list of objects")
+    rules.add_argument("-v", "--verbose", action="count", default=0, help=argparse.SUPPRESS)
 
 
 def _all_checkers() -> list[str]:
@@ -531,6 +549,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_baseline(args)
     if args.command == "merge":
         return run_merge(args)
+    if args.command == "rules":
+        return run_rules(args)
     return execute(args, checkers=args.checkers, paths=args.paths)
 
 
@@ -567,6 +587,26 @@ def run_baseline(args: argparse.Namespace) -> int:
         print(f"hullscan: error: checker(s) failed: {', '.join(report.failed_checkers)}; the "
               "baseline lacks their findings", file=sys.stderr)
         return EXIT_CHECKER_FAILED
+    return EXIT_CLEAN
+
+
+def run_rules(args: argparse.Namespace) -> int:
+    """`hullscan rules`: the rule registry, listed (checkov imported only when asked for)."""
+    _configure_logging(args.verbose, False)
+    try:
+        from hullscan.rules import all_rules
+        from hullscan.rules.render import render_json, render_text
+
+        rules = all_rules(args.checker)
+        text = render_json(rules) if args.format == "json" else render_text(rules)
+    except HullscanError as exc:  # an unknown checker name (exit 2)
+        print(f"hullscan: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return _interrupted()
+    except Exception as exc:
+        return _internal_error(exc, args.verbose)
+    _out(text)
     return EXIT_CLEAN
 
 
