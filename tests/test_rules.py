@@ -144,3 +144,23 @@ def test_one_checker_imports_only_what_it_lists() -> None:
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "HS100" in done.stdout
+
+
+def test_the_listing_says_what_a_scan_reports(hullscan, tmp_path: Path) -> None:
+    """A checkov finding's rule (link, severity) is the row `hullscan rules` lists for it."""
+    pytest.importorskip("checkov")
+    (tmp_path / "pod.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n"
+        "    - name: c\n      image: nginx:1.27\n      securityContext:\n"
+        "        privileged: true\n"
+    )
+    scan = hullscan("iac", "pod.yaml", "--format", "json", "--fail-on", "never", cwd=tmp_path)
+    assert scan.code == 0, scan.err
+    listed = {item["id"]: item for item in
+              hullscan("rules", "--checker", "iac", "--format", "json", cwd=tmp_path).json()}
+    found = [f for f in scan.json()["findings"] if f["rule"]["id"].startswith("CKV")]
+    assert any(f["rule"]["id"] == "CKV_K8S_16" for f in found)
+    for finding in found:
+        row = listed[finding["rule"]["id"]]
+        assert row["help_uri"] == finding["rule"]["help_uri"], row["id"]
+        assert row["severity"] == finding["rule"]["default_severity"], row["id"]
