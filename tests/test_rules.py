@@ -121,6 +121,10 @@ def test_help_mentions_the_command(hullscan, tmp_path: Path) -> None:
 
 
 def test_every_rule_id_is_unique_per_checker() -> None:
+    from hullscan.checkers import CHECKERS
+    from hullscan.policy import POLICY_CHECKER
+
+    assert set(CHECKER_NAMES) == {*CHECKERS, POLICY_CHECKER}  # a new checker registers here
     rules = all_rules()
     assert {r.checker for r in rules} == set(CHECKER_NAMES)
     counts = Counter((r.checker, r.id) for r in rules)
