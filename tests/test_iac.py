@@ -536,3 +536,33 @@ def test_binding_to_cluster_admin_in_a_plain_manifest(hullscan, repo: Repo) -> N
     assert run.code == 1
 
 
+
+
+def test_checkov_category_severities_for_module_registry_and_graph_checks(
+    hullscan, repo: Repo
+) -> None:
+    """Terraform's checks live in checkov's module-level registries (Python checks) and its graph
+    registry (JSON/YAML checks with one `category`): each gets its category's severity, not the
+    default medium. IAM (CKV_AWS_40 on a policy attached to a user) is high, LOGGING
+    (CKV_AWS_18, a graph check) and BACKUP_AND_RECOVERY (CKV_AWS_21) low, the password-policy
+    override medium."""
+    repo.write("main.tf", """resource "aws_iam_account_password_policy" "p" {
+  minimum_password_length = 6
+}
+
+resource "aws_s3_bucket" "b" {
+  bucket = "logs-bucket"
+}
+
+resource "aws_iam_user_policy_attachment" "a" {
+  user       = "deploy"
+  policy_arn = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+}
+""")
+    run = hullscan("iac", ".", "--format", "json", "--fail-on", "never", cwd=repo.root)
+    assert run.code == 0, run.err
+    severity = {f["rule"]["id"]: f["severity"] for f in run.json()["findings"]}
+    assert severity["CKV_AWS_18"] == "low"
+    assert severity["CKV_AWS_21"] == "low"
+    assert severity["CKV_AWS_9"] == "medium"
+    assert severity["CKV_AWS_40"] == "high"

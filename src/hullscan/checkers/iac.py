@@ -781,17 +781,23 @@ def _categories(runner: Any) -> dict[str, list[str]]:
                 out[check.id] = [c.name for c in getattr(check, "categories", []) or []]
                 _remember_page(_page_scope(runner), check.id, _check_file(check))
     for check in getattr(graph_registry, "checks", []) or []:
-        cats = getattr(check, "categories", None) or []
+        # graph (YAML/JSON) checks carry one `category` string, Python checks `categories`
+        cats = getattr(check, "categories", None) or [
+            c for c in [getattr(check, "category", None)] if isinstance(c, str) and c]
         out.setdefault(check.id, [getattr(c, "name", str(c)) for c in cats])
         _remember_page(_page_scope(runner), check.id,
                        getattr(check, "check_path", None) or _check_file(check))
-    _module_pages(runner)
+    for check_id, names in _module_checks(runner).items():
+        out.setdefault(check_id, names)
     return out
 
 
-def _module_pages(runner: Any) -> None:
-    """The pages of the checks in the registries the runner's module uses (most checkov
-    runners keep their resource checks in module-level registries, not on the runner)."""
+def _module_checks(runner: Any) -> dict[str, list[str]]:
+    """The categories (and pages) of the checks in the registries the runner's module uses:
+    most checkov runners (Terraform, CloudFormation, ...) keep their resource checks in
+    module-level registries, not on the runner, and without them every check of those
+    frameworks fell back to medium instead of its category's severity."""
+    out: dict[str, list[str]] = {}
     candidates: list[Any] = []
     for cls in type(runner).__mro__:  # terraform's registries are its base runner's
         module = sys.modules.get(cls.__module__)
@@ -814,6 +820,10 @@ def _module_pages(runner: Any) -> None:
                 check_id = getattr(check, "id", None)
                 if isinstance(check_id, str):
                     _remember_page(_page_scope(runner), check_id, _check_file(check))
+                    out.setdefault(check_id, [
+                        getattr(c, "name", str(c)) for c in getattr(check, "categories", []) or []
+                    ])
+    return out
 
 
 # (framework, check id) -> the check's own page: its source in checkov's repository, as

@@ -103,6 +103,16 @@ OVERRIDES: dict[str, tuple[Severity, str]] = {
     "CKV_AWS_289": (H, "IAM permissions management"),
     "CKV_AWS_290": (H, "IAM write access without constraints"),
     "CKV2_AWS_40": (C, "IAM full privileges"),
+    # IAM account password policy (category IAM, high): hygiene of console passwords, not an
+    # opening; medium, so it is reported without blocking every Terraform repository
+    **{f"CKV_AWS_{n}": (M, "IAM password policy strength") for n in range(9, 16)},
+    # IAM-category hardening that is not an opening (measured on terragoat)
+    "CKV_AWS_161": (M, "RDS IAM authentication off"),
+    "CKV_AWS_162": (M, "RDS cluster IAM authentication off"),
+    "CKV_AWS_359": (M, "Neptune IAM authentication off"),
+    "CKV2_AWS_41": (M, "EC2 instance without an IAM role"),
+    "CKV_AWS_273": (M, "IAM users instead of SSO"),
+    "CKV_AZURE_16": (M, "App Service not registered with Entra ID"),
     # Hard-coded secrets
     "CKV_AWS_41": (C, "AWS credentials hard-coded in the provider"),
     "CKV_AWS_45": (C, "secrets in Lambda environment"),
