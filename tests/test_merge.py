@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 from conftest import EXAMPLES, Repo
 
-from hullscan import sarif_merge
 from hullscan.errors import OutputError, UsageError
-from hullscan.sarif_merge import MAX_RESULTS_PER_RUN, MergeSummary, merge_files
+from hullscan.formats import sarif_limits
+from hullscan.formats.sarif_limits import MAX_RESULTS_PER_RUN
+from hullscan.formats.sarif_merge import MergeSummary, merge_files
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
@@ -362,7 +363,7 @@ def test_too_many_results_keeps_the_most_severe(tmp_path: Path, sarif_validator)
 
 def test_severity_order_when_capping(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """result.properties.severity first, then the rule's security-severity, then the level."""
-    monkeypatch.setattr(sarif_merge, "MAX_RESULTS_PER_RUN", 3)
+    monkeypatch.setattr(sarif_limits, "MAX_RESULTS_PER_RUN", 3)
     run = other_run("s/", [rule("HI", "9.8"), rule("PLAIN")], [
         result("HI", line=1, fingerprint="r0", level="note"),  # 9.8 from the rule
         result("HI", line=2, fingerprint="r1", properties={"severity": "low"}),  # low wins
@@ -385,7 +386,7 @@ def test_suppressed_and_unchanged_results_go_first_when_capping(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The order `hullscan scan` uses too (one function): unsuppressed, then new, then severe."""
-    monkeypatch.setattr(sarif_merge, "MAX_RESULTS_PER_RUN", 2)
+    monkeypatch.setattr(sarif_limits, "MAX_RESULTS_PER_RUN", 2)
     accepted = [{"kind": "external", "status": "accepted"}]
     run = other_run("s/", [rule("A", "9.5"), rule("B", "2.0")], [
         result("A", line=1, fingerprint="suppressed", suppressions=accepted),
@@ -409,7 +410,7 @@ def test_merged_file_stays_under_the_upload_size_budget(
     import string
 
     budget = 30_000
-    monkeypatch.setattr(sarif_merge, "UPLOAD_BUDGET", budget)
+    monkeypatch.setattr(sarif_limits, "UPLOAD_BUDGET", budget)
     rng = random.Random(3)
 
     def noisy(rule_id: str, i: int) -> dict:

@@ -332,7 +332,7 @@ def test_baseline_merge_and_db_share_the_boundary(
     assert baseline.code == 3
     assert baseline.err == ("hullscan: error: discovery: internal error: RuntimeError: forced "
                             "crash (-v shows the traceback)\n")
-    monkeypatch.setattr("hullscan.sarif_merge.merge_files", _crash)
+    monkeypatch.setattr("hullscan.formats.sarif_merge.merge_files", _crash)
     merge = hullscan("merge", "a.sarif", "-o", "b.sarif", cwd=repo.root)
     assert merge.code == 3
     assert merge.err == ("hullscan: error: internal error: RuntimeError: forced crash (-v "

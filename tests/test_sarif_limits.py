@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import Repo
 
-from hullscan import sarif_merge
-from hullscan.formats import RenderContext, sarif
+from hullscan.formats import RenderContext, sarif, sarif_limits
 from hullscan.model import (
     BaselineState,
     CheckerResult,
@@ -61,7 +60,7 @@ def test_scan_keeps_each_run_within_25000_results(hullscan, repo: Repo) -> None:
     log = json.loads((repo.root / "out.sarif").read_text("utf-8"))
     (dockerfile,) = log["runs"]
     results = dockerfile["results"]
-    assert len(results) == sarif_merge.MAX_RESULTS_PER_RUN
+    assert len(results) == sarif_limits.MAX_RESULTS_PER_RUN
     by_rule: dict[str, list[dict]] = {}
     for result in results:
         by_rule.setdefault(result["ruleId"], []).append(result)
@@ -69,7 +68,7 @@ def test_scan_keeps_each_run_within_25000_results(hullscan, repo: Repo) -> None:
     # go first, then the least severe
     assert len(by_rule["HS110"]) == HIGH_SECRETS
     assert not any("suppressions" in r for r in results)
-    assert len(by_rule["DL3048"]) == sarif_merge.MAX_RESULTS_PER_RUN - HIGH_SECRETS
+    assert len(by_rule["DL3048"]) == sarif_limits.MAX_RESULTS_PER_RUN - HIGH_SECRETS
     lines = [r["locations"][0]["physicalLocation"]["region"]["startLine"] for r in results]
     assert lines == sorted(lines)  # in their order
     invocation = dockerfile["invocations"][0]
@@ -77,7 +76,7 @@ def test_scan_keeps_each_run_within_25000_results(hullscan, repo: Repo) -> None:
     (note,) = invocation["toolExecutionNotifications"]
     assert note["level"] == "warning"
     text = note["message"]["text"]
-    left_out = total - sarif_merge.MAX_RESULTS_PER_RUN
+    left_out = total - sarif_limits.MAX_RESULTS_PER_RUN
     assert f"left {left_out:,} of {total:,} results out of this run" in text
     assert "at most 25,000 results per run" in text
     assert "The full list is in hullscan's JSON and text output" in text
@@ -111,7 +110,7 @@ def _kept(run: dict) -> list[str]:
 
 def test_unsuppressed_new_and_severe_are_kept_first(monkeypatch: pytest.MonkeyPatch,
                                                     check_sarif, tmp_path: Path) -> None:
-    monkeypatch.setattr(sarif_merge, "MAX_RESULTS_PER_RUN", 4)
+    monkeypatch.setattr(sarif_limits, "MAX_RESULTS_PER_RUN", 4)
     high, low = _rule("HS100", Severity.HIGH), _rule("HS112", Severity.LOW)
     crit = _rule("HS201", Severity.CRITICAL)
     findings = (
@@ -139,7 +138,7 @@ def test_the_file_stays_under_the_compressed_size_budget(monkeypatch: pytest.Mon
     """Over the budget, the least severe results of the whole file go (here the compose run's
     low ones before the dockerfile run's high ones), until it fits."""
     budget = 40_000
-    monkeypatch.setattr(sarif_merge, "UPLOAD_BUDGET", budget)
+    monkeypatch.setattr(sarif_limits, "UPLOAD_BUDGET", budget)
     rng = random.Random(7)
 
     def noise() -> str:  # incompressible messages, so the size grows with the results
@@ -202,4 +201,4 @@ def test_bad_sarif_category_is_a_usage_error(hullscan, repo: Repo, category: str
 def test_one_run_per_checker_is_within_githubs_20_runs() -> None:
     from hullscan.checkers import CHECKERS
 
-    assert len(CHECKERS) <= sarif_merge.MAX_RUNS
+    assert len(CHECKERS) <= sarif_limits.MAX_RUNS

@@ -613,7 +613,7 @@ def run_rules(args: argparse.Namespace) -> int:
 def run_merge(args: argparse.Namespace) -> int:
     """`hullscan merge`: one SARIF upload from many files."""
     _configure_logging(args.verbose, args.quiet)
-    from hullscan.sarif_merge import merge_files
+    from hullscan.formats.sarif_merge import merge_files
 
     try:
         merged = merge_files([Path(p) for p in args.inputs], Path(args.output))

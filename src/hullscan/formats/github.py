@@ -129,15 +129,10 @@ _MARKDOWN = re.compile(r"[\\`*_\[\](){}!#|~$]|:(?=//)|(?<=www)\.", re.IGNORECASE
 _BACKTICKS = re.compile(r"`+")
 
 
-def _one_line(value: str, limit: int) -> str:
-    value = " ".join(value.split())
-    return value[: limit - 1] + "…" if len(value) > limit else value
-
-
 def _cell(value: str, limit: int = 400) -> str:
     """Untrusted text as Markdown that shows exactly that text, on one line, in a table cell
     or anywhere else."""
-    escaped = _MARKDOWN.sub(lambda match: f"\\{match[0]}", _one_line(value, limit))
+    escaped = _MARKDOWN.sub(lambda match: f"\\{match[0]}", text.one_line(value, limit))
     return html.escape(escaped, quote=False)
 
 
@@ -151,7 +146,7 @@ def _code(value: str, *, table: bool, limit: int = 400) -> str:
     """A code span showing `value` as it is (nothing in it is Markdown or HTML). In a table
     cell, text with a `|` is escaped instead: GitHub splits cells before it reads code spans,
     and a backslash before the pipe would be shown or would end the cell."""
-    value = _one_line(value, limit) or " "
+    value = text.one_line(value, limit) or " "
     if table and "|" in value:
         return _cell(value, limit)
     fence = _fence(value)

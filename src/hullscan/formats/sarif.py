@@ -8,7 +8,7 @@ result at a repository-relative file with `startLine >= 1`; a content fingerprin
 could not run recorded in `invocations[].toolExecutionNotifications`.
 
 Within GitHub's upload limits whatever the number of findings: at most 25,000 results per run
-and the file under 10 MB gzip-compressed (`sarif_merge.fit_for_upload`, which `hullscan merge`
+and the file under 10 MB gzip-compressed (`sarif_limits.fit_for_upload`, which `hullscan merge`
 uses too). A run that loses results says how many in a warning notification; only the SARIF is
 cut, the other formats and the exit code keep every finding.
 """
@@ -25,7 +25,7 @@ from hullscan.model import CheckerResult, Finding, Notification, Report, Rule, S
 
 if TYPE_CHECKING:
     from hullscan.formats.interface import RenderContext
-    from hullscan.sarif_merge import Cut
+    from hullscan.formats.sarif_limits import Cut
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 DEFAULT_CATEGORY = TOOL_NAME
@@ -65,7 +65,7 @@ def _dump(sarif: Mapping[str, Any]) -> str:
 
 
 def _fitted(report: Report, category: str) -> tuple[str, dict[str, Any]]:
-    from hullscan.sarif_merge import fit_for_upload
+    from hullscan.formats.sarif_limits import fit_for_upload
 
     sarif: dict[str, Any] = {
         "$schema": SCHEMA_URI,
@@ -84,7 +84,7 @@ def _fitted(report: Report, category: str) -> tuple[str, dict[str, Any]]:
 
 
 def _left_out(cut: Cut) -> str:
-    from hullscan.sarif_merge import MAX_RESULTS_PER_RUN
+    from hullscan.formats.sarif_limits import MAX_RESULTS_PER_RUN
 
     limits = f"at most {MAX_RESULTS_PER_RUN:,} results per run"
     if cut.for_size:

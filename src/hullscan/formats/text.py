@@ -39,6 +39,13 @@ def inline(value: str) -> str:
     return _CONTROL.sub(_escaped, value)
 
 
+def one_line(value: str, limit: int) -> str:
+    """`value` with every run of white space (line breaks too) as one space, cut to at most
+    `limit` characters, the last an ellipsis when cut."""
+    value = " ".join(value.split())
+    return value[: limit - 1] + "…" if len(value) > limit else value
+
+
 def display_path(path: str) -> str:
     """A path for the start of a line: `inline`, and `./` in front of one that starts with `:`
     or white space, so no line starts with `::` (GitHub's workflow commands, leading white
