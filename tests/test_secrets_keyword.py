@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from conftest import Repo
 
-from hullscan.secrets.keyword import credential_kind, file_kind, not_a_secret, path_context
+from hullscan.checkers.secrets.keyword import credential_kind, file_kind, not_a_secret, path_context
 
 # assembled at run time, so this file holds no credential in one piece
 DB_PASSWORD = "Tr0ub4dor-and-" + "3-horses"
