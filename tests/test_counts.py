@@ -40,6 +40,18 @@ def test_a_file_several_checkers_read_counts_once(hullscan, repo: Repo) -> None:
     assert "; 3 files checked;" in github.out + github.err
 
 
+def test_a_file_every_checker_skipped_is_not_counted_as_checked(hullscan, repo: Repo) -> None:
+    """The secrets checker reads neither binary nor lock files: they are counted as skipped,
+    not as checked."""
+    repo.write("notes.txt", "nothing secret\n")
+    repo.write("logo.png", b"\x89PNG\r\n\x1a\n\0\0data")
+    repo.write("package-lock.json", "{}\n")
+    repo.commit()
+    data = hullscan("scan", "--checkers", "secrets", "--fail-on", "never", "--format", "json",
+                    cwd=repo.root).json()
+    assert data["summary"]["files_checked"] == 1
+    assert [c["files_scanned"] for c in data["checkers"]] == [1]
+
 
 def test_an_image_counts_its_own_files_apart(hullscan, repo: Repo) -> None:
     from image_builder import Layer, TestImage, docker_archive_legacy

@@ -58,14 +58,14 @@ class SecretsChecker:
             ))
         skipped: dict[str, list[str]] = {}
         findings: list[Finding] = []
-        scanned = 0
+        scanned: list[str] = []
         for target in targets:
             reason, text = _load(target, context.config.max_file_size)
             if reason is not None:
                 skipped.setdefault(reason, []).append(target.rel)
                 continue
             assert text is not None
-            scanned += 1
+            scanned.append(target.rel)
             findings.extend(scan_text(target.rel, text, engine))
         for reason, paths in skipped.items():
             level = NotificationLevel.WARNING if reason == "unreadable" else NotificationLevel.NOTE
@@ -79,7 +79,7 @@ class SecretsChecker:
         return CheckerResult(
             checker=NAME, findings=tuple(findings), notifications=tuple(notes),
             successful=successful, tools=tuple(tools),
-            files_scanned=scanned,
+            files_scanned=len(scanned), paths=tuple(scanned),  # skipped files are not checked
         )
 
 
