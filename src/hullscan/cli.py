@@ -19,7 +19,6 @@ from hullscan import __version__
 from hullscan.errors import (
     HullscanError,
     InternalError,
-    OutputError,
     UsageError,
     describe_exception,
 )
@@ -559,6 +558,7 @@ def run_baseline(args: argparse.Namespace) -> int:
     _configure_logging(args.verbose, args.quiet)
     try:
         from hullscan.baseline import count_by_rule, render_baseline
+        from hullscan.formats.output import write_atomically
         from hullscan.pipeline import ScanRequest, run
 
         report = run(ScanRequest(
@@ -568,7 +568,7 @@ def run_baseline(args: argparse.Namespace) -> int:
         for note in report.notifications:
             if note.level is NotificationLevel.ERROR or not args.quiet:
                 print(f"hullscan: {note.level.value}: {note.one_line()}", file=sys.stderr)
-        _write(args.output, render_baseline(report.findings))
+        write_atomically(args.output, render_baseline(report.findings))
     except InternalError as exc:
         return _internal_error(exc, args.verbose)
     except HullscanError as exc:
@@ -843,6 +843,7 @@ def _emit(
     cannot be rendered): the failures are returned, and the run exits 3."""
     from hullscan.errors import stage
     from hullscan.formats import FORMATS, github, sarif, text
+    from hullscan.formats.output import append, write_atomically
 
     failures: list[InternalError] = []
 
@@ -868,17 +869,17 @@ def _emit(
 
     if args.sarif:
         attempt(f"writing the SARIF file {args.sarif}",
-                lambda: _write(args.sarif, sarif.render(report, context)))
+                lambda: write_atomically(args.sarif, sarif.render(report, context)))
     if args.summary:
         attempt(f"writing the summary {args.summary}",
-                lambda: _append(args.summary, github.summary(report, context)))
+                lambda: append(args.summary, github.summary(report, context)))
     if args.outputs:
         counts = {
             "findings": len(report.active), "blocking": len(report.blocking),
             "new": len(report.new), "unchanged": len(report.baselined),
             "suppressed": len(report.findings) - len(report.active),
         }
-        _append(args.outputs, "".join(f"{k}={v}\n" for k, v in counts.items()))
+        append(args.outputs, "".join(f"{k}={v}\n" for k, v in counts.items()))
 
     def render() -> None:
         if args.format == "text":
@@ -889,7 +890,7 @@ def _emit(
         else:
             rendered = FORMATS[args.format](report, context)
         if args.output:
-            _write(args.output, rendered)
+            write_atomically(args.output, rendered)
             if args.format != "text" and not args.quiet:
                 print(text.summary(report), file=sys.stderr)
         else:
@@ -897,38 +898,6 @@ def _emit(
 
     attempt(f"the {args.format} output" + (f" {args.output}" if args.output else ""), render)
     return failures
-
-
-def _write(path: str, content: str) -> None:
-    """Write all of `content` or nothing: a temporary file beside `path`, then a rename."""
-    import tempfile
-
-    target = Path(path)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or Path("."))
-    except OSError as exc:
-        raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from exc
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(content)
-        if target.exists():
-            os.chmod(tmp, target.stat().st_mode & 0o777)
-        else:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, target)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from exc
-
-
-def _append(path: str, content: str) -> None:
-    try:
-        with open(path, "a", encoding="utf-8") as handle:
-            handle.write(content)
-    except OSError as exc:
-        raise OutputError(f"{path}: cannot append: {exc.strerror or exc}") from exc
 
 
 class _LogFormatter(logging.Formatter):

@@ -15,19 +15,17 @@ cut, the other formats and the exit code keep every finding.
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from hullscan import INFORMATION_URI, TOOL_NAME, __version__
+from hullscan.formats.sarif_log import DEFAULT_SCHEMA_URI, SARIF_VERSION
 from hullscan.model import CheckerResult, Finding, Notification, Report, Rule, Severity
 
 if TYPE_CHECKING:
     from hullscan.formats.interface import RenderContext
     from hullscan.formats.sarif_limits import Cut
 
-SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 DEFAULT_CATEGORY = TOOL_NAME
 # GitHub limits: fullDescription <= 1024 characters, rule name <= 255.
 _MAX_DESCRIPTION = 1024
@@ -60,19 +58,15 @@ def category_problem(category: str) -> str | None:
     return None
 
 
-def _dump(sarif: Mapping[str, Any]) -> str:
-    return json.dumps(sarif, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
-
-
 def _fitted(report: Report, category: str) -> tuple[str, dict[str, Any]]:
     from hullscan.formats.sarif_limits import fit_for_upload
 
     sarif: dict[str, Any] = {
-        "$schema": SCHEMA_URI,
-        "version": "2.1.0",
+        "$schema": DEFAULT_SCHEMA_URI,
+        "version": SARIF_VERSION,
         "runs": [_run(result, category) for result in report.results],
     }
-    text, cuts = fit_for_upload(sarif, _left_out, render=_dump)
+    text, cuts = fit_for_upload(sarif, _left_out)
     for cut in cuts:
         checker = report.results[cut.run].checker
         log.warning(
