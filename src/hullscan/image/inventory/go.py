@@ -19,12 +19,12 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO
-from urllib.parse import quote
 
 from hullscan.image.inventory.java import is_archive
 from hullscan.image.inventory.node import is_package_json
 from hullscan.image.inventory.python import metadata_kind as python_kind
 from hullscan.image.model import Ecosystem, FileVersion, FileView, Inventory, OSInfo, Package
+from hullscan.packages.purl import golang_purl as golang_purl
 
 MAGIC = b"\xff Go buildinf:"
 HEADER_SIZE = 32
@@ -182,13 +182,6 @@ def stdlib_version(go_version: str) -> str | None:
     major, minor, patch, pre, pre_n = match.groups()
     version = f"{major}.{minor}.{patch or 0}"
     return f"{version}-{pre}.{pre_n}" if pre else version
-
-
-def golang_purl(path: str, version: str) -> str:
-    """pkg:golang/<module path>@<version>: path segments lower-cased (as the purl spec asks for
-    golang) and percent-encoded."""
-    segments = "/".join(quote(seg.lower(), safe="") for seg in path.split("/") if seg)
-    return f"pkg:golang/{segments}@{quote(version, safe='')}"
 
 
 def _aligned_magic(data: bytes, base: int = 0) -> Iterator[int]:

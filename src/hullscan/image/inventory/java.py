@@ -14,9 +14,9 @@ from __future__ import annotations
 import io
 import zipfile
 from dataclasses import dataclass
-from urllib.parse import quote
 
 from hullscan.image.model import Ecosystem, FileVersion, FileView, Inventory, OSInfo, Package
+from hullscan.packages.purl import maven_purl as maven_purl
 
 ARCHIVE_SUFFIXES = (".jar", ".war", ".ear")
 MAX_ARCHIVE_BYTES = 64 * 1024 * 1024  # a top-level archive, captured whole
@@ -28,11 +28,6 @@ MAX_ENTRIES = 200_000  # central directory records in one archive
 
 def is_archive(path: str) -> bool:
     return path.lower().endswith(ARCHIVE_SUFFIXES)
-
-
-def maven_purl(group: str, artifact: str, version: str) -> str:
-    prefix = f"{quote(group, safe='')}/" if group else ""
-    return f"pkg:maven/{prefix}{quote(artifact, safe='')}@{quote(version, safe='')}"
 
 
 def parse_properties(text: str) -> dict[str, str]:

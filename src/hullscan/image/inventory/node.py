@@ -8,9 +8,11 @@ inside a `node_modules/` folder (`node_modules/<name>/package.json`,
 from __future__ import annotations
 
 import json
-from urllib.parse import quote
 
 from hullscan.image.model import Ecosystem, FileVersion, FileView, Inventory, OSInfo, Package
+from hullscan.packages.purl import npm_purl
+
+__all__ = ["NodeInventory", "is_package_json", "npm_purl"]
 
 MAX_PACKAGE_JSON_BYTES = 1024 * 1024
 
@@ -33,17 +35,6 @@ def is_package_json(path: str) -> bool:
         and scope.startswith("@")
         and len(scope) > 1
     )
-
-
-def npm_purl(name: str, version: str) -> str:
-    """pkg:npm/%40scope/name@version (each segment percent-encoded)."""
-    scope, sep, rest = name.partition("/")
-    if sep and scope.startswith("@"):
-        path = f"{quote(scope, safe='')}/{quote(rest, safe='')}"
-    else:
-        path = quote(name, safe="")
-    return f"pkg:npm/{path}@{quote(version, safe='')}"
-
 
 
 class NodeInventory(Inventory):

@@ -10,9 +10,9 @@ from __future__ import annotations
 import csv
 import posixpath
 from email.parser import HeaderParser
-from urllib.parse import quote
 
 from hullscan.image.model import Ecosystem, FileVersion, FileView, Inventory, OSInfo, Package
+from hullscan.packages.purl import purl_for
 from hullscan.vuln import names
 
 MAX_METADATA_BYTES = 1024 * 1024  # headers come first: a longer file is captured in part
@@ -101,7 +101,7 @@ class PythonInventory(Inventory):
                 owned += self._record_files(files, location)
             else:
                 owned += self._installed_files(files, location)
-        purl = f"pkg:pypi/{quote(normalise_name(name), safe='')}@{quote(version, safe='')}"
+        purl = purl_for("PyPI", name, version)
         return Package(
             ecosystem=Ecosystem.PYTHON,
             name=name,
