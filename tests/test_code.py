@@ -12,6 +12,7 @@ import pytest
 from conftest import DATA, Repo
 
 from hullscan.checkers import code as code_checker
+from hullscan.checkers.code import bandit as bandit_adapter
 from hullscan.discover import Target
 from hullscan.model import Severity, content_fingerprint
 
@@ -215,8 +216,8 @@ def test_worker_processes_give_the_same_findings(hullscan, repo: Repo, monkeypat
                    f"password = 'pw-{n}'\n")
     repo.write("pkg/broken.py", "def f(:\n")
     serial = hullscan("code", ".", "--format", "json", cwd=repo.root)
-    monkeypatch.setattr(code_checker, "PARALLEL_MIN_FILES", 2)
-    monkeypatch.setattr(code_checker.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(bandit_adapter, "PARALLEL_MIN_FILES", 2)
+    monkeypatch.setattr(bandit_adapter.os, "cpu_count", lambda: 2)
     pooled = hullscan("code", ".", "--format", "json", cwd=repo.root)
     assert pooled.code == serial.code == 1
     assert pooled.json()["findings"] == serial.json()["findings"]
