@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from conftest import Repo
 
-from hullscan.formats.github import annotation_lines, summary
+from hullscan.formats.github import annotation_lines
 from hullscan.formats.interface import RenderContext
+from hullscan.formats.markdown import summary
 from hullscan.model import (
     CheckerResult,
     Finding,

@@ -22,6 +22,7 @@ from hullscan.errors import (
     UsageError,
     describe_exception,
 )
+from hullscan.formats import FORMATS
 from hullscan.model import NotificationLevel, Report
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ EXIT_USAGE = 2
 EXIT_CHECKER_FAILED = 3
 
 FAIL_ON_CHOICES = ("critical", "high", "medium", "low", "info", "never")
-FORMAT_CHOICES = ("text", "sarif", "json", "github", "markdown", "cyclonedx")
+FORMAT_CHOICES = tuple(FORMATS)
 
 log = logging.getLogger("hullscan")
 
@@ -841,8 +842,10 @@ def _emit(
     """Print the notifications and write every output. An output that fails with an internal
     error does not stop the others (the SARIF file is still written when the text listing
     cannot be rendered): the failures are returned, and the run exits 3."""
+    from dataclasses import replace
+
     from hullscan.errors import stage
-    from hullscan.formats import FORMATS, github, sarif, text
+    from hullscan.formats import render, text
     from hullscan.formats.output import append, write_atomically
 
     failures: list[InternalError] = []
@@ -869,10 +872,10 @@ def _emit(
 
     if args.sarif:
         attempt(f"writing the SARIF file {args.sarif}",
-                lambda: write_atomically(args.sarif, sarif.render(report, context)))
+                lambda: write_atomically(args.sarif, render("sarif", report, context)))
     if args.summary:
         attempt(f"writing the summary {args.summary}",
-                lambda: append(args.summary, github.summary(report, context)))
+                lambda: append(args.summary, render("markdown", report, context)))
     if args.outputs:
         counts = {
             "findings": len(report.active), "blocking": len(report.blocking),
@@ -881,14 +884,13 @@ def _emit(
         }
         append(args.outputs, "".join(f"{k}={v}\n" for k, v in counts.items()))
 
-    def render() -> None:
+    def output() -> None:
+        listing = context
         if args.format == "text":
             colour = args.output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-            rendered = text.render(
-                report, colour=colour, show_suppressed=args.verbose > 0, quiet=args.quiet
-            )
-        else:
-            rendered = FORMATS[args.format](report, context)
+            listing = replace(context, colour=colour, show_suppressed=args.verbose > 0,
+                              quiet=args.quiet)
+        rendered = render(args.format, report, listing)
         if args.output:
             write_atomically(args.output, rendered)
             if args.format != "text" and not args.quiet:
@@ -896,7 +898,7 @@ def _emit(
         else:
             _out(rendered)
 
-    attempt(f"the {args.format} output" + (f" {args.output}" if args.output else ""), render)
+    attempt(f"the {args.format} output" + (f" {args.output}" if args.output else ""), output)
     return failures
 
 

@@ -1,30 +1,57 @@
-"""The static registry of output formats: each renders a Report to text."""
+"""The static registry of output formats. A format is a module of this package with
+`render(report, context) -> str` (see `interface`); to add one, write its module and add its
+line to FORMATS. Modules are imported when their format is asked for, so a format's
+dependencies (cyclonedx-python-lib) load only when it is used, and a run that prints text
+imports only the text format."""
 
 from __future__ import annotations
 
+import importlib
+from dataclasses import dataclass
+from typing import cast
+
 from hullscan.errors import UsageError
-from hullscan.formats import github, sarif, text
-from hullscan.formats import json as json_format
 from hullscan.formats.interface import RenderContext, Renderer
 from hullscan.model import Report
 
-FORMATS: dict[str, Renderer] = {
-    "text": lambda report, _context: text.render(report),
-    "sarif": sarif.render,
-    "json": lambda report, _context: json_format.render(report),
-    "github": github.render,
-    "markdown": github.markdown,
-    "cyclonedx": lambda report, context: _cyclonedx(report, context),
+
+@dataclass(frozen=True)
+class Format:
+    """One output format: the module of this package that renders it and, for a format whose
+    imports come with an extra, the package it needs and the extra that installs it."""
+
+    module: str
+    needs: tuple[str, str] | None = None  # (the package, the hullscan extra)
+
+
+FORMATS: dict[str, Format] = {
+    "text": Format("text"),
+    "sarif": Format("sarif"),
+    "json": Format("json"),
+    "github": Format("github"),
+    "markdown": Format("markdown"),
+    "cyclonedx": Format("cyclonedx", needs=("cyclonedx-python-lib", "image")),
 }
 
 
-def _cyclonedx(report: Report, context: RenderContext) -> str:
-    """CycloneDX needs hullscan[image] (cyclonedx-python-lib), imported only when asked for."""
+def renderer(name: str) -> Renderer:
+    """The render function of the format `name` (a key of FORMATS). UsageError, one line, when
+    the format needs an extra that is not installed."""
+    spec = FORMATS[name]
     try:
-        from hullscan.formats import cyclonedx
+        module = importlib.import_module(f"{__name__}.{spec.module}")
     except ImportError as exc:
-        raise UsageError("--format cyclonedx needs cyclonedx-python-lib: pip install "
-                         "'hullscan[image]'") from exc
-    return cyclonedx.render(report, context)
+        if spec.needs is None:
+            raise
+        package, extra = spec.needs
+        raise UsageError(f"--format {name} needs {package}: pip install "
+                         f"'hullscan[{extra}]'") from exc
+    return cast(Renderer, module.render)
 
-__all__ = ["FORMATS", "RenderContext", "Renderer"]
+
+def render(name: str, report: Report, context: RenderContext | None = None) -> str:
+    """The report in the format `name`."""
+    return renderer(name)(report, context)
+
+
+__all__ = ["FORMATS", "Format", "RenderContext", "Renderer", "render", "renderer"]

@@ -6,12 +6,13 @@ import json
 from typing import Any
 
 from hullscan import __version__
+from hullscan.formats.interface import RenderContext
 from hullscan.model import Finding, Notification, Report, Severity, count_by_severity
 
 FORMAT_VERSION = 1
 
 
-def render(report: Report) -> str:
+def render(report: Report, context: RenderContext | None = None) -> str:
     return json.dumps(to_json(report), indent=2, ensure_ascii=False) + "\n"
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
+from hullscan.formats.interface import RenderContext
 from hullscan.model import Finding, Report, Severity, count_by_severity
 
 _COLOURS = {
@@ -56,8 +57,11 @@ def display_path(path: str) -> str:
     return shown
 
 
-def render(report: Report, *, colour: bool = False, show_suppressed: bool = False,
-           quiet: bool = False) -> str:
+def render(report: Report, context: RenderContext | None = None) -> str:
+    """The findings by file, then the summary line; `context` says whether in colour, with
+    suppressed and unchanged findings, without the summary (`quiet`)."""
+    context = context or RenderContext()
+    colour, show_suppressed, quiet = context.colour, context.show_suppressed, context.quiet
     shown = [f for f in report.findings
              if show_suppressed or not (f.suppressed or f.baselined)]
     by_file: dict[str, list[Finding]] = defaultdict(list)
