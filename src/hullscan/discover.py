@@ -13,11 +13,12 @@ import logging
 import os
 import stat
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from hullscan.errors import ToolError, UsageError
 from hullscan.globs import match_any
+from hullscan.textfile import FileContent
 from hullscan.tools import run_tool
 
 log = logging.getLogger("hullscan.discover")
@@ -29,11 +30,26 @@ SKIP_DIRS = frozenset(
 
 @dataclass(frozen=True)
 class Target:
-    """A file to scan: its absolute path and its path relative to the root, with `/`."""
+    """A file to scan: its absolute path and its path relative to the root, with `/`.
+
+    Discovery reads nothing; the first checker that needs the content reads it and every other
+    user of this target (checkers, the policy's source lines, the formats) gets the same bytes
+    (`text`, `data`): a file is read once per scan."""
 
     path: Path
     rel: str
     explicit: bool = False
+    content: FileContent = field(
+        default_factory=FileContent, compare=False, hash=False, repr=False
+    )
+
+    def text(self, max_size: int) -> str:
+        """The file's text (UnreadableFile: too large, binary, not UTF-8, unreadable)."""
+        return self.content.text(self.path, max_size)
+
+    def data(self, max_size: int) -> bytes:
+        """The file's bytes (UnreadableFile: too large or unreadable)."""
+        return self.content.data(self.path, max_size)
 
 
 def real_path(path: Path | str) -> Path:

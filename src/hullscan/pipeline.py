@@ -333,7 +333,8 @@ def _scan(
             elsewhere = _sibling_results(request.hook, results, targets, checkers, root,
                                          context)
     with stage("policy"):
-        return apply_policy(results, config, root, fail_on, elsewhere=elsewhere)
+        return apply_policy(results, config, root, fail_on, elsewhere=elsewhere,
+                            targets=targets)
 
 
 def _leave_to_siblings(

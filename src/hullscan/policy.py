@@ -26,6 +26,7 @@ from pathlib import Path
 
 from hullscan import RULES_DOCS, overlaps
 from hullscan.config import Config, IgnoreEntry
+from hullscan.discover import Target
 from hullscan.errors import HullscanError, describe_exception
 from hullscan.model import (
     BaselineState,
@@ -43,6 +44,7 @@ from hullscan.model import (
     content_fingerprint,
 )
 from hullscan.redact import redact
+from hullscan.textfile import UnreadableFile
 
 POLICY_CHECKER = "policy"
 EXPIRY_WARNING_DAYS = 14
@@ -69,12 +71,14 @@ _COMMENT_END = re.compile(r"\s*(-->|\*/|#)?\s*$")
 
 
 class SourceLines:
-    """Lines of scanned files, read once per file and only when a finding needs them."""
+    """Lines of scanned files, only when a finding needs them: from the content the checkers
+    already read (the scan's targets), else read once from the file."""
 
-    def __init__(self, root: Path, max_size: int) -> None:
+    def __init__(self, root: Path, max_size: int, targets: Sequence[Target] = ()) -> None:
         self._root = root
         self._max_size = max_size
         self._cache: dict[str, list[str]] = {}
+        self._targets = {t.rel: t for t in targets}
 
     def line(self, path: str, number: int) -> str:
         lines = self._cache.get(path)
@@ -84,6 +88,13 @@ class SourceLines:
         return lines[number - 1] if 1 <= number <= len(lines) else ""
 
     def _read(self, path: str) -> list[str]:
+        target = self._targets.get(path)
+        if target is not None:
+            try:
+                data = target.data(self._max_size)
+            except UnreadableFile:
+                return []
+            return [] if b"\0" in data else data.decode("utf-8-sig", "replace").splitlines()
         file = self._root / path
         try:
             if file.stat().st_size > self._max_size:
@@ -103,11 +114,13 @@ def apply_policy(
     fail_on: Severity | None,
     today: dt.date | None = None,
     elsewhere: Sequence[Elsewhere] = (),
+    targets: Sequence[Target] = (),
 ) -> Report:
     """`elsewhere`: findings another process reports (sibling pre-commit hooks), used only to
-    leave overlapping findings to it (`hullscan.overlaps`)."""
+    leave overlapping findings to it (`hullscan.overlaps`). `targets`: the scan's files, whose
+    content the checkers already read (a finding's source line comes from it)."""
     today = today or dt.date.today()
-    lines = SourceLines(root, config.max_file_size)
+    lines = SourceLines(root, config.max_file_size, targets)
     active_ignores = [e for e in config.ignore if e.expires is None or e.expires >= today]
     expired = [e for e in config.ignore if e.expires is not None and e.expires < today]
     configured = [_guarded(result, lambda r: _configure(r, config)) for result in results]

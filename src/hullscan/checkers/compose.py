@@ -38,7 +38,7 @@ from hullscan.model import (
     ToolInfo,
 )
 from hullscan.redact import redact
-from hullscan.textfile import UnreadableFile, read_text
+from hullscan.textfile import UnreadableFile
 from hullscan.tools import find_tool, first_line, run_tool
 
 log = logging.getLogger("hullscan.compose")
@@ -163,7 +163,7 @@ def _load(target: Target, max_size: int) -> tuple[_Loaded | None, Notification |
         return None, Notification(NAME, NotificationLevel.WARNING, reason, target.rel)
 
     try:
-        text = read_text(target.path, max_size)
+        text = target.text(max_size)
     except UnreadableFile as exc:
         return warn(str(exc))
     empty = Notification(NAME, NotificationLevel.NOTE, "empty file: nothing to check", target.rel)

@@ -36,7 +36,7 @@ from hullscan.model import (
     ToolInfo,
 )
 from hullscan.redact import redact
-from hullscan.textfile import UnreadableFile, read_text
+from hullscan.textfile import UnreadableFile
 from hullscan.tools import find_tool, run_tool
 
 log = logging.getLogger("hullscan.dockerfile")
@@ -88,7 +88,7 @@ class DockerfileChecker:
         readable: list[_Readable] = []
         for target in targets:
             try:
-                text = read_text(target.path, context.config.max_file_size)
+                text = target.text(context.config.max_file_size)
             except UnreadableFile as exc:
                 notes.append(Notification(NAME, NotificationLevel.WARNING, str(exc), target.rel))
                 continue

@@ -43,7 +43,7 @@ from hullscan.model import (
     ToolInfo,
 )
 from hullscan.redact import redact
-from hullscan.textfile import UnreadableFile, read_text
+from hullscan.textfile import UnreadableFile
 from hullscan.yamlsafe import YamlProblem, line_of, load_all, start_line
 
 log = logging.getLogger("hullscan.iac")
@@ -139,7 +139,7 @@ class IacChecker:
     description = "Infrastructure as code: checkov and hullscan's workload rules"
 
     def applies(self, target: Target) -> bool:
-        return framework_of(target.path, target.rel) is not None
+        return framework_of(target) is not None
 
     def check(self, targets: Sequence[Target], context: CheckContext) -> CheckerResult:
         notes: list[Notification] = []
@@ -152,13 +152,13 @@ class IacChecker:
         helm_problem: list[str | None] | None = None  # why helm cannot render (asked once)
         own_only: list[_File] = []  # plain templates of rendered charts: hullscan's rules only
         for target in _chart_targets(targets, context.root, charts):
-            framework = framework_of(target.path, target.rel) or _framework_by_name(target)
+            framework = framework_of(target) or _framework_by_name(target)
             if framework is None:
                 notes.append(Notification(NAME, NotificationLevel.WARNING,
                                           "not a recognised IaC file; skipped", target.rel))
                 continue
             try:
-                text = read_text(target.path, context.config.max_file_size)
+                text = target.text(context.config.max_file_size)
             except UnreadableFile as exc:
                 notes.append(Notification(NAME, NotificationLevel.WARNING, str(exc), target.rel))
                 continue

@@ -7,8 +7,8 @@ is handed to checkov.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
+from hullscan.discover import Target
 from hullscan.iac.helm import chart_folder
 
 SNIFF = 64 * 1024
@@ -17,11 +17,11 @@ _COMPOSE = re.compile(r"^(docker-)?compose(\.[^/]*)?\.ya?ml$")
 _WORKFLOW_DIR = ".github/workflows/"
 
 
-def _head(path: Path) -> str | None:
-    """The first bytes as text; None for binary content."""
+def _head(target: Target) -> str | None:
+    """The first bytes as text ("" when unreadable); None for binary content. Read through the
+    target's content, so the checker's full read of a small file reuses it."""
     try:
-        with path.open("rb") as handle:
-            data = handle.read(SNIFF)
+        data = target.content.head(target.path, SNIFF)
     except OSError:
         return ""
     if b"\0" in data:
@@ -29,8 +29,9 @@ def _head(path: Path) -> str | None:
     return data.decode("utf-8", "replace")
 
 
-def framework_of(path: Path, rel: str) -> str | None:
+def framework_of(target: Target) -> str | None:
     """The checkov framework for a file, or None when checkov has nothing for it."""
+    path, rel = target.path, target.rel
     name = path.name
     lower = name.lower()
     if lower.endswith(".tf") or lower.endswith(".tf.json"):
@@ -55,7 +56,7 @@ def framework_of(path: Path, rel: str) -> str | None:
         return "helm"  # the chart folder is rendered by helm, then checked
     if lower in ("kustomization.yaml", "kustomization.yml"):
         return "kustomize"
-    head = _head(path)
+    head = _head(target)
     if head is None:
         return "binary"  # an IaC name with binary content: the checker says it skipped it
     if not head:

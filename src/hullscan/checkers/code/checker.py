@@ -13,7 +13,6 @@ import logging
 import tokenize
 from collections.abc import Sequence
 from io import BytesIO
-from pathlib import Path
 
 from hullscan.checkers.code.bandit import BANDIT_URI, run_bandit
 from hullscan.checkers.code.common import NAME, Source
@@ -23,7 +22,7 @@ from hullscan.discover import Target
 from hullscan.errors import ToolError
 from hullscan.globs import match_any
 from hullscan.model import CheckerResult, Finding, Notification, NotificationLevel, ToolInfo
-from hullscan.textfile import UnreadableFile, read_text
+from hullscan.textfile import UnreadableFile
 
 log = logging.getLogger("hullscan.code")
 
@@ -67,7 +66,7 @@ class CodeChecker:
                         "(checkers.code.semgrep_rules): not checked", target.rel))
                 continue
             try:
-                text = _read_source(target.path, context.config.max_file_size)
+                text = _read_source(target, context.config.max_file_size)
             except UnreadableFile as exc:
                 notes.append(Notification(NAME, NotificationLevel.WARNING, str(exc), target.rel))
                 continue
@@ -123,18 +122,18 @@ def _is_python(target: Target) -> bool:
     return target.explicit and suffix not in OTHER_SUFFIXES
 
 
-def _read_source(path: Path, max_size: int) -> str:
+def _read_source(target: Target, max_size: int) -> str:
     """The file's text: size limit and binary check first; a PEP 263 coding cookie is honoured."""
     try:
-        return read_text(path, max_size)
+        return target.text(max_size)
     except UnreadableFile as exc:
         if "not UTF-8" not in str(exc):
             raise
         try:
-            data = path.read_bytes()
+            data = target.data(max_size)
             encoding, _ = tokenize.detect_encoding(BytesIO(data).readline)
             if encoding.lower().replace("_", "-") in ("utf-8", "utf-8-sig"):
                 raise exc
             return data.decode(encoding)
-        except (SyntaxError, LookupError, UnicodeDecodeError, OSError):
+        except (SyntaxError, LookupError, UnicodeDecodeError, OSError, UnreadableFile):
             raise exc from None

@@ -12,7 +12,7 @@ from hullscan.checkers.secrets.rules import NAME
 from hullscan.checkers.secrets.scan import scan_text
 from hullscan.discover import Target
 from hullscan.model import CheckerResult, Finding, Notification, NotificationLevel, ToolInfo
-from hullscan.textfile import UnreadableFile, read_text
+from hullscan.textfile import UnreadableFile
 
 log = logging.getLogger("hullscan.secrets")
 
@@ -95,7 +95,7 @@ def _load(target: Target, max_size: int) -> tuple[str | None, str | None]:
     if name.endswith((".min.js", ".min.css", ".min.mjs")):
         return "minified", None
     try:
-        text = read_text(path, max_size)
+        text = target.text(max_size)
     except UnreadableFile as exc:
         message = str(exc)
         if "size limit" in message:
