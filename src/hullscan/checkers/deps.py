@@ -26,7 +26,6 @@ from hullscan.deps.lockfiles import (
     LockfileError,
     ReadResult,
     read_manifest,
-    reader_for,
 )
 from hullscan.deps.lockfiles.packagejson import covering_lockfile
 from hullscan.deps.lockfiles.requirements import read_requirements
@@ -40,6 +39,7 @@ from hullscan.model import (
     NotificationLevel,
     ToolInfo,
 )
+from hullscan.packages.registry import repository_lockfiles
 from hullscan.vuln.engine import Audit, audit
 from hullscan.vuln.interface import Advisory, KnownRecords, PackageRef, VulnerabilitySource
 
@@ -71,7 +71,7 @@ class DepsChecker:
     description = "Dependencies: manifests and lockfiles matched against OSV data"
 
     def applies(self, target: Target) -> bool:
-        return reader_for(target.path.name, target.rel) is not None
+        return repository_lockfiles().file_required(target.rel)
 
     def check(self, targets: Sequence[Target], context: CheckContext) -> CheckerResult:
         notes: list[Notification] = []
@@ -85,7 +85,7 @@ class DepsChecker:
         while queue:
             target = queue.pop(0)
             reader = (read_requirements if target.rel in included
-                      else reader_for(target.path.name, target.rel))
+                      else repository_lockfiles().reader(target.rel))
             if reader is None:
                 notes.append(Notification(NAME, NotificationLevel.WARNING,
                                           "not a known manifest or lockfile; skipped", target.rel))

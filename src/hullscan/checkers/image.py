@@ -68,15 +68,19 @@ class _Anchor:
 
 def _inventories() -> list[Inventory]:
     """Fresh inventories for one image (they collect problems as they go)."""
+    from hullscan.image.inventory.extracted import ExtractorInventory
     from hullscan.image.inventory.go import GoInventory
     from hullscan.image.inventory.java import JavaInventory
     from hullscan.image.inventory.node import NodeInventory
     from hullscan.image.inventory.python import PythonInventory
     from hullscan.image.inventory.rpm import RpmInventory
+    from hullscan.packages.registry import for_image
 
+    # the registry's file extractors (lockfiles, gemspecs, ...) read in-image files with the
+    # code that reads them in a repository
     return [OSReleaseInventory(), DpkgInventory(), ApkInventory(), RpmInventory(),
             PythonInventory(), NodeInventory(), GoInventory(), JavaInventory(),
-            SensitiveFilesInventory()]
+            ExtractorInventory(for_image()), SensitiveFilesInventory()]
 
 
 class ImageChecker:
@@ -184,11 +188,21 @@ def _anchor(request: ImageRequest, root: Path) -> _Anchor | None:
 
 def _dedupe(typed: list[Package]) -> list[Package]:
     """A language package whose files an OS package installed is reported once, as the OS
-    package (python3-requests, not also requests from dist-packages)."""
+    package (python3-requests, not also requests from dist-packages); a package a lockfile of
+    the image pins that is also installed is reported once, as the installed package."""
+    from hullscan.image.inventory.extracted import FROM_FILE
+    from hullscan.vuln.names import normalise_name
+
+    def key(p: Package) -> tuple[str, str, str]:
+        return (p.osv_ecosystem, normalise_name(p.osv_ecosystem, p.name), p.version)
+
+    installed = {key(p) for p in typed if p.osv_ecosystem and FROM_FILE not in p.properties}
     os_kinds = (Ecosystem.DEB, Ecosystem.APK, Ecosystem.RPM)
     owned = {path for p in typed if p.ecosystem in os_kinds for path in p.files}
     kept: list[Package] = []
     for package in typed:
+        if package.properties.get(FROM_FILE) == "lockfile-in-image" and key(package) in installed:
+            continue
         if package.ecosystem not in os_kinds:
             location = package.location.split("!/", 1)[0]
             probes = [location, *package.files[:3]]
@@ -389,5 +403,7 @@ def _component(package: Package) -> Component:
         properties["source"] = f"{package.source_name} {package.source_version or ''}".strip()
     if package.osv_ecosystem:
         properties["ecosystem"] = package.osv_ecosystem
+    if package.properties.get("line"):
+        properties["line"] = str(package.properties["line"])
     return Component(package.name, package.version, package.purl, package.ecosystem.value,
                      properties)

@@ -76,6 +76,12 @@ class Ecosystem(enum.Enum):
     NPM = "npm"
     GO = "go"
     MAVEN = "maven"
+    GEM = "gem"
+    COMPOSER = "composer"
+    NUGET = "nuget"
+    CARGO = "cargo"
+    CONDA = "conda"
+    OTHER = "other"
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,7 @@ __all__ = [
     "LockfileError",
     "ReadResult",
     "manifest_text",
+    "read_data",
     "read_lockfile",
     "read_manifest",
     "reader_for",
@@ -144,7 +145,12 @@ def read_manifest(path: Path, reader: Reader, max_size: int = MAX_SIZE) -> ReadR
     `max_file_size`, decoded (see `_text.decode`), pins whose version cannot be ordered moved to
     `unorderable`. LockfileError when it is over the limit, binary, not text outside comments,
     or the reader refuses it."""
-    text, replaced = manifest_text(path, reader, max_size)
+    return read_data(_manifest_bytes(path, max_size), reader)
+
+
+def read_data(data: bytes, reader: Reader) -> ReadResult:
+    """What `read_manifest` does, on bytes already read (a file of an image layer)."""
+    text, replaced = _decode(data, reader)
     result = reader(text)
     if replaced:
         _refuse_replaced(result)
@@ -154,7 +160,15 @@ def read_manifest(path: Path, reader: Reader, max_size: int = MAX_SIZE) -> ReadR
 def manifest_text(path: Path, reader: Reader, max_size: int = MAX_SIZE) -> tuple[str, bool]:
     """The text of a file `reader` reads (see `read_manifest`), and whether bytes inside
     comments were replaced; LockfileError when it cannot be read."""
+    return _decode(_manifest_bytes(path, max_size), reader)
+
+
+def _decode(data: bytes, reader: Reader) -> tuple[str, bool]:
     name = getattr(reader, "__name__", "")
+    return _text.decode(data, _COMMENTS.get(name), xml=name == "read_pom")
+
+
+def _manifest_bytes(path: Path, max_size: int) -> bytes:
     try:
         size = path.stat().st_size
         if size > max_size:
@@ -166,7 +180,7 @@ def manifest_text(path: Path, reader: Reader, max_size: int = MAX_SIZE) -> tuple
         raise LockfileError(str(exc.strerror or exc)) from None
     if len(data) > max_size:
         raise LockfileError(f"over the limit of {human_size(max_size)} for manifests and lockfiles")
-    return _text.decode(data, _COMMENTS.get(name), xml=name == "read_pom")
+    return data
 
 
 def _refuse_replaced(result: ReadResult) -> None:
