@@ -150,3 +150,53 @@ def test_lockfiles_in_an_image_are_audited_on_the_line_of_the_layer_that_added_t
     assert component_properties(flask)["hullscan:line"] == "2"
     assert "pkg:npm/lodash@4.17.20" in components
 
+
+LANGUAGES_DOCKERFILE = """\
+FROM debian:12
+RUN gem install rack -v 2.2.3
+COPY --from=composer /app/vendor /var/www/vendor
+COPY publish/ /app/
+RUN conda install -y numpy=1.26.4
+"""
+GEMSPEC = ("usr/local/bundle/specifications/rack-2.2.3.gemspec",
+           'Gem::Specification.new do |s|\n  s.name = "rack".freeze\n  s.version = "2.2.3"\nend\n')
+INSTALLED_JSON = ("var/www/vendor/composer/installed.json", json.dumps(
+    {"packages": [{"name": "monolog/monolog", "version": "2.9.1"},
+                  {"name": "symfony/http-kernel", "version": "v5.4.0"}]}, indent=4))
+DEPS_JSON = ("app/MyApp.deps.json", json.dumps(
+    {"libraries": {"MyApp/1.0.0": {"type": "project"},
+                   "Newtonsoft.Json/12.0.1": {"type": "package"}}}))
+CONDA = ("opt/conda/conda-meta/numpy-1.26.4-py311h64a7726_0.json",
+         json.dumps({"name": "numpy", "version": "1.26.4", "build": "py311h64a7726_0"}))
+
+
+def test_gems_composer_dotnet_and_conda_packages_of_an_image(
+        hullscan: Any, repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    osv_records(tmp_path, monkeypatch, [
+        record("GHSA-rack-0000-0001", "RubyGems", "rack", "2.2.6.3"),
+        record("GHSA-symf-0000-0002", "Packagist", "symfony/http-kernel", "5.4.20"),
+        record("GHSA-nwtn-0000-0003", "NuGet", "Newtonsoft.Json", "13.0.1"),
+    ])
+    found, components, _run = scan(hullscan, repo, LANGUAGES_DOCKERFILE, [
+        Layer(BASE, "/bin/sh -c #(nop) ADD file:5d6a8e in / "),
+        Layer({GEMSPEC[0]: GEMSPEC[1]}, "RUN /bin/sh -c gem install rack -v 2.2.3 # buildkit"),
+        Layer({INSTALLED_JSON[0]: INSTALLED_JSON[1]},
+              "COPY /app/vendor /var/www/vendor # buildkit"),
+        Layer({DEPS_JSON[0]: DEPS_JSON[1]}, "COPY publish/ /app/ # buildkit"),
+        Layer({CONDA[0]: CONDA[1]},
+              "RUN /bin/sh -c conda install -y numpy=1.26.4 # buildkit"),
+    ])
+    assert_found(found["GHSA-rack-0000-0001"], "rack", "2.2.3", GEMSPEC[0], 2)
+    assert_found(found["GHSA-symf-0000-0002"], "symfony/http-kernel", "5.4.0",
+                 INSTALLED_JSON[0], 3)
+    assert_found(found["GHSA-nwtn-0000-0003"], "Newtonsoft.Json", "12.0.1", DEPS_JSON[0], 4)
+    assert found["GHSA-rack-0000-0001"]["properties"]["purl"] == "pkg:gem/rack@2.2.3"
+    for purl, path, layer in (("pkg:gem/rack@2.2.3", GEMSPEC[0], "2"),
+                              ("pkg:composer/monolog/monolog@2.9.1", INSTALLED_JSON[0], "3"),
+                              ("pkg:composer/symfony/http-kernel@5.4.0", INSTALLED_JSON[0], "3"),
+                              ("pkg:nuget/Newtonsoft.Json@12.0.1", DEPS_JSON[0], "4"),
+                              ("pkg:conda/numpy@1.26.4", CONDA[0], "5")):
+        properties = component_properties(components[purl])
+        assert properties["hullscan:location"] == path, purl
+        assert properties["hullscan:layer"] == layer, purl
+    assert "pkg:nuget/MyApp@1.0.0" not in components

@@ -7,6 +7,10 @@ several files of a package database together — are listed by the image checker
 
 from __future__ import annotations
 
+from hullscan.packages.composer import ComposerInstalledExtractor
+from hullscan.packages.conda import CondaMetaExtractor
+from hullscan.packages.dotnet import DotnetDepsExtractor
+from hullscan.packages.gems import GemspecExtractor
 from hullscan.packages.interface import Extractor
 from hullscan.packages.lockfiles import LockfileExtractor
 
@@ -15,6 +19,10 @@ __all__ = ["EXTRACTORS", "for_image", "for_repository", "repository_lockfiles"]
 EXTRACTORS: dict[str, Extractor] = {
     "lockfile": LockfileExtractor(),
     "lockfile-in-image": LockfileExtractor(image=True),
+    "gemspec": GemspecExtractor(),
+    "composer-installed": ComposerInstalledExtractor(),
+    "dotnet-deps": DotnetDepsExtractor(),
+    "conda-meta": CondaMetaExtractor(),
 }
 
 
