@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from hullscan.image.layers import Scanner
@@ -12,27 +14,25 @@ from hullscan.image.sources.base import ScannedImage, scan_image
 
 log = logging.getLogger("hullscan.image")
 
-FORMS = ("docker-archive:PATH", "oci:PATH[:TAG]", "dir:PATH", "registry:NAME[:TAG|@DIGEST]",
-         "docker:NAME", "NAME[:TAG] (the daemon, else the registry)")
+@dataclass(frozen=True)
+class Source:
+    """One explicit image source: the form users write (`oci:PATH[:TAG]`), why a reference of
+    that form cannot be opened (checked before anything runs; None: it can), and how to open
+    it. To add a source: write its module under `image/sources/` and add its line to SOURCES."""
+
+    form: str
+    problem: Callable[[str, str], str | None]  # (text after "KIND:", reference)
+    open: Callable[[str, str, Scanner, str | None, Sequence[str]], ScannedImage]
 
 
-def reference_problem(reference: str) -> str | None:
-    """Why `reference` cannot name an image, checked before anything runs: a usage error
-    (exit 2), not a scan that failed (None: it can). A path that does not exist, an empty
-    path or name, or a form hullscan does not read."""
-    import os
+def _path_problem(kind: str, what: str) -> Callable[[str, str], str | None]:
+    def problem(rest: str, reference: str) -> str | None:
+        from hullscan.image.sources.oci import split_path_tag
 
-    from hullscan.image.sources.oci import split_path_tag
-    from hullscan.imageref import parse_image_ref
-
-    forms = f"name the image with one of: {', '.join(FORMS)}"
-    kind, sep, rest = reference.partition(":")
-    if sep and kind in ("docker-archive", "oci", "dir"):
         if not rest:
             return f"{reference!r}: no path after {kind}:"
         path = Path(rest) if kind == "dir" else split_path_tag(rest)[0]
         if not os.path.lexists(path):
-            what = {"docker-archive": "file", "oci": "file or folder", "dir": "folder"}[kind]
             return f"{reference}: {path}: no such {what}"
         if kind == "docker-archive" and path.is_dir():
             return (f"{reference}: {path} is a folder, not a docker save archive (an OCI "
@@ -40,11 +40,83 @@ def reference_problem(reference: str) -> str | None:
         if kind == "dir" and not path.is_dir():
             return f"{reference}: {path} is not a folder"
         return None
-    if sep and kind == "docker":
-        return f"{reference!r}: no image name after docker:" if not rest.strip() else None
-    if sep and kind == "registry":
-        return None if parse_image_ref(rest) else (
-            f"{reference!r}: not a valid image reference after registry: (NAME[:TAG|@DIGEST])")
+    return problem
+
+
+def _name_problem(rest: str, reference: str) -> str | None:
+    return f"{reference!r}: no image name after docker:" if not rest.strip() else None
+
+
+def _registry_problem(rest: str, reference: str) -> str | None:
+    from hullscan.imageref import parse_image_ref
+
+    return None if parse_image_ref(rest) else (
+        f"{reference!r}: not a valid image reference after registry: (NAME[:TAG|@DIGEST])")
+
+
+def _open_archive(rest: str, reference: str, scanner: Scanner, platform: str | None,
+                  insecure: Sequence[str]) -> ScannedImage:
+    from hullscan.image.sources.archive import open_archive
+    from hullscan.image.sources.oci import split_path_tag
+
+    path, tag = split_path_tag(rest)
+    if not path.is_file():
+        raise ImageError(f"{reference}: {path} is not a file")
+    return open_archive(path, reference, scanner, tag, platform)
+
+
+def _open_oci(rest: str, reference: str, scanner: Scanner, platform: str | None,
+              insecure: Sequence[str]) -> ScannedImage:
+    from hullscan.image.sources.oci import open_oci
+
+    return open_oci(rest, reference, scanner, platform)
+
+
+def _open_dir(rest: str, reference: str, scanner: Scanner, platform: str | None,
+              insecure: Sequence[str]) -> ScannedImage:
+    from hullscan.image.sources.directory import open_directory
+
+    return open_directory(rest, reference, scanner)
+
+
+def _open_daemon(rest: str, reference: str, scanner: Scanner, platform: str | None,
+                 insecure: Sequence[str]) -> ScannedImage:
+    from hullscan.image.sources.daemon import open_daemon
+
+    return open_daemon(rest, reference, scanner, platform)
+
+
+def _open_registry(rest: str, reference: str, scanner: Scanner, platform: str | None,
+                   insecure: Sequence[str]) -> ScannedImage:
+    from hullscan.image.sources.registry import RegistrySource
+
+    source = RegistrySource(insecure_registries=tuple(insecure))
+    return scan_image(source.open(rest, platform), scanner)
+
+
+# kind (the text before the first ":") -> source; a bare NAME[:TAG] tries the daemon, then the
+# registry
+SOURCES: dict[str, Source] = {
+    "docker-archive": Source("docker-archive:PATH", _path_problem("docker-archive", "file"),
+                             _open_archive),
+    "oci": Source("oci:PATH[:TAG]", _path_problem("oci", "file or folder"), _open_oci),
+    "dir": Source("dir:PATH", _path_problem("dir", "folder"), _open_dir),
+    "registry": Source("registry:NAME[:TAG|@DIGEST]", _registry_problem, _open_registry),
+    "docker": Source("docker:NAME", _name_problem, _open_daemon),
+}
+FORMS = (*(s.form for s in SOURCES.values()), "NAME[:TAG] (the daemon, else the registry)")
+
+
+def reference_problem(reference: str) -> str | None:
+    """Why `reference` cannot name an image, checked before anything runs: a usage error
+    (exit 2), not a scan that failed (None: it can). A path that does not exist, an empty
+    path or name, or a form hullscan does not read."""
+    from hullscan.imageref import parse_image_ref
+
+    forms = f"name the image with one of: {', '.join(FORMS)}"
+    kind, sep, rest = reference.partition(":")
+    if sep and kind in SOURCES:
+        return SOURCES[kind].problem(rest, reference)
     if not reference or reference.startswith("-") or os.path.lexists(reference):
         return f"{reference!r}: {forms}"
     if sep and os.path.lexists(rest):
@@ -57,28 +129,8 @@ def reference_problem(reference: str) -> str | None:
 def open_reference(reference: str, scanner: Scanner, platform: str | None = None,
                    insecure_registries: Sequence[str] = ()) -> ScannedImage:
     kind, sep, rest = reference.partition(":")
-    if sep and kind == "docker-archive":
-        from hullscan.image.sources.archive import open_archive
-        from hullscan.image.sources.oci import split_path_tag
-
-        path, tag = split_path_tag(rest)
-        if not path.is_file():
-            raise ImageError(f"{reference}: {path} is not a file")
-        return open_archive(path, reference, scanner, tag, platform)
-    if sep and kind == "oci":
-        from hullscan.image.sources.oci import open_oci
-
-        return open_oci(rest, reference, scanner, platform)
-    if sep and kind == "dir":
-        from hullscan.image.sources.directory import open_directory
-
-        return open_directory(rest, reference, scanner)
-    if sep and kind == "registry":
-        return _registry(rest, reference, scanner, platform, insecure_registries)
-    if sep and kind == "docker":
-        from hullscan.image.sources.daemon import open_daemon
-
-        return open_daemon(rest, reference, scanner, platform)
+    if sep and kind in SOURCES:
+        return SOURCES[kind].open(rest, reference, scanner, platform, insecure_registries)
     if not reference or reference.startswith("-") or Path(reference).exists():
         raise ImageError(f"{reference!r}: name the image with one of: {', '.join(FORMS)}")
     from hullscan.image.sources.daemon import daemon_available, open_daemon
@@ -89,13 +141,4 @@ def open_reference(reference: str, scanner: Scanner, platform: str | None = None
         except ImageError as exc:
             log.info("%s: not in the local Docker daemon (%s): trying the registry",
                      reference, exc)
-    return _registry(reference, reference, scanner, platform, insecure_registries)
-
-
-def _registry(name: str, reference: str, scanner: Scanner, platform: str | None,
-              insecure_registries: Sequence[str]) -> ScannedImage:
-    from hullscan.image.sources.registry import RegistrySource
-
-    source = RegistrySource(insecure_registries=tuple(insecure_registries))
-    image = source.open(name, platform)
-    return scan_image(image, scanner)
+    return _open_registry(reference, reference, scanner, platform, insecure_registries)
