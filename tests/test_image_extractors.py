@@ -200,3 +200,32 @@ def test_gems_composer_dotnet_and_conda_packages_of_an_image(
         assert properties["hullscan:location"] == path, purl
         assert properties["hullscan:layer"] == layer, purl
     assert "pkg:nuget/MyApp@1.0.0" not in components
+
+
+def test_rust_binary_built_with_cargo_auditable(hullscan: Any, repo: Repo, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from elf_builder import dep_v0, elf
+
+    osv_records(tmp_path, monkeypatch, [record("RUSTSEC-2099-0001", "crates.io", "smallvec",
+                                               "1.6.1")])
+    section = dep_v0(("smallvec", "1.6.0", "crates.io"), ("server", "0.3.0", "local"))
+    # over 64 KiB: the Go inventory streams it too, and both read it in one pass
+    binary = elf([(b".text", b"\xc3" * 16), (b".dep-v0", section)], padding=200_000)
+    broken = elf([(b".dep-v0", b"not zlib")], padding=2000)
+    dockerfile = "FROM debian:12\nCOPY --from=build /out/server /usr/local/bin/server\n" \
+        "COPY tools/ /usr/local/bin/\n"
+    found, components, run = scan(hullscan, repo, dockerfile, [
+        Layer(BASE, "/bin/sh -c #(nop) ADD file:5d6a8e in / "),
+        Layer({"usr/local/bin/server": (binary, 0o755)},
+              "COPY /out/server /usr/local/bin/server # buildkit"),
+        Layer({"usr/local/bin/tool": (broken, 0o755),
+               "usr/local/bin/ls": (elf([], padding=2000), 0o755)},
+              "COPY tools/ /usr/local/bin/ # buildkit"),
+    ])
+    assert "RUSTSEC-2099-0001" in found, (run.err, list(components))
+    assert_found(found["RUSTSEC-2099-0001"], "smallvec", "1.6.0", "usr/local/bin/server", 2)
+    assert component_properties(components["pkg:cargo/smallvec@1.6.0"])["hullscan:location"] \
+        == "usr/local/bin/server"
+    assert "pkg:cargo/server@0.3.0" in components  # the binary's own crate: listed, not matched
+    warnings = [n["message"] for n in run.json()["notifications"]]
+    assert any("usr/local/bin/tool: .dep-v0 section is not zlib data" in w for w in warnings)

@@ -37,7 +37,8 @@ def test_registry_lists_each_extractor_once_and_for_its_walks() -> None:
     assert all(isinstance(e, Extractor) and e.name == key for key, e in EXTRACTORS.items())
     assert [e.name for e in for_repository()] == ["lockfile"]
     assert {e.name for e in for_image()} == {"lockfile-in-image", "gemspec",
-                                             "composer-installed", "dotnet-deps", "conda-meta"}
+                                             "composer-installed", "dotnet-deps", "conda-meta",
+                                             "cargo-auditable"}
 
 
 def test_gemspec() -> None:
@@ -124,9 +125,10 @@ def test_hostile_bytes_are_problems_never_exceptions(extractor: Extractor) -> No
     paths = {"lockfile": "app/package-lock.json", "lockfile-in-image": "app/requirements.txt",
              "gemspec": f"{GEMS}/x-1.gemspec",
              "composer-installed": "vendor/composer/installed.json",
-             "dotnet-deps": "app/A.deps.json", "conda-meta": "opt/conda/conda-meta/x.json"}
+             "dotnet-deps": "app/A.deps.json", "conda-meta": "opt/conda/conda-meta/x.json",
+             "cargo-auditable": "usr/local/bin/app"}
     path = paths[extractor.name]
-    assert extractor.file_required(path, 10)
+    assert extractor.file_required(path, 4096, 0o755)
     rng = random.Random(14)
     samples = [b"", b"\x00" * 64, b"[" * 100_000, b'{"a":' * 50_000, b"\xff\xfe\xfd",
                b'{"libraries": {"a/1": 5}, "packages": "x", "name": 5, "version": []}',
@@ -169,3 +171,70 @@ def test_image_bridge_bounds_captures_and_survives_a_broken_extractor() -> None:
                                           gem.path, "pkg:gem/rack@2.2.3")
     assert rack.properties[FROM_FILE] == "gemspec"
     assert inventory.problems[-1] == "a/x.broken: broken: RuntimeError: bug"
+
+
+# --- cargo-auditable ----------------------------------------------------------------------------
+
+def test_cargo_auditable_sections_in_every_elf_layout() -> None:
+    from elf_builder import dep_v0, elf
+
+    from hullscan.packages.cargo_auditable import CargoAuditableExtractor
+
+    cargo = CargoAuditableExtractor()
+    assert cargo.file_required("usr/local/bin/app", 4096, 0o755)
+    assert not cargo.file_required("usr/local/bin/app", 4096, 0o644)
+    assert not cargo.file_required("usr/local/bin/app", None, None)
+    section = dep_v0(("serde", "1.0.100", "crates.io"), ("app", "0.1.0", "local"))
+    for bits in (64, 32):
+        for little in (True, False):
+            binary = elf([(b".text", b"\xc3" * 10), (b".dep-v0", section)], bits, little)
+            result = cargo.extract(ScanInput("usr/local/bin/app", binary, len(binary), 0o755))
+            assert rows(result) == [
+                ("serde", "1.0.100", "crates.io", "pkg:cargo/serde@1.0.100",
+                 "usr/local/bin/app", None),
+                ("app", "0.1.0", "", "pkg:cargo/app@0.1.0", "usr/local/bin/app", None),
+            ], (bits, little)
+            assert result.problems == ()
+    plain = elf([(b".text", b"\xc3")])
+    assert cargo.extract(ScanInput("bin/ls", plain)) == Extraction()
+    assert cargo.extract(ScanInput("bin/script", b"#!/bin/sh\necho hi\n")) == Extraction()
+
+
+@pytest.mark.parametrize(("content", "problem"), [
+    (b"not zlib", "not zlib data"),
+    (__import__("zlib").compress(b"{" * 10), "not JSON"),
+    (__import__("zlib").compress(b"[]"), "no `packages` list"),
+    (__import__("zlib").compress(b" " * (17 * 1024 * 1024)), "inflates past"),
+    (b"x" * (1024 * 1024 + 1), "over 1,048,576"),
+])
+def test_cargo_auditable_malformed_sections_fail_closed(content: bytes, problem: str) -> None:
+    from elf_builder import elf
+
+    from hullscan.packages.cargo_auditable import CargoAuditableExtractor
+
+    binary = elf([(b".dep-v0", content)])
+    result = CargoAuditableExtractor().extract(ScanInput("app", binary))
+    assert result.packages == ()
+    assert len(result.problems) == 1 and problem in result.problems[0], result.problems
+
+
+def test_cargo_auditable_hostile_headers_are_problems() -> None:
+    import struct
+
+    from elf_builder import dep_v0, elf
+
+    from hullscan.packages.cargo_auditable import CargoAuditableExtractor
+
+    cargo = CargoAuditableExtractor()
+    good = elf([(b".dep-v0", dep_v0(("serde", "1.0.0", "crates.io")))])
+    far = good[:0x28] + struct.pack("<Q", 1 << 40) + good[0x30:]  # table past the end
+    many = good[:0x3C] + struct.pack("<HH", 65_535, 3) + good[0x40:]  # 65,535 sections
+    bad_index = good[:0x3E] + struct.pack("<H", 50) + good[0x40:]
+    for binary in (good[:30], good[:63], far, many, bad_index, good[:-10],
+                   b"\x7fELF\x09\x09" + good[6:]):
+        result = cargo.extract(ScanInput("app", binary))
+        assert result.packages == () and len(result.problems) == 1, binary[:8]
+        assert result.problems[0].startswith("app: cargo-auditable data not read")
+    # a section table beyond the bytes read of a streamed binary: said, never guessed
+    found = cargo.section("app", good[:64], good[-16:], len(good))
+    assert isinstance(found, str) and "not in the bytes read" in found

@@ -24,7 +24,7 @@ import sys
 import tarfile
 import zlib
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Protocol, Self
 
@@ -347,6 +347,40 @@ def _link_target(path: str, target: str) -> str | None:
     return "/".join(parts) or None
 
 
+class _Window:
+    """Reads through, keeping the first bytes and the last `size` bytes that passed (bounded:
+    at most twice `size` held), for inventories that read a file's tail while it streams."""
+
+    HEAD = 64
+
+    def __init__(self, raw: IO[bytes], size: int, file_size: int) -> None:
+        self._raw = raw
+        self._size = size
+        self._from = file_size - size  # bytes before this offset are never kept
+        self.head = b""
+        self._tail = bytearray()
+        self.count = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._raw.read(size)
+        if data:
+            if len(self.head) < self.HEAD:
+                self.head += data[: self.HEAD - len(self.head)]
+            if self.count + len(data) > self._from:
+                self._tail += data
+                if len(self._tail) > 2 * self._size:
+                    del self._tail[: len(self._tail) - self._size]
+            self.count += len(data)
+        return data
+
+    def drain(self, size: int) -> None:
+        while self.count < size and self.read(min(CHUNK, size - self.count)):
+            pass
+
+    def tail(self, size: int) -> bytes:
+        return bytes(self._tail[-size:])
+
+
 class Scanner:
     """Scans layers for what the inventories want."""
 
@@ -368,6 +402,26 @@ class Scanner:
 
     def _capture(self, path: str, size: int, mode: int, layer: int, stream: IO[bytes],
                  wanted: list[tuple[Inventory, int]]) -> FileVersion:
+        windows = [inv.tail_window(path, size, mode) for inv, _n in wanted]
+        if max(windows) <= 0:
+            return self._capture_from(path, size, mode, layer, stream, wanted)
+        window = _Window(stream, max(windows), size)
+        captured = self._capture_from(path, size, mode, layer, window, wanted)  # type: ignore[arg-type]
+        window.drain(size)
+        observed: list[tuple[str, bytes]] = []
+        for (inventory, _n), wants_tail in zip(wanted, windows, strict=True):
+            if wants_tail > 0:
+                try:
+                    kept = inventory.observe(path, window.head, window.tail(wants_tail), size)
+                except Exception:  # an inventory's bug must not stop the walk
+                    log.debug("%s.observe(%s) failed", inventory.name, path, exc_info=True)
+                    continue
+                if kept is not None:
+                    observed.append((inventory.name, kept))
+        return replace(captured, observed=tuple(observed)) if observed else captured
+
+    def _capture_from(self, path: str, size: int, mode: int, layer: int, stream: IO[bytes],
+                      wanted: list[tuple[Inventory, int]]) -> FileVersion:
         for inventory, _n in wanted:
             data = inventory.read(path, stream, size)
             if data is not None:
@@ -445,7 +499,7 @@ class Scanner:
                 target = normalise(member.linkname)
                 source = scan.files.get(target) if target else None
                 if source is not None and self._want(path, len(source.data), source.mode):
-                    scan.files[path] = FileVersion(path, layer, source.data, source.mode)
+                    scan.files[path] = replace(source, path=path, layer=layer)
             # directories, devices and fifos carry nothing to inventory
         if escaped > 3:
             scan.problems.append(f"{label}: {escaped} entries leave the image root: ignored")
@@ -532,7 +586,7 @@ def compose(scans: Sequence[LayerScan]) -> Composed:
                     del mapping[path]
         for path, version in scan.files.items():
             if version.layer != index:  # scanned before the layer order was known
-                version = FileVersion(version.path, index, version.data, version.mode)
+                version = replace(version, layer=index)
             present[path] = version
             links.pop(path, None)
             history.setdefault(path, []).append(version)

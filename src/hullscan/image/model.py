@@ -143,6 +143,7 @@ class FileVersion:
     layer: int
     data: bytes
     mode: int = 0o644
+    observed: tuple[tuple[str, bytes], ...] = ()  # (inventory name, what its `observe` kept)
 
 
 class FileView:
@@ -193,6 +194,16 @@ class Inventory:
 
     def read(self, path: str, stream: IO[bytes], size: int) -> bytes | None:
         """Capture from the stream; the default reads up to `wants()` bytes."""
+        return None
+
+    def tail_window(self, path: str, size: int, mode: int) -> int:
+        """How many of the last bytes of a wanted file `observe` needs (0: none). The walker
+        then reads the file to its end, whoever captures it, and calls `observe`."""
+        return 0
+
+    def observe(self, path: str, head: bytes, tail: bytes, size: int) -> bytes | None:
+        """Given the first bytes and the last `tail_window` bytes of a wanted file as it
+        streamed, what to keep with this version of the file (`FileVersion.observed`), small."""
         return None
 
     def packages(self, files: FileView, os_info: OSInfo) -> list[Package]:

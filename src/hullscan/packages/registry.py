@@ -7,6 +7,7 @@ several files of a package database together — are listed by the image checker
 
 from __future__ import annotations
 
+from hullscan.packages.cargo_auditable import CargoAuditableExtractor
 from hullscan.packages.composer import ComposerInstalledExtractor
 from hullscan.packages.conda import CondaMetaExtractor
 from hullscan.packages.dotnet import DotnetDepsExtractor
@@ -23,6 +24,7 @@ EXTRACTORS: dict[str, Extractor] = {
     "composer-installed": ComposerInstalledExtractor(),
     "dotnet-deps": DotnetDepsExtractor(),
     "conda-meta": CondaMetaExtractor(),
+    "cargo-auditable": CargoAuditableExtractor(),
 }
 
 

@@ -20,6 +20,7 @@ KINDS: dict[str, Ecosystem] = {
 }
 PURL_KINDS = {"conda": Ecosystem.CONDA}  # no OSV ecosystem: inventoried, not matched
 FROM_FILE = "extractedFrom"  # Package.properties key: the extractor's name
+_PROBLEM = b"\0problem\0"  # an observed file's problem, not its content
 
 
 class ExtractorInventory(Inventory):
@@ -29,15 +30,35 @@ class ExtractorInventory(Inventory):
 
     def __init__(self, extractors: Sequence[Extractor]) -> None:
         super().__init__()
-        self.extractors = list(extractors)
+        # extractors that read a binary's head and tail as it streams (cargo-auditable); what
+        # they find is kept with the file's version (FileVersion.observed)
+        self.streaming = [e for e in extractors if getattr(e, "streams", False)]
+        self.extractors = [e for e in extractors if e not in self.streaming]
 
     def _required(self, path: str, size: int | None, mode: int | None) -> list[Extractor]:
         return [e for e in self.extractors if e.file_required(path, size, mode)]
 
+    def _streamers(self, path: str, size: int, mode: int) -> list[Extractor]:
+        return [e for e in self.streaming if e.file_required(path, size, mode)]
+
+    def tail_window(self, path: str, size: int, mode: int) -> int:
+        return max((int(getattr(e, "tail_bytes", 0)) for e in self._streamers(path, size, mode)),
+                   default=0)
+
+    def observe(self, path: str, head: bytes, tail: bytes, size: int) -> bytes | None:
+        for extractor in self._streamers(path, size, 0o755):
+            found = extractor.section(path, head, tail, size)  # type: ignore[attr-defined]
+            if isinstance(found, str):
+                return _PROBLEM + found.encode("utf-8", "replace")
+            if found is not None:
+                return found  # type: ignore[no-any-return]
+        return None
+
     def wants(self, path: str, size: int, mode: int) -> int:
         wanted = self._required(path, size, mode)
         if not wanted or size <= 0:
-            return 0
+            # a streaming extractor keeps only what `observe` finds: capture the least
+            return 1 if size > 0 and self._streamers(path, size, mode) else 0
         limit = max(e.max_bytes for e in wanted)
         if size > limit:
             self.problem(f"{path}: {size:,} bytes, over the {limit:,} read for "
@@ -58,6 +79,20 @@ class ExtractorInventory(Inventory):
                 for problem in result.problems:
                     self.problem(problem)
                 found.extend(_package(p, fv, extractor.name) for p in result.packages)
+        for path in files.final_paths():
+            final = files.final(path)
+            payload = dict(final.observed).get(self.name) if final is not None else None
+            if final is None or payload is None:
+                continue
+            if payload.startswith(_PROBLEM):
+                self.problem(payload[len(_PROBLEM):].decode("utf-8", "replace"))
+                continue
+            for extractor in [e for e in self.streaming if e.file_required(path, None, final.mode)]:
+                result = extractor.extract(ScanInput(path, payload, len(payload), final.mode))
+                for problem in result.problems:
+                    self.problem(problem)
+                found.extend(_package(p, final, extractor.name) for p in result.packages)
+                break
         return found
 
 
