@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Literal
 
 SNIFF_BYTES = 8192
 
 
+Why = Literal["size", "binary", "encoding", "unreadable"]
+
+
 class UnreadableFile(Exception):
-    """A file a checker cannot use; the message is a one-line reason (without the path)."""
+    """A file a checker cannot use; the message is a one-line reason (without the path), `why`
+    its kind (so callers decide on the kind, never on the message's text)."""
+
+    def __init__(self, message: str, why: Why = "unreadable") -> None:
+        super().__init__(message)
+        self.why: Why = why
 
 
 def read_text(path: Path, max_size: int) -> str:
@@ -26,25 +35,26 @@ def read_bytes(path: Path, max_size: int) -> bytes:
         size = path.stat().st_size
         if size > max_size:
             raise UnreadableFile(
-                f"skipped: {human_size(size)} is over the size limit of {human_size(max_size)}"
+                f"skipped: {human_size(size)} is over the size limit of {human_size(max_size)}",
+                "size",
             )
         with path.open("rb") as handle:
             data = handle.read(max_size + 1)
     except OSError as exc:
         raise UnreadableFile(f"cannot read: {exc.strerror or exc}") from exc
     if len(data) > max_size:
-        raise UnreadableFile(f"skipped: over the size limit of {human_size(max_size)}")
+        raise UnreadableFile(f"skipped: over the size limit of {human_size(max_size)}", "size")
     return data
 
 
 def decode_text(data: bytes) -> str:
     """Bytes of a scanned file as text: UnreadableFile for binary or non-UTF-8 content."""
     if b"\0" in data[:SNIFF_BYTES] or b"\0" in data:
-        raise UnreadableFile("skipped: binary file")
+        raise UnreadableFile("skipped: binary file", "binary")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise UnreadableFile(f"skipped: not UTF-8 text (byte {exc.start})") from exc
+        raise UnreadableFile(f"skipped: not UTF-8 text (byte {exc.start})", "encoding") from exc
 
 
 class FileContent:
@@ -82,7 +92,7 @@ class FileContent:
             if self._data is not None:
                 if len(self._data) > max_size:
                     raise UnreadableFile(f"skipped: {human_size(len(self._data))} is over the "
-                                         f"size limit of {human_size(max_size)}")
+                                         f"size limit of {human_size(max_size)}", "size")
                 return self._data
             if self._failure is not None and self._failure[0] >= max_size:
                 raise self._failure[1]

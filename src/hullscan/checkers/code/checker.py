@@ -127,7 +127,7 @@ def _read_source(target: Target, max_size: int) -> str:
     try:
         return target.text(max_size)
     except UnreadableFile as exc:
-        if "not UTF-8" not in str(exc):
+        if exc.why != "encoding":
             raise
         try:
             data = target.data(max_size)

@@ -29,7 +29,8 @@ from hullscan.checkers.iac.common import (
 from hullscan.checkers.iac.pages import _categories, _rule
 
 __all__ = [
-    "CHECKOV_URI", "NAME", "RENDERERS", "RUNNERS", "SUPERSEDES", "YAML_FRAMEWORKS", "IacChecker", "_Checkov",
+    "CHECKOV_URI", "NAME", "RENDERERS", "RUNNERS", "SUPERSEDES", "YAML_FRAMEWORKS", "IacChecker",
+    "_Checkov",
     "_categories", "_defer_terraform_checks", "_load_terraform_checks", "_rule",
     "drop_superseded", "helm_available",
 ]

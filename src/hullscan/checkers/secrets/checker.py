@@ -97,14 +97,7 @@ def _load(target: Target, max_size: int) -> tuple[str | None, str | None]:
     try:
         text = target.text(max_size)
     except UnreadableFile as exc:
-        message = str(exc)
-        if "size limit" in message:
-            return "size", None
-        if "binary" in message:
-            return "binary", None
-        if "UTF-8" in message:
-            return "encoding", None
-        return "unreadable", None
+        return exc.why, None
     if suffix in MINIFIABLE and any(len(line) > MINIFIED_LINE for line in text.splitlines()):
         return "minified", None
     return None, text
