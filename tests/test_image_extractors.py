@@ -229,3 +229,29 @@ def test_rust_binary_built_with_cargo_auditable(hullscan: Any, repo: Repo, tmp_p
     assert "pkg:cargo/server@0.3.0" in components  # the binary's own crate: listed, not matched
     warnings = [n["message"] for n in run.json()["notifications"]]
     assert any("usr/local/bin/tool: .dep-v0 section is not zlib data" in w for w in warnings)
+
+
+def test_hostile_package_records_in_an_image_are_warnings_never_crashes(
+        hullscan: Any, repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from elf_builder import elf
+
+    osv_records(tmp_path, monkeypatch, [record("GHSA-gem0-0000-0001", "RubyGems", "y", "2")])
+
+    hostile = {
+        "var/www/vendor/composer/installed.json": "[" * 100_000,
+        "app/Big.deps.json": '{"libraries": {"' + "x" * (17 * 1024 * 1024) + '/1": {}}}',
+        "usr/local/bundle/specifications/x-1.gemspec": b"\xff\x00" * 1000,
+        "opt/conda/conda-meta/a.json": '{"name": ["x"]}',
+        "app/requirements.txt": b"flask==1.0\x00\n",
+        "usr/local/bin/app": (elf([(b".dep-v0", b"\x78\x9c" + b"\xff" * 5000)], padding=2000),
+                              0o755),
+    }
+    _found, _components, run = scan(hullscan, repo, "FROM debian:12\nCOPY . /\n", [
+        Layer(BASE, "/bin/sh -c #(nop) ADD file:5d6a8e in / "),
+        Layer(hostile, "COPY . / # buildkit"),
+    ])
+    assert "Traceback" not in run.err
+    warnings = "\n".join(n["message"] for n in run.json()["notifications"])
+    for path in hostile:
+        if path != "usr/local/bundle/specifications/x-1.gemspec":  # its file name is enough
+            assert path in warnings, path
