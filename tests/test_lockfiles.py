@@ -822,3 +822,21 @@ def test_covering_lockfile_beside_or_at_a_workspace_root(tmp_path: Path) -> None
     assert covering_lockfile(root / "package.json", root) == root / "package-lock.json"
     (root / "web/yarn.lock").write_text("")
     assert covering_lockfile(root / "web/package.json", root) == root / "web/yarn.lock"
+
+
+def test_the_deps_hook_gets_every_file_a_reader_reads() -> None:
+    """The deps hook's `files:` pattern in .pre-commit-hooks.yaml is kept by hand: every
+    READERS pattern (a `*` stands for any name part) must be one it passes to the hook."""
+    import re
+    from pathlib import Path
+
+    from ruamel.yaml import YAML
+
+    from hullscan.deps.lockfiles import READERS
+
+    hooks = YAML(typ="safe").load((Path(__file__).resolve().parents[1] / ".pre-commit-hooks.yaml")
+                                  .read_text("utf-8"))
+    pattern = next(h["files"] for h in hooks if h["id"] == "hullscan-deps")
+    for reader_pattern in READERS:
+        sample = "app/" + reader_pattern.replace("*", "-dev")
+        assert re.search(pattern, sample), f"{sample} ({reader_pattern}) is not given to the hook"
