@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from hullscan.cli import run_hook
+from hullscan.cli.hooks import run_hook
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -183,7 +183,7 @@ def test_a_file_named_like_an_option_is_checked_not_obeyed(repo: Repo, precommit
 ])
 def test_hook_argv_split(tmp_path, monkeypatch, argv: list[str], present: list[str],
                          options: list[str], files: list[str], capsys) -> None:
-    from hullscan.cli import split_hook_argv
+    from hullscan.cli.hooks import split_hook_argv
 
     monkeypatch.chdir(tmp_path)
     for name in present:
