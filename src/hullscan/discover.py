@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import re
 import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +23,12 @@ from hullscan.textfile import FileContent
 from hullscan.tools import run_tool
 
 log = logging.getLogger("hullscan.discover")
+
+# A Compose file's name (compose.yaml, docker-compose.override.yml, compose.prod.yaml): the one
+# pattern the Compose checker, the IaC checker (which leaves them alone), the build-context
+# lister and the pre-commit hook table use.
+COMPOSE_FILE = r"(docker-)?compose(\.[^/]*)?\.ya?ml"
+COMPOSE_NAME = re.compile(rf"^{COMPOSE_FILE}$")
 
 SKIP_DIRS = frozenset(
     {".git", ".hg", ".svn", ".venv", "venv", ".tox", ".nox", "__pycache__", "node_modules"}

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hullscan.discover import COMPOSE_FILE
+
 CONFIG_FILE = ".pre-commit-config.yaml"
 
 # hook id (.pre-commit-hooks.yaml) -> the checkers its entry runs (None: every checker that
@@ -108,7 +110,7 @@ def sibling_hooks(root: Path, running: str,
 # tags) are not listed: whether they get a file is not known here.
 HOOK_FILES: Mapping[str, str] = {
     "hullscan-iac": r"\.(tf|tf\.json|bicep|ya?ml|json|template|tpl)$",
-    "hullscan-compose": r"(^|/)(docker-)?compose(\.[^/]*)?\.ya?ml$",
+    "hullscan-compose": rf"(^|/){COMPOSE_FILE}$",
 }
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import importlib
 import json
 import logging
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from hullscan import trusted
 from hullscan.checkers.interface import CheckContext
 from hullscan.compose import rules as own_rules
 from hullscan.compose.loader import ComposeLoadError, EmptyDocument, load_compose
-from hullscan.discover import Target
+from hullscan.discover import COMPOSE_NAME, Target
 from hullscan.errors import ToolError, ToolTimeoutError
 from hullscan.model import (
     CheckerResult,
@@ -56,12 +55,11 @@ SEVERITIES = {
 }
 _DEFAULT_SEVERITY = Severity.MEDIUM  # a level a newer compose-lint might add
 
-_NAME_PATTERN = re.compile(r"^(docker-)?compose(\.[^/]*)?\.ya?ml$")
 
 
 def is_compose_file(name: str) -> bool:
     """compose.yaml/.yml, docker-compose.yaml/.yml and their `compose.*.yaml` variants."""
-    return bool(_NAME_PATTERN.match(name))
+    return bool(COMPOSE_NAME.match(name))
 
 
 @dataclass

@@ -19,6 +19,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from hullscan.discover import COMPOSE_NAME
+
 __all__ = [
     "MAX_ENTRIES",
     "BuildContext",
@@ -276,7 +278,6 @@ def contains(path: Path, pattern: re.Pattern[bytes]) -> bool:
 
 # --- Compose: a service that builds this Dockerfile with its context elsewhere ---------------
 
-_COMPOSE_NAME = re.compile(r"^(docker-)?compose(\.[^/]*)?\.ya?ml$", re.IGNORECASE)
 _MAX_COMPOSE_BYTES = 1 << 20
 _compose_cache: dict[tuple[str, int, int], list[tuple[str, str]]] = {}
 
@@ -336,7 +337,7 @@ def compose_context(dockerfile: Path, root: Path) -> tuple[Path, Path] | None:
         try:
             with os.scandir(folder) as entries:
                 names = sorted(e.name for e in entries
-                               if _COMPOSE_NAME.match(e.name) and e.is_file(follow_symlinks=False))
+                               if COMPOSE_NAME.match(e.name) and e.is_file(follow_symlinks=False))
         except OSError:
             names = []
         for name in names:

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import re
 
-from hullscan.discover import Target
+from hullscan.discover import COMPOSE_NAME, Target
 from hullscan.iac.helm import chart_folder
 
 SNIFF = 64 * 1024
 
-_COMPOSE = re.compile(r"^(docker-)?compose(\.[^/]*)?\.ya?ml$")
 _WORKFLOW_DIR = ".github/workflows/"
 
 
@@ -38,7 +37,7 @@ def framework_of(target: Target) -> str | None:
         return "terraform"
     if lower.endswith(".bicep"):
         return "bicep"
-    if _COMPOSE.match(lower):
+    if COMPOSE_NAME.match(lower):
         return None
     if (name == "values.yaml" or "/templates/" in f"/{rel}") and chart_folder(path) is not None:
         return "helm"  # part of a chart (helpers and NOTES too): a change to it checks the chart
