@@ -58,6 +58,13 @@ class Target:
         """The file's bytes (UnreadableFile: too large or unreadable)."""
         return self.content.data(self.path, max_size)
 
+    def cli_path(self) -> str:
+        """The path to give a tool run from the root: relative, except outside the root;
+        `./` in front of a name that starts with `-`, so it is never read as an option."""
+        if self.rel.startswith(".."):
+            return str(self.path)
+        return f"./{self.rel}" if self.rel.startswith("-") else self.rel
+
 
 def real_path(path: Path | str) -> Path:
     """`path` absolute, with its symbolic links resolved, without ever raising:

@@ -246,7 +246,7 @@ def _compose_lint_once(
         exe, "check", "--format", "json", "--no-merge-overrides", "--no-env",
         # suppressed findings are kept: they are reported as suppressed, with the reason
         "--allow-partial-coverage", *config_args,
-        "--", *[_cli_path(t) for t in targets],  # `--`: a file named like an option is a file
+        "--", *[t.cli_path() for t in targets],  # `--`: a file named like an option is a file
     ]
     # Exit codes: 0 clean, 1 findings at or above its --fail-on, 2 errors (a file it could
     # not parse, a crashed rule, a bad config), still with the JSON envelope.
@@ -290,12 +290,6 @@ def _one_line(text: str, limit: int = 300) -> str:
 
 def redact_prose(text: str) -> str:
     return redact(text, prose=True)
-
-
-def _cli_path(target: Target) -> str:
-    if target.rel.startswith(".."):
-        return str(target.path)
-    return f"./{target.rel}" if target.rel.startswith("-") else target.rel
 
 
 def _match(file: str, by_rel: Mapping[str, Target]) -> Target | None:

@@ -244,13 +244,13 @@ def _hadolint_chunk(
     # Relative paths from the root: hadolint echoes them back, and it reads a .hadolint.yaml
     # from the working folder, so a repository's own hadolint settings still apply.
     # `--` ends the options (hadolint accepts it): a file named like one ("--config=x") is a
-    # file; _cli_path's "./" does the same for tools that would not.
+    # file; Target.cli_path's "./" does the same for tools that would not.
     # `# hadolint ignore=` pragmas are read by hullscan (`hadolint_pragma`), so they are
     # suppressions with a reason in the report, reviewed like any inline suppression when a
     # pull request adds one, instead of findings that silently disappear.
     argv = [exe, "--no-fail", "--no-color", "--disable-ignore-pragma", "-f", "json",
             *config_args, "--",
-            *[_cli_path(t) for t in targets]]
+            *[t.cli_path() for t in targets]]
     run = run_tool("hadolint", argv, cwd=root)
     try:
         data = json.loads(run.stdout or "[]")
@@ -259,13 +259,6 @@ def _hadolint_chunk(
     if not isinstance(data, list):
         raise ToolError("hadolint", "unexpected JSON output (not a list)", run.stderr)
     return [d for d in data if isinstance(d, dict)]
-
-
-def _cli_path(target: Target) -> str:
-    if target.rel.startswith(".."):
-        return str(target.path)
-    # "./" keeps a file named like an option ("-x") from being read as one.
-    return f"./{target.rel}" if target.rel.startswith("-") else target.rel
 
 
 def _hadolint_rule(code: str, message: str, severity: Severity) -> Rule:

@@ -19,12 +19,6 @@ class Source:
 
 
 
-def cli_path(target: Target) -> str:
-    if target.rel.startswith(".."):
-        return str(target.path)
-    return f"./{target.rel}" if target.rel.startswith("-") else target.rel
-
-
 def target_of(path: str, by_rel: Mapping[str, Target]) -> Target | None:
     return by_rel.get(path) or by_rel.get(path.removeprefix("./")) or next(
         (t for t in by_rel.values() if str(t.path) == path), None

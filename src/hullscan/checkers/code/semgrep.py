@@ -15,7 +15,7 @@ from typing import Any
 from hullscan import RULES_DOCS
 from hullscan.catalog import tool_rule
 from hullscan.checkers.code.bandit import CWE
-from hullscan.checkers.code.common import NAME, cli_path, int_or_none, mapping, target_of
+from hullscan.checkers.code.common import NAME, int_or_none, mapping, target_of
 from hullscan.checkers.interface import CheckContext
 from hullscan.config import CONFIG_NAME
 from hullscan.discover import Target
@@ -101,7 +101,7 @@ def run_semgrep(
         # --disable-nosem: `# nosemgrep` comments are read by hullscan (`nosemgrep_suppression`)
         # so they are suppressions with a reason, reviewed when a pull request adds one
         argv = [exe, "scan", "--json", "--metrics", "off", "--disable-version-check",
-                "--quiet", "--disable-nosem", *configs, "--", *[cli_path(t) for t in chunk]]
+                "--quiet", "--disable-nosem", *configs, "--", *[t.cli_path() for t in chunk]]
         # a minimal environment: no SEMGREP_APP_TOKEN (no login, no registry), no GITHUB_*
         run = run_tool("semgrep", argv, cwd=root, ok_codes=(0, 1), clean_env=True, env={
             "SEMGREP_ENABLE_VERSION_CHECK": "0", "SEMGREP_SEND_METRICS": "off"})
