@@ -148,7 +148,11 @@ def test_lockfiles_in_an_image_are_audited_on_the_line_of_the_layer_that_added_t
     flask = components["pkg:pypi/flask@0.12.2"]
     assert component_properties(flask)["hullscan:location"] == "app/requirements.txt"
     assert component_properties(flask)["hullscan:line"] == "2"
-    assert "pkg:npm/lodash@4.17.20" in components
+    # pinned by package-lock.json and installed: one component, the installed package
+    sbom = json.loads((repo.root / "sbom.json").read_text())
+    lodash = [c for c in sbom["components"] if c.get("purl") == "pkg:npm/lodash@4.17.20"]
+    assert [component_properties(c)["hullscan:location"] for c in lodash] == [
+        "app/node_modules/lodash/package.json"]
 
 
 LANGUAGES_DOCKERFILE = """\

@@ -36,7 +36,7 @@ def rows(result: Extraction) -> list[tuple[str, str, str, str, str, int | None]]
 def test_registry_lists_each_extractor_once_and_for_its_walks() -> None:
     assert all(isinstance(e, Extractor) and e.name == key for key, e in EXTRACTORS.items())
     assert [e.name for e in for_repository()] == ["lockfile"]
-    assert {e.name for e in for_image()} == {"lockfile-in-image", "gemspec",
+    assert {e.name for e in for_image()} == {"lockfile-in-image", "npm-installed", "gemspec",
                                              "composer-installed", "dotnet-deps", "conda-meta",
                                              "cargo-auditable"}
 
@@ -126,7 +126,8 @@ def test_hostile_bytes_are_problems_never_exceptions(extractor: Extractor) -> No
              "gemspec": f"{GEMS}/x-1.gemspec",
              "composer-installed": "vendor/composer/installed.json",
              "dotnet-deps": "app/A.deps.json", "conda-meta": "opt/conda/conda-meta/x.json",
-             "cargo-auditable": "usr/local/bin/app"}
+             "cargo-auditable": "usr/local/bin/app",
+             "npm-installed": "app/node_modules/x/package.json"}
     path = paths[extractor.name]
     assert extractor.file_required(path, 4096, 0o755)
     rng = random.Random(14)

@@ -71,7 +71,6 @@ def _inventories() -> list[Inventory]:
     from hullscan.image.inventory.extracted import ExtractorInventory
     from hullscan.image.inventory.go import GoInventory
     from hullscan.image.inventory.java import JavaInventory
-    from hullscan.image.inventory.node import NodeInventory
     from hullscan.image.inventory.python import PythonInventory
     from hullscan.image.inventory.rpm import RpmInventory
     from hullscan.packages.registry import for_image
@@ -79,7 +78,7 @@ def _inventories() -> list[Inventory]:
     # the registry's file extractors (lockfiles, gemspecs, ...) read in-image files with the
     # code that reads them in a repository
     return [OSReleaseInventory(), DpkgInventory(), ApkInventory(), RpmInventory(),
-            PythonInventory(), NodeInventory(), GoInventory(), JavaInventory(),
+            PythonInventory(), GoInventory(), JavaInventory(),
             ExtractorInventory(for_image()), SensitiveFilesInventory()]
 
 
@@ -196,7 +195,8 @@ def _dedupe(typed: list[Package]) -> list[Package]:
     def key(p: Package) -> tuple[str, str, str]:
         return (p.osv_ecosystem, normalise_name(p.osv_ecosystem, p.name), p.version)
 
-    installed = {key(p) for p in typed if p.osv_ecosystem and FROM_FILE not in p.properties}
+    installed = {key(p) for p in typed
+                 if p.osv_ecosystem and p.properties.get(FROM_FILE) != "lockfile-in-image"}
     os_kinds = (Ecosystem.DEB, Ecosystem.APK, Ecosystem.RPM)
     owned = {path for p in typed if p.ecosystem in os_kinds for path in p.files}
     kept: list[Package] = []

@@ -2,8 +2,9 @@
 `for_repository()`, the image checker walks the files of an image's layers through
 `for_image()`: to add a format, write its extractor module and add one line here.
 
-(The image's whole-filesystem inventories — dpkg, apk, rpm, Python, npm, Go, Java, which read
-several files of a package database together — are listed by the image checker.)"""
+(The image's whole-filesystem inventories — dpkg, apk, rpm, Python, Go, Java, which read
+several files of a package database together or stream binaries — are listed by the image
+checker.)"""
 
 from __future__ import annotations
 
@@ -14,12 +15,14 @@ from hullscan.packages.dotnet import DotnetDepsExtractor
 from hullscan.packages.gems import GemspecExtractor
 from hullscan.packages.interface import Extractor
 from hullscan.packages.lockfiles import LockfileExtractor
+from hullscan.packages.node_modules import NodeModulesExtractor
 
 __all__ = ["EXTRACTORS", "for_image", "for_repository", "repository_lockfiles"]
 
 EXTRACTORS: dict[str, Extractor] = {
     "lockfile": LockfileExtractor(),
     "lockfile-in-image": LockfileExtractor(image=True),
+    "npm-installed": NodeModulesExtractor(),
     "gemspec": GemspecExtractor(),
     "composer-installed": ComposerInstalledExtractor(),
     "dotnet-deps": DotnetDepsExtractor(),
