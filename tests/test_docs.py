@@ -77,9 +77,9 @@ def test_readme_documents_every_action_input_and_output() -> None:
 
 def test_iac_severity_tables_are_documented() -> None:
     from hullscan.checkers.iac import SUPERSEDES as IAC_SUPERSEDES
+    from hullscan.containers.workloads import ALL_RULES as WORKLOAD_RULES
     from hullscan.iac.severity import CATEGORY_SEVERITY, OVERRIDES
     from hullscan.image.rules import ALL_RULES as IMAGE_RULES
-    from hullscan.workloads import ALL_RULES as WORKLOAD_RULES
 
     for category, severity in CATEGORY_SEVERITY.items():
         assert f"| {category} | {severity.value} |" in RULES_DOC

@@ -13,11 +13,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from hullscan.compose.positions import item_line, key_line, node_line
-from hullscan.dockerfile.rules import PRIVILEGED, ROOT_USER, SECRET_IN_IMAGE
-from hullscan.images import MUTABLE_IMAGE, UNPINNED_IMAGE, UNTRUSTED_REGISTRY, image_issues
-from hullscan.model import Rule
-from hullscan.redact import is_placeholder, is_secret_name, mask, token_kind
-from hullscan.workloads import (
+from hullscan.containers.images import (
+    MUTABLE_IMAGE,
+    UNPINNED_IMAGE,
+    UNTRUSTED_REGISTRY,
+    image_issues,
+)
+from hullscan.containers.rules import PRIVILEGED, ROOT_USER, SECRET_IN_IMAGE
+from hullscan.containers.workloads import (
     CONFINEMENT_DISABLED,
     DANGEROUS_CAPABILITIES,
     DANGEROUS_CAPABILITY,
@@ -29,6 +32,8 @@ from hullscan.workloads import (
     SENSITIVE_PORTS,
     WRITABLE_ROOT_FS,
 )
+from hullscan.model import Rule
+from hullscan.redact import is_placeholder, is_secret_name, mask, token_kind
 
 ALL_RULES: tuple[Rule, ...] = (
     ROOT_USER, UNPINNED_IMAGE, MUTABLE_IMAGE, UNTRUSTED_REGISTRY, SECRET_IN_IMAGE, PRIVILEGED,

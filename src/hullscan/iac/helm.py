@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hullscan.containers.images import image_issues
 from hullscan.discover import Target
-from hullscan.images import image_issues
 from hullscan.model import Rule
 from hullscan.textfile import UnreadableFile, read_text
 from hullscan.yamlsafe import YamlProblem, line_of, load_all

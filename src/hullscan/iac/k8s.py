@@ -9,10 +9,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from hullscan.config import Config
+from hullscan.containers.images import image_issues
+from hullscan.containers.workloads import CLUSTER_ADMIN_BOUND, HOST_PATH, RUNTIME_SOCKETS
 from hullscan.discover import Target
-from hullscan.images import image_issues
 from hullscan.model import Finding, Location, Severity
-from hullscan.workloads import CLUSTER_ADMIN_BOUND, HOST_PATH, RUNTIME_SOCKETS
 from hullscan.yamlsafe import line_of, start_line
 
 CHECKER = "iac"

@@ -14,9 +14,9 @@ from typing import Any
 from hullscan.catalog import tool_rule
 from hullscan.checkers.interface import CheckContext
 from hullscan.config import Config
+from hullscan.containers.images import image_issues
 from hullscan.discover import Target
 from hullscan.errors import ToolError
-from hullscan.images import image_issues
 from hullscan.model import Finding, Location, Rule, Severity, Suppression
 from hullscan.redact import redact
 from hullscan.tools import find_tool, run_tool

@@ -34,8 +34,8 @@ def _compose() -> list[RuleInfo]:
 
 
 def _iac() -> list[RuleInfo]:
-    from hullscan.images import MUTABLE_IMAGE, UNPINNED_IMAGE, UNTRUSTED_REGISTRY
-    from hullscan.workloads import CLUSTER_ADMIN_BOUND, HOST_PATH
+    from hullscan.containers.images import MUTABLE_IMAGE, UNPINNED_IMAGE, UNTRUSTED_REGISTRY
+    from hullscan.containers.workloads import CLUSTER_ADMIN_BOUND, HOST_PATH
 
     # the image-trust rules (Kubernetes containers, workflow jobs and services), hostPath
     # volumes and cluster-admin bindings: hullscan/iac/k8s.py and iac/workflows.py

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from hullscan.containers.images import image_issues
 from hullscan.dockerfile.parser import Dockerfile, Instruction, substitute
 from hullscan.dockerfile.rules.base import (
     Hit,
@@ -12,7 +13,6 @@ from hullscan.dockerfile.rules.base import (
     hit,
     stage_env,
 )
-from hullscan.images import image_issues
 
 
 def _images(dockerfile: Dockerfile, context: RuleContext) -> Iterator[Hit]:

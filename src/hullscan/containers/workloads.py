@@ -8,8 +8,8 @@ HS132 privileged) are reused from where they are defined.
 from __future__ import annotations
 
 from hullscan.catalog import make_rule
-from hullscan.dockerfile.rules import PRIVILEGED, ROOT_USER, SECRET_IN_IMAGE
-from hullscan.images import MUTABLE_IMAGE, UNPINNED_IMAGE, UNTRUSTED_REGISTRY
+from hullscan.containers.images import MUTABLE_IMAGE, UNPINNED_IMAGE, UNTRUSTED_REGISTRY
+from hullscan.containers.rules import PRIVILEGED, ROOT_USER, SECRET_IN_IMAGE
 from hullscan.model import Rule, Severity
 
 HOST_PATH = make_rule(
