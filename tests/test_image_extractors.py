@@ -97,14 +97,17 @@ def test_lockfile_extractor_in_image_skips_manifests_and_dependencies_own_locks(
     image = LockfileExtractor(image=True)
     repository = LockfileExtractor()
     for path in ("app/requirements.txt", "srv/package-lock.json", "app/Gemfile.lock",
-                 "var/www/composer.lock", "src/go.mod", "app/requirements/prod.txt"):
+                 "var/www/composer.lock", "src/go.mod", "app/requirements/prod.txt",
+                 "go/src/app/go.mod"):
         assert image.file_required(path, 10), path
     for path in ("app/package.json", "app/pyproject.toml", "app/pom.xml",
                  "app/node_modules/x/yarn.lock",
                  "usr/lib/python3/dist-packages/x/requirements.txt",
                  "root/go/pkg/mod/github.com/a/b@v1.0.0/go.mod",
                  "usr/local/bundle/gems/rack-2.2.3/Gemfile.lock", "app/vendor/a/b/composer.lock",
-                 "usr/share/doc/x/requirements.txt", "app/notes.txt", "app/requirements.txt/x"):
+                 "usr/share/doc/x/requirements.txt", "app/notes.txt", "app/requirements.txt/x",
+                 "usr/local/go/src/go.mod", "usr/lib/go-1.19/src/cmd/go.mod",
+                 "app/internal/testdata/go.mod"):
         assert not image.file_required(path, 10), path
     assert repository.file_required("app/package.json")
     assert not image.file_required("app/requirements.txt", 0)

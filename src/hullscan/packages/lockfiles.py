@@ -6,11 +6,13 @@ In an image only what the image's own application pins counts: manifests that ar
 (`package.json`, `pyproject.toml`, `pom.xml`: ranges and properties, and every installed npm
 package ships one) are left to the installed-package inventories, and so are the lockfiles and
 go.mod files that installed packages and caches carry with them (under `node_modules/`,
-`site-packages/`, a gems folder, a Go module cache, `vendor/`, ...): those describe how a
-dependency was developed, not what the image runs."""
+`site-packages/`, a gems folder, a Go module cache, `vendor/`, `testdata/`, the Go
+distribution's own tree, ...): those describe how a dependency was developed, not what the image
+runs."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from fnmatch import fnmatchcase
 
@@ -24,7 +26,10 @@ MAX_IN_IMAGE_BYTES = 16 * 1024 * 1024  # a lockfile of an image is captured in m
 NOT_IN_IMAGE = frozenset({"package.json", "pyproject.toml", "pom.xml"})
 # folders whose lockfiles belong to an installed dependency or a cache, not the application
 _FOREIGN_FOLDERS = frozenset({"node_modules", "site-packages", "dist-packages", "vendor",
-                              "gems", ".cargo", ".m2", ".npm", ".cache", "bower_components"})
+                              "gems", ".cargo", ".m2", ".npm", ".cache", "bower_components",
+                              "testdata"})
+# toolchains' own source trees (the Go distribution's go.mod files and their test data)
+_TOOLCHAINS = re.compile(r"^(?:usr/local/go|usr/lib/go(?:-[\d.]+)?|usr/share/doc)(?:/|$)")
 _EXACT = frozenset(p for p in READERS if not any(c in p for c in "*?["))
 _PATTERNS = tuple(p.rpartition("/")[2] for p in READERS if p not in _EXACT)
 
@@ -52,7 +57,7 @@ class LockfileExtractor:
                 return None
             parts = folder.split("/")
             if _FOREIGN_FOLDERS.intersection(parts) or "pkg/mod" in folder \
-                    or folder.startswith("usr/share/doc"):
+                    or _TOOLCHAINS.match(folder):
                 return None
         return reader_for(base, path)
 
