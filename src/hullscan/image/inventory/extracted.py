@@ -88,7 +88,11 @@ class ExtractorInventory(Inventory):
                 self.problem(payload[len(_PROBLEM):].decode("utf-8", "replace"))
                 continue
             for extractor in [e for e in self.streaming if e.file_required(path, None, final.mode)]:
-                result = extractor.extract(ScanInput(path, payload, len(payload), final.mode))
+                try:
+                    result = extractor.extract(ScanInput(path, payload, len(payload), final.mode))
+                except Exception as exc:  # an extractor's bug is one problem, never a crash
+                    self.problem(f"{path}: {extractor.name}: {type(exc).__name__}: {exc}")
+                    break
                 for problem in result.problems:
                     self.problem(problem)
                 found.extend(_package(p, final, extractor.name) for p in result.packages)
