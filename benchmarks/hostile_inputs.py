@@ -14,9 +14,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from hullscan.core.redact import redact
 from hullscan.dockerfile import rules
 from hullscan.dockerfile.parser import parse
-from hullscan.redact import redact
 
 CASES: dict[str, Callable[[int], str]] = {
     "curl tokens": lambda n: "FROM a\nRUN " + "curl " * n + "\n",

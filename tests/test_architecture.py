@@ -53,3 +53,14 @@ def test_every_registration_place_exists() -> None:
     for name, path in places:
         text = (PROJECT / path).read_text("utf-8")
         assert re.search(rf"^{name}\b[^=\n]*=", text, re.MULTILINE), f"{name} not in {path}"
+
+
+def test_at_most_eight_top_level_modules_and_the_core_imports_no_other_layer() -> None:
+    package = PROJECT / "src" / "hullscan"
+    modules = sorted(p.name for p in package.glob("*.py"))
+    assert len(modules) <= 8, modules
+    for path in (package / "core").glob("*.py"):
+        for line in path.read_text("utf-8").splitlines():
+            match = re.match(r"from (hullscan(?:\.\w+)*) import", line)  # top level only
+            if match and match.group(1) != "hullscan":
+                assert match.group(1).startswith("hullscan.core"), f"{path.name}: {line}"

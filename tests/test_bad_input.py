@@ -95,7 +95,7 @@ def test_hanging_hadolint_times_out(hullscan, repo: Repo, tmp_path: Path) -> Non
     fake.write_text("#!/bin/sh\nexec sleep 30\n")
     fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
     repo.write("Dockerfile", GOOD)
-    import hullscan.tools as tools
+    import hullscan.core.tools as tools
 
     old = tools.DEFAULT_TIMEOUT
     tools.DEFAULT_TIMEOUT = 1.0

@@ -13,8 +13,8 @@ from conftest import DATA, Repo
 
 from hullscan.checkers import code as code_checker
 from hullscan.checkers.code import bandit as bandit_adapter
+from hullscan.core.model import Severity, content_fingerprint
 from hullscan.discover import Target
-from hullscan.model import Severity, content_fingerprint
 
 # the one import each rule's code needs (importing subprocess or pickle is a low finding)
 IMPORTS = {
@@ -178,7 +178,7 @@ def test_bad_input_files_are_skipped_with_a_diagnostic(hullscan, repo: Repo) -> 
 
 def test_unreadable_file_is_a_warning(tmp_path: Path) -> None:
     from hullscan.checkers.interface import CheckContext
-    from hullscan.config import Config
+    from hullscan.core.config import Config
 
     good = tmp_path / "good.py"
     good.write_text("eval(input())\n")

@@ -10,9 +10,8 @@ import pytest
 from cyclonedx.validation.json import JsonStrictValidator
 
 from hullscan import __version__
-from hullscan.errors import UsageError
-from hullscan.formats.cyclonedx import SCHEMA_VERSION, render
-from hullscan.model import (
+from hullscan.core.errors import UsageError
+from hullscan.core.model import (
     CheckerResult,
     Component,
     Finding,
@@ -24,6 +23,7 @@ from hullscan.model import (
     Suppression,
     SuppressionKind,
 )
+from hullscan.formats.cyclonedx import SCHEMA_VERSION, render
 
 DIGEST = "sha256:" + "ab" * 32
 IMAGE = "ghcr.io/acme/shop:1.4"

@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
+from hullscan.core.model import Severity
+from hullscan.core.redact import mask
 from hullscan.dockerfile import rules
 from hullscan.dockerfile.parser import parse
 from hullscan.dockerfile.rules import Hit, RuleContext
-from hullscan.model import Severity
-from hullscan.redact import mask
 
 DIGEST = "sha256:" + "a" * 64
 FROM_OK = f"FROM alpine:3.19@{DIGEST}"  # pinned: no image rule fires on it

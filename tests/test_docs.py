@@ -11,10 +11,10 @@ from ruamel.yaml import YAML
 
 from hullscan.cli import build_parser
 from hullscan.dockerfile.rules import ALL_RULES, SUPERSEDES
-from hullscan.policy import EXPIRED_IGNORE
+from hullscan.policy.apply import EXPIRED_IGNORE
+from hullscan.policy.trusted import WEAKENED_CHECK
 from hullscan.rules import all_rules
 from hullscan.rules.interface import HULLSCAN
-from hullscan.trusted import WEAKENED_CHECK
 
 README = (PROJECT / "README.md").read_text()
 RULES_DOC = (PROJECT / "docs" / "rules.md").read_text()
@@ -120,7 +120,7 @@ def test_pre_commit_rev_is_a_commit_of_this_repository() -> None:
 
 
 def test_informational_notices_are_documented() -> None:
-    from hullscan.catalog import INFORMATIONAL_ADVICE
+    from hullscan.core.catalog import INFORMATIONAL_ADVICE
     from hullscan.vuln.severity import INFORMATIONAL_SEVERITY
 
     assert "### Informational notices" in RULES_DOC

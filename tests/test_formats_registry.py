@@ -8,8 +8,8 @@ import inspect
 import pytest
 
 from hullscan.cli.options import FORMAT_CHOICES
+from hullscan.core.model import CheckerResult, Finding, Location, Report, Rule, Severity
 from hullscan.formats import FORMATS, RenderContext, render, renderer
-from hullscan.model import CheckerResult, Finding, Location, Report, Rule, Severity
 
 
 def _report() -> Report:

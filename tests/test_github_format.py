@@ -9,10 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import Repo
 
-from hullscan.formats.github import annotation_lines
-from hullscan.formats.interface import RenderContext
-from hullscan.formats.markdown import summary
-from hullscan.model import (
+from hullscan.core.model import (
     CheckerResult,
     Finding,
     Location,
@@ -22,6 +19,9 @@ from hullscan.model import (
     Rule,
     Severity,
 )
+from hullscan.formats.github import annotation_lines
+from hullscan.formats.interface import RenderContext
+from hullscan.formats.markdown import summary
 
 COMMAND = re.compile(r"^::(?P<level>error|warning|notice)(?: (?P<props>[^:]*))?::(?P<msg>.*)$")
 
@@ -85,7 +85,7 @@ def test_annotations_without_overflow_have_no_extra_notice() -> None:
 def test_checker_failure_is_an_error_annotation_and_suppressed_are_not_annotated() -> None:
     from dataclasses import replace
 
-    from hullscan.model import Suppression, SuppressionKind
+    from hullscan.core.model import Suppression, SuppressionKind
 
     suppressed = replace(_finding(1, Severity.HIGH),
                          suppression=Suppression(SuppressionKind.IN_SOURCE, "reviewed"))

@@ -1,6 +1,6 @@
 """One problem, one finding across pre-commit hooks: each hook is its own process, so the
 secrets hook leaves a finding to a sibling hullscan hook the repository configures when that
-hook reports the same problem (`hullscan.overlaps`), and keeps it otherwise. Through real
+hook reports the same problem (`hullscan.policy.overlaps`), and keeps it otherwise. Through real
 `pre-commit run` on a temporary repository, with the hooks of this project's HEAD."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from conftest import PROJECT, Repo, run_subprocess
 from ruamel.yaml import YAML
 from test_precommit import precommit_env  # noqa: F401  (the fixture)
 
-from hullscan.precommit import HOOK_CHECKERS, SiblingHook, hook_id, sibling_hooks
+from hullscan.policy.precommit import HOOK_CHECKERS, SiblingHook, hook_id, sibling_hooks
 
 COMPOSE = """\
 services:
@@ -149,7 +149,7 @@ def test_secrets_hook_leaves_container_lines_to_the_sibling_hooks(
 
 
 def test_the_files_table_matches_the_hooks() -> None:
-    from hullscan.precommit import HOOK_FILES
+    from hullscan.policy.precommit import HOOK_FILES
 
     hooks = {h["id"]: h for h in YAML(typ="safe").load(
         (PROJECT / ".pre-commit-hooks.yaml").read_text())}
@@ -159,7 +159,7 @@ def test_the_files_table_matches_the_hooks() -> None:
 
 
 def test_a_file_is_left_to_the_most_specific_hook_that_gets_it(tmp_path: Path) -> None:
-    from hullscan.precommit import checked_elsewhere
+    from hullscan.policy.precommit import checked_elsewhere
 
     (tmp_path / ".pre-commit-config.yaml").write_text(
         "repos:\n  - repo: https://github.com/hullscan/hullscan\n"

@@ -1,10 +1,10 @@
-"""Tests for hullscan.imageref."""
+"""Tests for hullscan.core.imageref."""
 
 from __future__ import annotations
 
 import pytest
 
-from hullscan.imageref import ImageRef, parse_image_ref, registry_matches
+from hullscan.core.imageref import ImageRef, parse_image_ref, registry_matches
 
 SHA256 = "sha256:" + "a" * 64
 SHA512 = "sha512:" + "0123456789abcdef" * 8

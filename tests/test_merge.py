@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from conftest import EXAMPLES, Repo
 
-from hullscan.errors import OutputError, UsageError
+from hullscan.core.errors import OutputError, UsageError
 from hullscan.formats import sarif_limits
 from hullscan.formats.sarif_limits import MAX_RESULTS_PER_RUN
 from hullscan.formats.sarif_merge import MergeSummary, merge_files

@@ -265,7 +265,7 @@ def test_a_crash_outside_the_checkers_is_exit_3_in_one_line(
 def test_a_crash_in_the_policy_of_one_checker_keeps_the_others(
     hullscan, repo: Repo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from hullscan import policy
+    from hullscan.policy import apply as policy
 
     real = policy._finish
 

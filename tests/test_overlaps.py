@@ -1,4 +1,4 @@
-"""One problem, one finding: the overlap table (`hullscan.overlaps`) and what the policy does
+"""One problem, one finding: the overlap table (`hullscan.policy.overlaps`) and what the policy does
 with it in one process (hooks in separate processes: tests/test_precommit.py)."""
 
 from __future__ import annotations
@@ -9,12 +9,12 @@ from typing import Any
 from conftest import PROJECT, Repo
 
 from hullscan.checkers.secrets import ALL_RULES as SECRET_RULES
-from hullscan.config import CheckerConfig, Config
+from hullscan.core.config import CheckerConfig, Config
+from hullscan.core.model import CheckerResult, Finding, Location, Rule, Severity
 from hullscan.dockerfile.rules import ALL_RULES as DOCKERFILE_RULES
 from hullscan.image.rules import ALL_RULES as IMAGE_RULES
-from hullscan.model import CheckerResult, Finding, Location, Rule, Severity
-from hullscan.overlaps import OVERLAPS
-from hullscan.policy import apply_policy
+from hullscan.policy.apply import apply_policy
+from hullscan.policy.overlaps import OVERLAPS
 
 RULES_DOC = (PROJECT / "docs" / "rules.md").read_text()
 
@@ -107,7 +107,7 @@ def test_a_disabled_rule_wins_nothing(tmp_path: Path) -> None:
 
 def test_the_checkers_reporting_each_kept_rule_are_declared() -> None:
     from hullscan.compose.rules import ALL_RULES as COMPOSE_RULES
-    from hullscan.overlaps import REPORTED_BY
+    from hullscan.policy.overlaps import REPORTED_BY
 
     rules = {"dockerfile": DOCKERFILE_RULES, "compose": COMPOSE_RULES, "image": IMAGE_RULES,
              "secrets": SECRET_RULES}

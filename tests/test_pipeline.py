@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from conftest import Repo
 
-from hullscan.errors import UsageError
+from hullscan.core.errors import UsageError
 from hullscan.pipeline import DISCOVERY, ScanRequest, in_shard, parse_shard, run
 
 

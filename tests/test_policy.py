@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from hullscan.catalog import make_rule
-from hullscan.config import CheckerConfig, Config, IgnoreEntry
-from hullscan.model import (
+from hullscan.core.catalog import make_rule
+from hullscan.core.config import CheckerConfig, Config, IgnoreEntry
+from hullscan.core.model import (
     BaselineState,
     CheckerResult,
     Finding,
@@ -20,7 +20,7 @@ from hullscan.model import (
     Severity,
     SuppressionKind,
 )
-from hullscan.policy import apply_policy, compare
+from hullscan.policy.apply import apply_policy, compare
 
 TODAY = dt.date(2026, 12, 4)
 RULE_A = make_rule("HS100", "container-runs-as-root", "Runs as root", "full", "fix",
@@ -106,7 +106,7 @@ def test_fingerprints_count_occurrences_and_compare_marks_new(tmp_path: Path) ->
 def test_a_policy_step_that_fails_fails_that_checker_only(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from hullscan import policy
+    from hullscan.policy import apply as policy
 
     (tmp_path / "Dockerfile").write_text("FROM a\n")
     real = policy._fingerprint

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hullscan.redact import mask, redact
+from hullscan.core.redact import mask, redact
 
 
 @pytest.mark.parametrize(

@@ -122,7 +122,7 @@ def test_help_mentions_the_command(hullscan, tmp_path: Path) -> None:
 
 def test_every_rule_id_is_unique_per_checker() -> None:
     from hullscan.checkers import CHECKERS
-    from hullscan.policy import POLICY_CHECKER
+    from hullscan.policy.apply import POLICY_CHECKER
 
     assert set(CHECKER_NAMES) == {*CHECKERS, POLICY_CHECKER}  # a new checker registers here
     rules = all_rules()

@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import Repo
 
-from hullscan.formats import RenderContext, sarif, sarif_limits
-from hullscan.model import (
+from hullscan.core.model import (
     BaselineState,
     CheckerResult,
     Finding,
@@ -26,6 +25,7 @@ from hullscan.model import (
     Suppression,
     SuppressionKind,
 )
+from hullscan.formats import RenderContext, sarif, sarif_limits
 
 HIGH_SECRETS = 600
 SUPPRESSED_SECRETS = 50

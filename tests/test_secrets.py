@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from conftest import Repo
 
-from hullscan.redact import redact
+from hullscan.core.redact import redact
 
 # Test secrets are assembled at run time so this file itself holds none in full.
 AWS_ID = "AKIA" + "Z7QW3RTY5UIOPLKJ"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from test_vuln_sources import record
 
-from hullscan.model import Severity
+from hullscan.core.model import Severity
 from hullscan.vuln.engine import audit
 from hullscan.vuln.interface import PackageRef
 from hullscan.vuln.local_db import LocalDatabase

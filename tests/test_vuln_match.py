@@ -15,7 +15,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from hullscan.model import Severity
+from hullscan.core.model import Severity
 from hullscan.vuln.interface import Advisory, PackageRef
 from hullscan.vuln.match import (
     MatchProblem,
@@ -862,7 +862,7 @@ def _notice(kind: str, where: str = "database_specific", **extra: Any) -> dict[s
 @pytest.mark.parametrize("where", ["database_specific", "ecosystem_specific"])
 @pytest.mark.parametrize("kind", ["unmaintained", "unsound", "notice"])
 def test_informational_notice_is_low_with_its_own_rule(where: str, kind: str) -> None:
-    from hullscan.catalog import advisory_rule
+    from hullscan.core.catalog import advisory_rule
 
     found = match_record(_notice(kind, where), PackageRef("crates.io", "failure", "0.1.8"))
     assert found is not None
@@ -882,7 +882,7 @@ def test_informational_notice_is_low_with_its_own_rule(where: str, kind: str) ->
 
 
 def test_vulnerabilities_keep_their_rule_and_medium_default() -> None:
-    from hullscan.catalog import advisory_rule
+    from hullscan.core.catalog import advisory_rule
 
     data = _record("RUSTSEC-2026-0101", [_semver(("introduced", "0"), ("fixed", "1.0.0"))],
                    name="failure", database_specific={"categories": ["memory-corruption"]})

@@ -17,10 +17,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hullscan.errors import ToolError, UsageError
-from hullscan.globs import match_any
-from hullscan.textfile import FileContent
-from hullscan.tools import run_tool
+from hullscan.core.errors import ToolError, UsageError
+from hullscan.core.globs import match_any
+from hullscan.core.textfile import FileContent
+from hullscan.core.tools import run_tool
 
 log = logging.getLogger("hullscan.discover")
 

@@ -16,10 +16,9 @@ from typing import TYPE_CHECKING
 
 from hullscan.checkers import CHECKERS, get_checker
 from hullscan.checkers.interface import CheckContext, Checker
-from hullscan.config import Config, find_config, load_config
-from hullscan.discover import Target, discover, find_root, real_path, relative
-from hullscan.errors import ConfigError, UsageError, describe_exception, stage
-from hullscan.model import (
+from hullscan.core.config import Config, find_config, load_config
+from hullscan.core.errors import ConfigError, UsageError, describe_exception, stage
+from hullscan.core.model import (
     BaselineState,
     CheckerResult,
     Notification,
@@ -28,7 +27,8 @@ from hullscan.model import (
     Severity,
     SuppressionKind,
 )
-from hullscan.policy import Elsewhere, apply_policy, compare, review_inline_suppressions
+from hullscan.discover import Target, discover, find_root, real_path, relative
+from hullscan.policy.apply import Elsewhere, apply_policy, compare, review_inline_suppressions
 
 if TYPE_CHECKING:
     from hullscan.image.model import ImageRequest
@@ -111,7 +111,7 @@ def run(request: ScanRequest) -> Report:
         config = load_request_config(request, root)
     known: set[str] = set()
     if request.baseline is not None:
-        from hullscan.baseline import load_baseline
+        from hullscan.policy.baseline import load_baseline
 
         known |= load_baseline(request.baseline)
     report = _scan(request, request.paths, root, in_git, config)
@@ -121,7 +121,7 @@ def run(request: ScanRequest) -> Report:
     notes: list[str] = []
     base_suppressed: set[str] | None = None
     if request.new_only and request.base:
-        from hullscan.gitbase import resolve_base, worktree
+        from hullscan.policy.gitbase import resolve_base, worktree
 
         base = resolve_base(root, request.base, in_git)
         notes.extend(base.notes)
@@ -138,8 +138,8 @@ def run(request: ScanRequest) -> Report:
 def _run_pull_request(request: ScanRequest, root: Path, in_git: bool) -> Report:
     """--new-only --base REF: the policy (configuration, baseline, tool configuration files)
     comes from the merge base; what the change does to it is reported, not applied."""
-    from hullscan import trusted
-    from hullscan.gitbase import resolve_base, worktree
+    from hullscan.policy import trusted
+    from hullscan.policy.gitbase import resolve_base, worktree
 
     assert request.base is not None
     base = resolve_base(root, request.base, in_git)
@@ -345,7 +345,7 @@ def _leave_to_siblings(
     repository's configuration checks with the same checker (`hullscan-iac` leaves Compose
     files to `hullscan-compose`): one finding per problem across hooks. A note per checker
     says how many files were left to which hook."""
-    from hullscan.precommit import checked_elsewhere, sibling_hooks
+    from hullscan.policy.precommit import checked_elsewhere, sibling_hooks
 
     siblings = sibling_hooks(root, hook)
     if not siblings:
@@ -376,10 +376,10 @@ def _sibling_results(
     running: dict[str, Checker], root: Path, context: CheckContext,
 ) -> list[Elsewhere]:
     """What the repository's other hullscan hooks will report on the files where this hook
-    found something that yields to another rule (`hullscan.overlaps`): their checkers run here
-    on those files only, so the policy can leave each such finding to the sibling hook."""
-    from hullscan import overlaps
-    from hullscan.precommit import sibling_hooks
+    found something that yields to another rule (`hullscan.policy.overlaps`): their checkers
+    run here on those files only, so the policy can leave each such finding to the sibling hook."""
+    from hullscan.policy import overlaps
+    from hullscan.policy.precommit import sibling_hooks
 
     yielding = overlaps.yielding()
     # the files each checker would have to report on: those of this hook's findings that

@@ -18,13 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hullscan import trusted
 from hullscan.checkers.interface import CheckContext
 from hullscan.compose import rules as own_rules
 from hullscan.compose.loader import ComposeLoadError, EmptyDocument, load_compose
-from hullscan.discover import COMPOSE_NAME, Target
-from hullscan.errors import ToolError, ToolTimeoutError
-from hullscan.model import (
+from hullscan.core.errors import ToolError, ToolTimeoutError
+from hullscan.core.model import (
     CheckerResult,
     Finding,
     Location,
@@ -36,9 +34,11 @@ from hullscan.model import (
     SuppressionKind,
     ToolInfo,
 )
-from hullscan.redact import redact
-from hullscan.textfile import UnreadableFile
-from hullscan.tools import find_tool, first_line, run_tool
+from hullscan.core.redact import redact
+from hullscan.core.textfile import UnreadableFile
+from hullscan.core.tools import find_tool, first_line, run_tool
+from hullscan.discover import COMPOSE_NAME, Target
+from hullscan.policy import trusted
 
 log = logging.getLogger("hullscan.compose")
 

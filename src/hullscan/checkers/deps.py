@@ -18,8 +18,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hullscan.catalog import advisory_rule
 from hullscan.checkers.interface import CheckContext
+from hullscan.core.catalog import advisory_rule
+from hullscan.core.errors import ToolError
+from hullscan.core.model import (
+    CheckerResult,
+    Finding,
+    Location,
+    Notification,
+    NotificationLevel,
+    ToolInfo,
+)
 from hullscan.deps import pipaudit
 from hullscan.deps.lockfiles import (
     Dependency,
@@ -30,15 +39,6 @@ from hullscan.deps.lockfiles import (
 from hullscan.deps.lockfiles.packagejson import covering_lockfile
 from hullscan.deps.lockfiles.requirements import read_requirements
 from hullscan.discover import Target
-from hullscan.errors import ToolError
-from hullscan.model import (
-    CheckerResult,
-    Finding,
-    Location,
-    Notification,
-    NotificationLevel,
-    ToolInfo,
-)
 from hullscan.packages.registry import repository_lockfiles
 from hullscan.vuln.engine import Audit, audit
 from hullscan.vuln.interface import Advisory, KnownRecords, PackageRef, VulnerabilitySource

@@ -17,14 +17,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from hullscan import trusted
-from hullscan.catalog import tool_rule
 from hullscan.checkers.interface import CheckContext
-from hullscan.discover import Target
-from hullscan.dockerfile import rules as own_rules
-from hullscan.dockerfile.parser import parse, syntax_errors
-from hullscan.errors import ToolError
-from hullscan.model import (
+from hullscan.core.catalog import tool_rule
+from hullscan.core.errors import ToolError
+from hullscan.core.model import (
     CheckerResult,
     Finding,
     Location,
@@ -35,9 +31,13 @@ from hullscan.model import (
     Suppression,
     ToolInfo,
 )
-from hullscan.redact import redact
-from hullscan.textfile import UnreadableFile
-from hullscan.tools import find_tool, run_tool
+from hullscan.core.redact import redact
+from hullscan.core.textfile import UnreadableFile
+from hullscan.core.tools import find_tool, run_tool
+from hullscan.discover import Target
+from hullscan.dockerfile import rules as own_rules
+from hullscan.dockerfile.parser import parse, syntax_errors
+from hullscan.policy import trusted
 
 log = logging.getLogger("hullscan.dockerfile")
 

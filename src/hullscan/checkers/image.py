@@ -17,10 +17,20 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from hullscan.catalog import advisory_rule
 from hullscan.checkers.interface import CheckContext
+from hullscan.core.catalog import advisory_rule
+from hullscan.core.errors import UsageError
+from hullscan.core.model import (
+    CheckerResult,
+    Component,
+    Finding,
+    Location,
+    Notification,
+    NotificationLevel,
+    Rule,
+    Subject,
+)
 from hullscan.discover import Target, real_path, relative
-from hullscan.errors import UsageError
 from hullscan.image import rules
 from hullscan.image.attribution import Attribution, align, instruction_line, mismatch_warning
 from hullscan.image.inventory.apk import ApkInventory
@@ -38,16 +48,6 @@ from hullscan.image.model import (
 )
 from hullscan.image.resolve import open_reference
 from hullscan.image.sources.base import ScannedImage
-from hullscan.model import (
-    CheckerResult,
-    Component,
-    Finding,
-    Location,
-    Notification,
-    NotificationLevel,
-    Rule,
-    Subject,
-)
 from hullscan.vuln.interface import Advisory, PackageRef
 
 log = logging.getLogger("hullscan.image")
@@ -166,7 +166,7 @@ def _check(request: ImageRequest, context: CheckContext) -> CheckerResult:
 def _size(value: object, default: int) -> int:
     if value is None:
         return default
-    from hullscan.config import parse_size
+    from hullscan.core.config import parse_size
 
     return parse_size(value) if isinstance(value, int | str) else default
 
@@ -344,7 +344,7 @@ def _vulnerability(packages: Sequence[Package], advisory: Advisory, image_name: 
 
 def _audit(scanned: ScannedImage, view: FileView, image_name: str, anchor: _Anchor | None,
            where: dict[int, Attribution], dockerfile_text: str | None) -> list[Finding]:
-    from hullscan.redact import is_placeholder, is_secret_name, mask, token_kind
+    from hullscan.core.redact import is_placeholder, is_secret_name, mask, token_kind
 
     config = scanned.config
     findings: list[Finding] = []

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from hullscan.config import Config
+from hullscan.core.config import Config
+from hullscan.core.model import CheckerResult
 from hullscan.discover import Target
-from hullscan.model import CheckerResult
 
 if TYPE_CHECKING:
     from hullscan.image.model import ImageRequest

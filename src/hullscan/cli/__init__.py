@@ -20,7 +20,7 @@ from typing import Any, ParamSpec
 from hullscan import __version__
 from hullscan.cli import baseline, db, image, merge, rules, scan
 from hullscan.cli.common import EPILOG, EXIT_USAGE, configure_logging, internal_error, interrupted
-from hullscan.errors import HullscanError, InternalError
+from hullscan.core.errors import HullscanError, InternalError
 
 P = ParamSpec("P")
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from hullscan.cli.common import EXIT_CHECKER_FAILED, EXIT_CLEAN, out
 from hullscan.cli.options import checker_list, offline_default
-from hullscan.model import NotificationLevel
+from hullscan.core.model import NotificationLevel
 
 
 def register(sub: Any) -> None:
@@ -46,9 +46,9 @@ def register(sub: Any) -> None:
 
 def run_baseline(args: argparse.Namespace) -> int:
     """`hullscan baseline write`: scan, then write the accepted findings."""
-    from hullscan.baseline import count_by_rule, render_baseline
     from hullscan.formats.output import write_atomically
     from hullscan.pipeline import ScanRequest, run
+    from hullscan.policy.baseline import count_by_rule, render_baseline
 
     report = run(ScanRequest(
         paths=tuple(args.paths) or (".",), checkers=args.checkers, config_path=args.config,

@@ -8,7 +8,7 @@ import os
 import sys
 from typing import Any
 
-from hullscan.errors import InternalError, describe_exception
+from hullscan.core.errors import InternalError, describe_exception
 
 EXIT_CLEAN = 0
 EXIT_FINDINGS = 1

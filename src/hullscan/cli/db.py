@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hullscan.cli.common import EXIT_CHECKER_FAILED, EXIT_CLEAN, EXIT_USAGE
-from hullscan.errors import HullscanError
+from hullscan.core.errors import HullscanError
 
 if TYPE_CHECKING:
     from hullscan.vuln.local_db import Coverage

@@ -34,7 +34,7 @@ def run_hook(
         args.filenames = filenames
     if not args.filenames:
         return EXIT_CLEAN
-    from hullscan.precommit import hook_id
+    from hullscan.policy.precommit import hook_id
 
     configure_logging(args.verbose, args.quiet)
     return guarded(args, lambda parsed: execute(parsed, checkers=checkers,

@@ -20,8 +20,8 @@ from hullscan.cli.common import (
     out,
 )
 from hullscan.cli.options import add_common_options, add_image_options, all_checkers, checker_list
-from hullscan.errors import InternalError, UsageError
-from hullscan.model import NotificationLevel, Report
+from hullscan.core.errors import InternalError, UsageError
+from hullscan.core.model import NotificationLevel, Report
 
 if TYPE_CHECKING:
     from hullscan.formats.interface import RenderContext
@@ -232,7 +232,7 @@ def _emit(
     cannot be rendered): the failures are returned, and the run exits 3."""
     from dataclasses import replace
 
-    from hullscan.errors import stage
+    from hullscan.core.errors import stage
     from hullscan.formats import render, text
     from hullscan.formats.output import append, write_atomically
 

@@ -1,10 +1,10 @@
-"""Loading a Compose file: the shared safe YAML loader (hullscan.yamlsafe), one document."""
+"""Loading a Compose file: the shared safe YAML loader (hullscan.core.yamlsafe), one document."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from hullscan.yamlsafe import YamlProblem, check_expansion, load_all
+from hullscan.core.yamlsafe import YamlProblem, check_expansion, load_all
 
 # The most nodes a Compose document may expand to (aliases counted once per use).
 MAX_EXPANDED_NODES = 100_000

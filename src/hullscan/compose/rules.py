@@ -32,8 +32,8 @@ from hullscan.containers.workloads import (
     SENSITIVE_PORTS,
     WRITABLE_ROOT_FS,
 )
-from hullscan.model import Rule
-from hullscan.redact import is_placeholder, is_secret_name, mask, token_kind
+from hullscan.core.model import Rule
+from hullscan.core.redact import is_placeholder, is_secret_name, mask, token_kind
 
 ALL_RULES: tuple[Rule, ...] = (
     ROOT_USER, UNPINNED_IMAGE, MUTABLE_IMAGE, UNTRUSTED_REGISTRY, SECRET_IN_IMAGE, PRIVILEGED,

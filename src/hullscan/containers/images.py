@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from hullscan.catalog import make_rule
-from hullscan.imageref import ImageRef, parse_image_ref, registry_matches
-from hullscan.model import Rule, Severity
+from hullscan.core.catalog import make_rule
+from hullscan.core.imageref import ImageRef, parse_image_ref, registry_matches
+from hullscan.core.model import Rule, Severity
 
 UNPINNED_IMAGE = make_rule(
     "HS101", "image-not-pinned-by-digest", "Image not pinned by digest",

@@ -3,8 +3,8 @@ manifest, a built image): one rule id each, reported by whichever checker finds 
 
 from __future__ import annotations
 
-from hullscan.catalog import make_rule
-from hullscan.model import Severity
+from hullscan.core.catalog import make_rule
+from hullscan.core.model import Severity
 
 ROOT_USER = make_rule(
     "HS100", "container-runs-as-root", "The final stage runs as root",

@@ -7,10 +7,10 @@ HS132 privileged) are reused from where they are defined.
 
 from __future__ import annotations
 
-from hullscan.catalog import make_rule
 from hullscan.containers.images import MUTABLE_IMAGE, UNPINNED_IMAGE, UNTRUSTED_REGISTRY
 from hullscan.containers.rules import PRIVILEGED, ROOT_USER, SECRET_IN_IMAGE
-from hullscan.model import Rule, Severity
+from hullscan.core.catalog import make_rule
+from hullscan.core.model import Rule, Severity
 
 HOST_PATH = make_rule(
     "HS140", "host-path-mounted", "Host filesystem mounted into a container",

@@ -31,9 +31,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hullscan.core.errors import ToolError
+from hullscan.core.tools import DEFAULT_TIMEOUT, find_tool, minimal_env, run_tool
 from hullscan.deps.lockfiles._common import one_line
-from hullscan.errors import ToolError
-from hullscan.tools import DEFAULT_TIMEOUT, find_tool, minimal_env, run_tool
 from hullscan.vuln.interface import PackageRef
 
 PIP_AUDIT_ENV = "HULLSCAN_PIP_AUDIT"

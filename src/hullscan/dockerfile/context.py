@@ -295,7 +295,7 @@ def _compose_builds(path: Path) -> list[tuple[str, str]]:
         text = path.read_text("utf-8")
     except (OSError, UnicodeDecodeError):
         return []
-    from hullscan.yamlsafe import YamlProblem, load_all
+    from hullscan.core.yamlsafe import YamlProblem, load_all
 
     builds: list[tuple[str, str]] = []
     try:

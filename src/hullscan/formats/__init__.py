@@ -10,9 +10,9 @@ import importlib
 from dataclasses import dataclass
 from typing import cast
 
-from hullscan.errors import UsageError
+from hullscan.core.errors import UsageError
+from hullscan.core.model import Report
 from hullscan.formats.interface import RenderContext, Renderer
-from hullscan.model import Report
 
 
 @dataclass(frozen=True)

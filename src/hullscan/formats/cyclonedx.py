@@ -53,10 +53,10 @@ from cyclonedx.schema import OutputFormat, SchemaVersion
 from packageurl import PackageURL
 
 from hullscan import INFORMATION_URI, TOOL_NAME, __version__
-from hullscan.errors import UsageError
+from hullscan.core.errors import UsageError
+from hullscan.core.imageref import parse_image_ref
+from hullscan.core.model import Component, Finding, Report, Severity, Subject
 from hullscan.formats.interface import RenderContext
-from hullscan.imageref import parse_image_ref
-from hullscan.model import Component, Finding, Report, Severity, Subject
 
 __all__ = ["SCHEMA_VERSION", "render"]
 

@@ -17,9 +17,9 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 
+from hullscan.core.model import Finding, NotificationLevel, Report, Severity
 from hullscan.formats import text
 from hullscan.formats.interface import RenderContext
-from hullscan.model import Finding, NotificationLevel, Report, Severity
 
 ANNOTATIONS_PER_LEVEL = 10
 _LEVEL = {

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from hullscan.model import Report
+from hullscan.core.model import Report
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 from hullscan import __version__
+from hullscan.core.model import Finding, Notification, Report, Severity, count_by_severity
 from hullscan.formats.interface import RenderContext
-from hullscan.model import Finding, Notification, Report, Severity, count_by_severity
 
 FORMAT_VERSION = 1
 

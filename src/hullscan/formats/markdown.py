@@ -14,10 +14,10 @@ import html
 import re
 from urllib.parse import quote, urlsplit
 
+from hullscan.core.model import Finding, NotificationLevel, Report, Severity, count_by_severity
 from hullscan.formats import text
 from hullscan.formats.github import by_severity
 from hullscan.formats.interface import RenderContext
-from hullscan.model import Finding, NotificationLevel, Report, Severity, count_by_severity
 
 SUMMARY_BUDGET = 1_000_000  # bytes; GitHub's limit is 1 MiB per step
 
@@ -196,8 +196,8 @@ def summary(report: Report, context: RenderContext | None = None,
 def _policy_sections(report: Report, context: RenderContext, out: _Budget) -> None:
     """Pull-request mode: changes to the policy that were not applied, with what they would
     have hidden, and the inline suppressions the change adds."""
-    from hullscan.policy import NEW_SUPPRESSION_PROPERTY
-    from hullscan.trusted import WEAKENED_CHECK, WOULD_HIDE, WOULD_HIDE_COUNT
+    from hullscan.policy.apply import NEW_SUPPRESSION_PROPERTY
+    from hullscan.policy.trusted import WEAKENED_CHECK, WOULD_HIDE, WOULD_HIDE_COUNT
 
     weakened = [f for f in report.findings if f.rule.id == WEAKENED_CHECK.id]
     if weakened:

@@ -10,7 +10,7 @@ import secrets
 import stat
 from pathlib import Path
 
-from hullscan.errors import OutputError
+from hullscan.core.errors import OutputError
 
 
 def write_atomically(path: str | os.PathLike[str], text: str) -> None:

@@ -19,8 +19,8 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from hullscan import INFORMATION_URI, TOOL_NAME, __version__
+from hullscan.core.model import CheckerResult, Finding, Notification, Report, Rule, Severity
 from hullscan.formats.sarif_log import DEFAULT_SCHEMA_URI, SARIF_VERSION
-from hullscan.model import CheckerResult, Finding, Notification, Report, Rule, Severity
 
 if TYPE_CHECKING:
     from hullscan.formats.interface import RenderContext

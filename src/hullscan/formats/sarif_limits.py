@@ -9,8 +9,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from hullscan.core.model import Severity
 from hullscan.formats.sarif_log import RunView, as_list, render
-from hullscan.model import Severity
 
 MAX_RUNS = 20
 MAX_RESULTS_PER_RUN = 25_000

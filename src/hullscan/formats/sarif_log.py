@@ -12,7 +12,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from hullscan.errors import UsageError
+from hullscan.core.errors import UsageError
 from hullscan.formats.text import one_line
 
 SARIF_VERSION = "2.1.0"

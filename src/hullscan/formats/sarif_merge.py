@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hullscan.errors import OutputError, UsageError
+from hullscan.core.errors import OutputError, UsageError
 from hullscan.formats import sarif_limits
 from hullscan.formats.output import write_atomically
 from hullscan.formats.sarif_limits import MAX_RUNS, Cut, fit_for_upload

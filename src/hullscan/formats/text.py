@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
+from hullscan.core.model import Finding, Report, Severity, count_by_severity
 from hullscan.formats.interface import RenderContext
-from hullscan.model import Finding, Report, Severity, count_by_severity
 
 _COLOURS = {
     Severity.CRITICAL: "\033[1;35m",

@@ -29,10 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from hullscan.containers.images import image_issues
+from hullscan.core.model import Rule
+from hullscan.core.textfile import UnreadableFile, read_text
+from hullscan.core.yamlsafe import YamlProblem, line_of, load_all
 from hullscan.discover import Target
-from hullscan.model import Rule
-from hullscan.textfile import UnreadableFile, read_text
-from hullscan.yamlsafe import YamlProblem, line_of, load_all
 
 TEMPLATE_DIRECTIVE = "{{"
 _VALUES_REFERENCE = re.compile(r"\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)")

@@ -8,12 +8,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from hullscan.config import Config
 from hullscan.containers.images import image_issues
 from hullscan.containers.workloads import CLUSTER_ADMIN_BOUND, HOST_PATH, RUNTIME_SOCKETS
+from hullscan.core.config import Config
+from hullscan.core.model import Finding, Location, Severity
+from hullscan.core.yamlsafe import line_of, start_line
 from hullscan.discover import Target
-from hullscan.model import Finding, Location, Severity
-from hullscan.yamlsafe import line_of, start_line
 
 CHECKER = "iac"
 _TEMPLATE_KINDS = frozenset(

@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from hullscan.yamlsafe import line_of, start_line
+from hullscan.core.yamlsafe import line_of, start_line
 
 # Keys whose line tells the reviewer most, when a check evaluated several.
 _PREFERRED = (

@@ -30,9 +30,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from hullscan.textfile import UnreadableFile, read_text
-from hullscan.tools import minimal_env
-from hullscan.yamlsafe import YamlProblem, load_all
+from hullscan.core.textfile import UnreadableFile, read_text
+from hullscan.core.tools import minimal_env
+from hullscan.core.yamlsafe import YamlProblem, load_all
 
 KUSTOMIZATIONS = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 # checkov modules that start helm, kustomize or kubectl (they `import subprocess`)

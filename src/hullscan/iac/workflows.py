@@ -11,16 +11,16 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from hullscan.catalog import tool_rule
 from hullscan.checkers.interface import CheckContext
-from hullscan.config import Config
 from hullscan.containers.images import image_issues
+from hullscan.core.catalog import tool_rule
+from hullscan.core.config import Config
+from hullscan.core.errors import ToolError
+from hullscan.core.model import Finding, Location, Rule, Severity, Suppression
+from hullscan.core.redact import redact
+from hullscan.core.tools import find_tool, run_tool
+from hullscan.core.yamlsafe import line_of
 from hullscan.discover import Target
-from hullscan.errors import ToolError
-from hullscan.model import Finding, Location, Rule, Severity, Suppression
-from hullscan.redact import redact
-from hullscan.tools import find_tool, run_tool
-from hullscan.yamlsafe import line_of
 
 log = logging.getLogger("hullscan.iac")
 
@@ -112,7 +112,7 @@ def zizmor_config_args(context: CheckContext) -> list[str]:
     one the change under review adds or edits."""
     if not context.pull_request:
         return []
-    from hullscan.trusted import TOOL_CONFIGS
+    from hullscan.policy.trusted import TOOL_CONFIGS
 
     # `--no-ignores`: zizmor would drop the findings its `# zizmor: ignore[...]` comments name
     # without a trace; hullscan reads those comments itself (`_ignore_comment`), so that one the

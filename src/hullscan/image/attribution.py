@@ -12,9 +12,9 @@ import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from hullscan.core.redact import redact
 from hullscan.dockerfile.parser import Dockerfile, Instruction, parse
 from hullscan.image.model import ImageConfig, LayerInfo
-from hullscan.redact import redact
 
 _BUILDKIT = re.compile(r"\s*#\s*buildkit\s*$")
 _NOP = re.compile(r"^/bin/sh -c #\(nop\)\s*")

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from hullscan.errors import HullscanError
+from hullscan.core.errors import HullscanError
 
 
 class ImageError(HullscanError):

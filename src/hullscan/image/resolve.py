@@ -48,7 +48,7 @@ def _name_problem(rest: str, reference: str) -> str | None:
 
 
 def _registry_problem(rest: str, reference: str) -> str | None:
-    from hullscan.imageref import parse_image_ref
+    from hullscan.core.imageref import parse_image_ref
 
     return None if parse_image_ref(rest) else (
         f"{reference!r}: not a valid image reference after registry: (NAME[:TAG|@DIGEST])")
@@ -111,7 +111,7 @@ def reference_problem(reference: str) -> str | None:
     """Why `reference` cannot name an image, checked before anything runs: a usage error
     (exit 2), not a scan that failed (None: it can). A path that does not exist, an empty
     path or name, or a form hullscan does not read."""
-    from hullscan.imageref import parse_image_ref
+    from hullscan.core.imageref import parse_image_ref
 
     forms = f"name the image with one of: {', '.join(FORMS)}"
     kind, sep, rest = reference.partition(":")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from hullscan.catalog import make_rule
-from hullscan.model import Severity
+from hullscan.core.catalog import make_rule
+from hullscan.core.model import Severity
 
 IMAGE_ROOT = make_rule(
     "HS300", "image-runs-as-root", "The image runs as root",

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
-from hullscan.errors import ToolMissingError
+from hullscan.core.errors import ToolMissingError
 from hullscan.rules.interface import RuleInfo
 
 log = logging.getLogger("hullscan.rules")

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from hullscan.model import Rule, Severity
+from hullscan.core.model import Rule, Severity
 
 HULLSCAN = "hullscan"  # the source of hullscan's own rules (HS...)
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from hullscan.errors import UsageError
-from hullscan.model import Rule
+from hullscan.core.errors import UsageError
+from hullscan.core.model import Rule
 from hullscan.rules.interface import HULLSCAN, Provider, RuleInfo
 
 
@@ -56,8 +56,8 @@ def _image() -> list[RuleInfo]:
 
 
 def _policy() -> list[RuleInfo]:
-    from hullscan.policy import EXPIRED_IGNORE, POLICY_CHECKER
-    from hullscan.trusted import WEAKENED_CHECK
+    from hullscan.policy.apply import EXPIRED_IGNORE, POLICY_CHECKER
+    from hullscan.policy.trusted import WEAKENED_CHECK
 
     return _own(POLICY_CHECKER, (EXPIRED_IGNORE, WEAKENED_CHECK))
 

@@ -12,7 +12,7 @@ from importlib import resources
 from typing import Any
 
 from hullscan import RULES_DOCS
-from hullscan.model import Severity
+from hullscan.core.model import Severity
 from hullscan.rules.interface import RuleInfo
 
 HADOLINT_WIKI = "https://github.com/hadolint/hadolint/wiki"

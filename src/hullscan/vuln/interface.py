@@ -6,8 +6,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from hullscan.errors import HullscanError
-from hullscan.model import Severity
+from hullscan.core.errors import HullscanError
+from hullscan.core.model import Severity
 
 OsvRecord = Mapping[str, Any]  # one OSV JSON record, as published (schema: ossf/osv-schema)
 

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from hullscan.model import Severity
+from hullscan.core.model import Severity
 from hullscan.vuln.interface import Advisory, OsvRecord, PackageRef
 from hullscan.vuln.names import normalise_ecosystem, normalise_name
 from hullscan.vuln.severity import advisory_severity, cvss_vectors, informational_kind

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from hullscan.model import Severity
+from hullscan.core.model import Severity
 from hullscan.vuln.interface import OsvRecord
 
 __all__ = [

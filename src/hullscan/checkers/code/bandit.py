@@ -10,10 +10,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from hullscan.catalog import tool_rule
 from hullscan.checkers.code.common import NAME, Source, int_or_none
-from hullscan.errors import ToolMissingError
-from hullscan.model import (
+from hullscan.core.catalog import tool_rule
+from hullscan.core.errors import ToolMissingError
+from hullscan.core.model import (
     Finding,
     Location,
     Notification,
@@ -22,7 +22,7 @@ from hullscan.model import (
     Severity,
     Suppression,
 )
-from hullscan.redact import mask, redact
+from hullscan.core.redact import mask, redact
 
 log = logging.getLogger("hullscan.code")
 

@@ -18,11 +18,11 @@ from hullscan.checkers.code.bandit import BANDIT_URI, run_bandit
 from hullscan.checkers.code.common import NAME, Source
 from hullscan.checkers.code.semgrep import SEMGREP_URI, find_semgrep, run_semgrep
 from hullscan.checkers.interface import CheckContext
+from hullscan.core.errors import ToolError
+from hullscan.core.globs import match_any
+from hullscan.core.model import CheckerResult, Finding, Notification, NotificationLevel, ToolInfo
+from hullscan.core.textfile import UnreadableFile
 from hullscan.discover import Target
-from hullscan.errors import ToolError
-from hullscan.globs import match_any
-from hullscan.model import CheckerResult, Finding, Notification, NotificationLevel, ToolInfo
-from hullscan.textfile import UnreadableFile
 
 log = logging.getLogger("hullscan.code")
 

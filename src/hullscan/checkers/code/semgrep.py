@@ -13,14 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from hullscan import RULES_DOCS
-from hullscan.catalog import tool_rule
 from hullscan.checkers.code.bandit import CWE
 from hullscan.checkers.code.common import NAME, int_or_none, mapping, target_of
 from hullscan.checkers.interface import CheckContext
-from hullscan.config import CONFIG_NAME
-from hullscan.discover import Target
-from hullscan.errors import ConfigError, ToolError, ToolMissingError
-from hullscan.model import (
+from hullscan.core.catalog import tool_rule
+from hullscan.core.config import CONFIG_NAME
+from hullscan.core.errors import ConfigError, ToolError, ToolMissingError
+from hullscan.core.model import (
     Finding,
     Location,
     Notification,
@@ -29,8 +28,9 @@ from hullscan.model import (
     Severity,
     Suppression,
 )
-from hullscan.redact import redact
-from hullscan.tools import find_tool, run_tool
+from hullscan.core.redact import redact
+from hullscan.core.tools import find_tool, run_tool
+from hullscan.discover import Target
 
 log = logging.getLogger("hullscan.code")
 

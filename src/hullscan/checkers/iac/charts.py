@@ -15,18 +15,18 @@ from hullscan.checkers.iac.checkov import _Checkov
 from hullscan.checkers.iac.common import NAME, RUNNERS, _File, _short
 from hullscan.checkers.iac.pages import _rule
 from hullscan.checkers.interface import CheckContext
-from hullscan.discover import Target
-from hullscan.errors import ToolMissingError
-from hullscan.iac import helm, render
-from hullscan.iac.severity import severity_for
-from hullscan.model import (
+from hullscan.core.errors import ToolMissingError
+from hullscan.core.model import (
     Finding,
     Location,
     Notification,
     NotificationLevel,
 )
-from hullscan.redact import redact
-from hullscan.yamlsafe import YamlProblem, load_all
+from hullscan.core.redact import redact
+from hullscan.core.yamlsafe import YamlProblem, load_all
+from hullscan.discover import Target
+from hullscan.iac import helm, render
+from hullscan.iac.severity import severity_for
 
 log = logging.getLogger("hullscan.iac")
 

@@ -37,19 +37,19 @@ from hullscan.checkers.iac.common import (
 )
 from hullscan.checkers.iac.pages import _load_check_pages
 from hullscan.checkers.interface import CheckContext
-from hullscan.discover import Target
-from hullscan.errors import ToolError, ToolMissingError
-from hullscan.iac import helm, k8s, workflows
-from hullscan.iac.detect import framework_of
-from hullscan.model import (
+from hullscan.core.errors import ToolError, ToolMissingError
+from hullscan.core.model import (
     CheckerResult,
     Finding,
     Notification,
     NotificationLevel,
     ToolInfo,
 )
-from hullscan.textfile import UnreadableFile
-from hullscan.yamlsafe import YamlProblem, load_all
+from hullscan.core.textfile import UnreadableFile
+from hullscan.core.yamlsafe import YamlProblem, load_all
+from hullscan.discover import Target
+from hullscan.iac import helm, k8s, workflows
+from hullscan.iac.detect import framework_of
 
 log = logging.getLogger("hullscan.iac")
 

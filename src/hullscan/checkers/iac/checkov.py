@@ -17,14 +17,14 @@ from typing import Any
 from hullscan.checkers.iac.common import NAME, RENDERERS, RUNNERS, _File, _short
 from hullscan.checkers.iac.pages import _categories
 from hullscan.checkers.iac.results import _finding, _parsing_errors, _records
-from hullscan.discover import Target
-from hullscan.errors import ToolMissingError
-from hullscan.iac import render
-from hullscan.model import (
+from hullscan.core.errors import ToolMissingError
+from hullscan.core.model import (
     Finding,
     Notification,
     NotificationLevel,
 )
+from hullscan.discover import Target
+from hullscan.iac import render
 
 log = logging.getLogger("hullscan.iac")
 

@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from hullscan.discover import Target
-from hullscan.model import (
+from hullscan.core.model import (
     Finding,
 )
+from hullscan.discover import Target
 
 log = logging.getLogger("hullscan.iac")
 

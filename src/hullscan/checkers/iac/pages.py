@@ -13,9 +13,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from hullscan.catalog import tool_rule
 from hullscan.checkers.iac.common import POLICY_INDEX, RENDERERS
-from hullscan.model import (
+from hullscan.core.catalog import tool_rule
+from hullscan.core.model import (
     Rule,
 )
 

@@ -12,9 +12,7 @@ from typing import Any
 
 from hullscan.checkers.iac.common import NAME, _File
 from hullscan.checkers.iac.pages import _rule
-from hullscan.iac import locate
-from hullscan.iac.severity import severity_for
-from hullscan.model import (
+from hullscan.core.model import (
     Finding,
     Location,
     Notification,
@@ -22,8 +20,10 @@ from hullscan.model import (
     Suppression,
     SuppressionKind,
 )
-from hullscan.redact import redact
-from hullscan.yamlsafe import line_of, start_line
+from hullscan.core.redact import redact
+from hullscan.core.yamlsafe import line_of, start_line
+from hullscan.iac import locate
+from hullscan.iac.severity import severity_for
 
 log = logging.getLogger("hullscan.iac")
 

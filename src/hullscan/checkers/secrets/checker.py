@@ -10,9 +10,9 @@ from hullscan.checkers.interface import CheckContext
 from hullscan.checkers.secrets.detect_secrets import DETECT_SECRETS_URI, Engine, ds_version
 from hullscan.checkers.secrets.rules import NAME
 from hullscan.checkers.secrets.scan import scan_text
+from hullscan.core.model import CheckerResult, Finding, Notification, NotificationLevel, ToolInfo
+from hullscan.core.textfile import UnreadableFile
 from hullscan.discover import Target
-from hullscan.model import CheckerResult, Finding, Notification, NotificationLevel, ToolInfo
-from hullscan.textfile import UnreadableFile
 
 log = logging.getLogger("hullscan.secrets")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hullscan.model import Severity
+from hullscan.core.model import Severity
 
 
 @dataclass(frozen=True)

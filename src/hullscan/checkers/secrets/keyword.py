@@ -26,7 +26,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from hullscan.model import Severity
+from hullscan.core.model import Severity
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from hullscan.catalog import make_rule
-from hullscan.model import Rule, Severity
+from hullscan.core.catalog import make_rule
+from hullscan.core.model import Rule, Severity
 
 NAME = "secrets"
 

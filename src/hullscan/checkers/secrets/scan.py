@@ -27,8 +27,8 @@ from hullscan.checkers.secrets.keyword import (
     path_context,
 )
 from hullscan.checkers.secrets.rules import AWS_ID, KIND_RULE, NAME, PRIORITY, RULES
-from hullscan.model import Finding, Location, Severity
-from hullscan.redact import is_placeholder, mask, redact, token_spans
+from hullscan.core.model import Finding, Location, Severity
+from hullscan.core.redact import is_placeholder, mask, redact, token_spans
 
 # Keyword assignments need quotes in these languages (`password = get_password()` is code).
 _SOURCE_WORDS = (

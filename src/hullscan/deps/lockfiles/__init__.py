@@ -19,6 +19,7 @@ from dataclasses import replace
 from fnmatch import fnmatchcase
 from pathlib import Path, PurePosixPath
 
+from hullscan.core.textfile import human_size
 from hullscan.deps.lockfiles import _text
 from hullscan.deps.lockfiles._common import Dependency, LockfileError, Reader, ReadResult
 from hullscan.deps.lockfiles.cargo import read_cargo_lock
@@ -38,7 +39,6 @@ from hullscan.deps.lockfiles.pyproject import read_pyproject
 from hullscan.deps.lockfiles.requirements import read_requirements
 from hullscan.deps.lockfiles.uv import read_uv_lock
 from hullscan.deps.lockfiles.yarn import read_yarn_lock
-from hullscan.textfile import human_size
 from hullscan.vuln.versions import VersionError, is_supported, parse
 
 __all__ = [

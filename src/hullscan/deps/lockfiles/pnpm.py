@@ -1,4 +1,4 @@
-"""pnpm-lock.yaml, loaded with hullscan.yamlsafe.
+"""pnpm-lock.yaml, loaded with hullscan.core.yamlsafe.
 
 `packages` keys are `/name/1.2.3` (lockfile v5), `/name@1.2.3` (v6) or `name@1.2.3` (v9), with
 peer suffixes `_react@18.0.0` (v5) or `(react@18.0.0)` (v6+) to strip. Keys that are not
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hullscan.core.yamlsafe import MAX_EXPANDED_NODES, YamlProblem, line_of, load_all
 from hullscan.deps.lockfiles._common import (
     Collector,
     LockfileError,
@@ -15,7 +16,6 @@ from hullscan.deps.lockfiles._common import (
     check_text,
     is_semver,
 )
-from hullscan.yamlsafe import MAX_EXPANDED_NODES, YamlProblem, line_of, load_all
 
 
 def _major(value: Any) -> int | None:

@@ -6,15 +6,15 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hullscan.catalog import make_rule
 from hullscan.containers.images import MUTABLE_IMAGE, UNPINNED_IMAGE, UNTRUSTED_REGISTRY
 
 # the container concepts this checker reports too, defined where every checker takes them from
 from hullscan.containers.rules import PRIVILEGED as PRIVILEGED
 from hullscan.containers.rules import ROOT_USER as ROOT_USER
 from hullscan.containers.rules import SECRET_IN_IMAGE as SECRET_IN_IMAGE
+from hullscan.core.catalog import make_rule
+from hullscan.core.model import Rule, Severity
 from hullscan.dockerfile.parser import Dockerfile, Heredoc, Instruction, Stage
-from hullscan.model import Rule, Severity
 
 SECRET_FILE_COPIED = make_rule(
     "HS111", "secret-file-copied", "Credential file copied into the image",

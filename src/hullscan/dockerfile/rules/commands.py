@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Sequence
 
+from hullscan.core.model import Rule
 from hullscan.dockerfile.parser import Dockerfile, Instruction
 from hullscan.dockerfile.rules.base import (
     CURL_PIPE_SHELL,
@@ -20,7 +21,6 @@ from hullscan.dockerfile.rules.base import (
     shell_heredoc,
     split_words,
 )
-from hullscan.model import Rule
 
 _PIPELINE_SPLIT = re.compile(r"&&|\|\||[;\n&]")
 _DOWNLOAD = re.compile(r"\b(curl|wget|fetch)\b")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from hullscan.core.redact import is_placeholder, is_secret_name, mask, token_kind
 from hullscan.dockerfile.parser import Dockerfile, Instruction
 from hullscan.dockerfile.rules.base import (
     SECRET_IN_IMAGE,
@@ -14,7 +15,6 @@ from hullscan.dockerfile.rules.base import (
     hit,
     shell_heredoc,
 )
-from hullscan.redact import is_placeholder, is_secret_name, mask, token_kind
 
 
 def _secrets(ins: Instruction) -> Iterator[Hit]:

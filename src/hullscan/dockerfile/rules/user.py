@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from hullscan.core.imageref import parse_image_ref
 from hullscan.dockerfile.parser import Dockerfile, Stage, substitute
 from hullscan.dockerfile.rules.base import (
     ROOT_USER,
@@ -13,7 +14,6 @@ from hullscan.dockerfile.rules.base import (
     hit,
     stage_env,
 )
-from hullscan.imageref import parse_image_ref
 
 _ROOT_NAMES = frozenset({"root", "0"})
 

@@ -3,12 +3,12 @@ to disk) and read in one pass."""
 
 from __future__ import annotations
 
-from hullscan.errors import ToolError, ToolMissingError
+from hullscan.core.errors import ToolError, ToolMissingError
+from hullscan.core.tools import find_tool, run_tool, stream_tool
 from hullscan.image.layers import Scanner
 from hullscan.image.model import ImageError
 from hullscan.image.sources.archive import read_archive
 from hullscan.image.sources.base import ScannedImage
-from hullscan.tools import find_tool, run_tool, stream_tool
 
 SAVE_TIMEOUT = 1800
 

@@ -50,6 +50,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from hullscan import __version__
+from hullscan.core.imageref import DOCKER_HUB, parse_image_ref
 from hullscan.image.manifest import (
     DEFAULT_PLATFORM,
     DOCKER_LIST,
@@ -60,7 +61,6 @@ from hullscan.image.manifest import (
     is_attestation,
 )
 from hullscan.image.model import Image, ImageConfig, ImageError, ImageSource, LayerInfo
-from hullscan.imageref import DOCKER_HUB, parse_image_ref
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer

@@ -148,7 +148,7 @@ def start_line(node: Any) -> int | None:
 
 
 def _one_line(text: str, limit: int = 160) -> str:
-    from hullscan.redact import redact
+    from hullscan.core.redact import redact
 
     line = redact(" ".join(str(text).split()), prose=True)
     return line if len(line) <= limit else line[: limit - 1] + "…"

@@ -2,7 +2,7 @@
 
 Each hook is its own process, so the policy of one cannot see what another reports. When the
 repository's `.pre-commit-config.yaml` also runs a hullscan hook whose checkers report the rule
-a finding of this hook yields to (`hullscan.overlaps`: the secrets hook's HS210 yields to the
+a finding of this hook yields to (`hullscan.policy.overlaps`: the secrets hook's HS210 yields to the
 Compose and Dockerfile checkers' HS110 on the same line), this hook runs that sibling's checkers
 on the files concerned, only to see what the sibling will report, and leaves those findings to
 it. Without the sibling configured (or with it in `SKIP`, or not covering the file) the finding
@@ -75,7 +75,7 @@ def sibling_hooks(root: Path, running: str,
     except (OSError, UnicodeDecodeError):
         return ()
     try:
-        from hullscan.yamlsafe import load_all
+        from hullscan.core.yamlsafe import load_all
 
         documents = load_all(text)
     except Exception:  # not YAML, or not a shape pre-commit accepts: pre-commit says so

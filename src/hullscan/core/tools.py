@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from hullscan.errors import ToolFailedError, ToolMissingError, ToolTimeoutError
+from hullscan.core.errors import ToolFailedError, ToolMissingError, ToolTimeoutError
 
-log = logging.getLogger("hullscan.tools")
+log = logging.getLogger("hullscan.core.tools")
 
 DEFAULT_TIMEOUT = float(os.environ.get("HULLSCAN_TOOL_TIMEOUT", "300"))
 

@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from hullscan.errors import UsageError
-from hullscan.model import Finding
+from hullscan.core.errors import UsageError
+from hullscan.core.model import Finding
 
 BASELINE_VERSION = 1
 DEFAULT_BASELINE = ".hullscan-baseline.json"

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hullscan import RULES_DOCS
-from hullscan.config import CONFIG_NAME, Config, IgnoreEntry, load_config
-from hullscan.errors import ConfigError, UsageError
-from hullscan.model import Finding, Location, Rule, Severity
+from hullscan.core.config import CONFIG_NAME, Config, IgnoreEntry, load_config
+from hullscan.core.errors import ConfigError, UsageError
+from hullscan.core.model import Finding, Location, Rule, Severity
 
 if TYPE_CHECKING:
     from hullscan.checkers.interface import CheckContext
@@ -136,7 +136,7 @@ def load(
     # the baseline file
     known: frozenset[str] = frozenset()
     if baseline is not None:
-        from hullscan.baseline import load_baseline
+        from hullscan.policy.baseline import load_baseline
 
         brel = _inside(Path(baseline), root)
         if brel is None:
@@ -207,8 +207,8 @@ def _nested_configs(root: Path, tree: Path, names: Sequence[str]) -> list[str]:
     """Files with one of `names` in any folder, as git tracks them at the head or the base."""
     if not names:
         return []
-    from hullscan.errors import ToolError
-    from hullscan.tools import run_tool
+    from hullscan.core.errors import ToolError
+    from hullscan.core.tools import run_tool
 
     found: set[str] = set()
     for folder in (root, tree):
@@ -255,7 +255,7 @@ def config_weakenings(
     base: Config, head: Config, rel: str, root: Path | None = None
 ) -> list[Weakening]:
     """The changes from `base` to `head` that would suppress, skip or downgrade findings."""
-    from hullscan.globs import match_any
+    from hullscan.core.globs import match_any
 
     out: list[Weakening] = []
 
@@ -378,7 +378,7 @@ def _describe_ignore(entry: IgnoreEntry) -> str:
 
 
 def _ignore_hides(entry: IgnoreEntry, finding: Finding) -> bool:
-    from hullscan.globs import match_any
+    from hullscan.core.globs import match_any
 
     if entry.rule is not None and not fnmatch.fnmatchcase(
         finding.rule.id.upper(), entry.rule.upper()
@@ -424,7 +424,7 @@ def _option_weakenings(
 
 
 def _matches(globs: Sequence[str], path: str) -> bool:
-    from hullscan.globs import match_any
+    from hullscan.core.globs import match_any
 
     return match_any(list(globs), path)
 

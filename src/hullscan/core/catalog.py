@@ -4,10 +4,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from hullscan import RULES_DOCS
-from hullscan.model import Rule, Severity
-from hullscan.vuln.interface import Advisory
+from hullscan.core.model import Rule, Severity
+
+if TYPE_CHECKING:  # the rule of an advisory; the core imports no other layer at run time
+    from hullscan.vuln.interface import Advisory
 
 
 def make_rule(

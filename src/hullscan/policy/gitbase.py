@@ -17,10 +17,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from hullscan.errors import ToolError, UsageError
-from hullscan.tools import run_tool
+from hullscan.core.errors import ToolError, UsageError
+from hullscan.core.tools import run_tool
 
-log = logging.getLogger("hullscan.gitbase")
+log = logging.getLogger("hullscan.policy.gitbase")
 
 GIT_TIMEOUT = 300
 

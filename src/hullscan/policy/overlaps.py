@@ -7,7 +7,7 @@ the rule that yields, the rule it yields to and what "the same place" means. The
 finding of `yields_to` and records the ones that yielded in its `alsoReportedAs` property (rule,
 checker and message each), so nothing is lost and the SARIF result shows it; the kept finding
 takes the highest severity of the group. The pre-commit hooks use the same table when the
-winning rule is reported by a sibling hook in another process (`hullscan.precommit`).
+winning rule is reported by a sibling hook in another process (`hullscan.policy.precommit`).
 
 The rule kept is always the one written against the repository's source (the Dockerfile, the
 Compose file) rather than the image or the generic secrets rule: it is on the line a reviewer
@@ -70,7 +70,7 @@ OVERLAPS: tuple[Overlap, ...] = (
 )
 
 # The checkers that report each rule kept above: a pre-commit hook runs a sibling hook's
-# checker (`hullscan.precommit`) only when it is one of these (tests/test_overlaps.py checks
+# checker (`hullscan.policy.precommit`) only when it is one of these (tests/test_overlaps.py checks
 # them against each checker's rules).
 REPORTED_BY: Mapping[str, tuple[str, ...]] = {
     "HS110": ("dockerfile", "compose"),

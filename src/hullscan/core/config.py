@@ -16,8 +16,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from hullscan.errors import ConfigError
-from hullscan.model import Severity
+from hullscan.core.errors import ConfigError
+from hullscan.core.model import Severity
 
 CONFIG_NAME = ".hullscan.yaml"
 DEFAULT_MAX_FILE_SIZE = 1024 * 1024

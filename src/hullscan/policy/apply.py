@@ -1,7 +1,7 @@
 """The policy: the only place that decides severities, suppressions and what blocks.
 
 In order: rules disabled per checker are dropped; severity overrides apply; findings of one
-problem reported by several checkers become one (`hullscan.overlaps`: the most specific kept,
+problem reported by several checkers become one (`hullscan.policy.overlaps`: the most specific kept,
 the others in its `alsoReportedAs` property); content fingerprints are computed; inline
 (`# hullscan: ignore[RULE] reason`) and configured `ignore` entries suppress (kept in the
 output, marked as suppressed); an expired ignore entry no longer suppresses and becomes a
@@ -24,11 +24,10 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from hullscan import RULES_DOCS, overlaps
-from hullscan.config import Config, IgnoreEntry
-from hullscan.discover import Target
-from hullscan.errors import HullscanError, describe_exception
-from hullscan.model import (
+from hullscan import RULES_DOCS
+from hullscan.core.config import Config, IgnoreEntry
+from hullscan.core.errors import HullscanError, describe_exception
+from hullscan.core.model import (
     BaselineState,
     CheckerResult,
     ExpiringIgnore,
@@ -43,8 +42,10 @@ from hullscan.model import (
     SuppressionKind,
     content_fingerprint,
 )
-from hullscan.redact import redact
-from hullscan.textfile import UnreadableFile
+from hullscan.core.redact import redact
+from hullscan.core.textfile import UnreadableFile
+from hullscan.discover import Target
+from hullscan.policy import overlaps
 
 POLICY_CHECKER = "policy"
 EXPIRY_WARNING_DAYS = 14
@@ -117,8 +118,8 @@ def apply_policy(
     targets: Sequence[Target] = (),
 ) -> Report:
     """`elsewhere`: findings another process reports (sibling pre-commit hooks), used only to
-    leave overlapping findings to it (`hullscan.overlaps`). `targets`: the scan's files, whose
-    content the checkers already read (a finding's source line comes from it)."""
+    leave overlapping findings to it (`hullscan.policy.overlaps`). `targets`: the scan's files,
+    whose content the checkers already read (a finding's source line comes from it)."""
     today = today or dt.date.today()
     lines = SourceLines(root, config.max_file_size, targets)
     active_ignores = [e for e in config.ignore if e.expires is None or e.expires >= today]
@@ -219,7 +220,7 @@ class Elsewhere:
 def _merge_overlaps(
     results: Sequence[CheckerResult], elsewhere: Sequence[Elsewhere] = (),
 ) -> list[CheckerResult]:
-    """One finding per problem (`hullscan.overlaps`): a finding whose rule yields to another
+    """One finding per problem (`hullscan.policy.overlaps`): a finding whose rule yields to another
     rule's finding at the same place is folded into that finding's `alsoReportedAs` property;
     the kept finding takes the group's highest severity and its message says what else
     reported it. One that yields to a finding reported elsewhere is left to it, with a note."""
@@ -290,7 +291,7 @@ def _winner(
     return None
 
 
-# a masked secret as every output shows it (hullscan.redact.mask): "ghp_****** (40 chars)"
+# a masked secret as every output shows it (hullscan.core.redact.mask): "ghp_****** (40 chars)"
 _MASKED = re.compile(r"[^\s(]*\*{6} \(\d+ chars\)")
 
 
@@ -456,7 +457,7 @@ def _inline_reason(finding: Finding, lines: SourceLines) -> str | None:
 
 
 def _ignore_matches(entry: IgnoreEntry, finding: Finding) -> bool:
-    from hullscan.globs import match_any
+    from hullscan.core.globs import match_any
 
     if entry.rule is not None and not fnmatch.fnmatchcase(
         finding.rule.id.upper(), entry.rule.upper()
