@@ -237,7 +237,9 @@ def assert_key_kept(run: Run) -> None:
 
 def measured(repo: Repo, *args: str, timeout: float = 120) -> tuple[Run, float, int]:
     """`python -m hullscan image ...` in a subprocess (as `scan` checks it): its run, seconds
-    and peak RSS."""
+    and peak RSS. Time is bounded by the subprocess's timeout (a hang fails the test); the
+    seconds are printed, not asserted: speed targets live in benchmarks/, and a timed
+    assertion fails on a loaded machine."""
     before = tree(repo.root)
     start = time.monotonic()
     run = run_subprocess([sys.executable, "-c", MEASURE, *hullscan_exe(), "image", *args],
@@ -429,12 +431,11 @@ def test_huge_tar_metadata_entry_is_refused_in_bounded_memory(
     stored = blob.read_bytes()
     metadata, layers = oci_members(image, blobs=[first.blob(), stored])
     write_tar(repo.root / "app.tar", [*layers, *metadata])
-    run, elapsed, peak = measured(repo, "docker-archive:app.tar", "--dockerfile", "Dockerfile",
+    run, _, peak = measured(repo, "docker-archive:app.tar", "--dockerfile", "Dockerfile",
                                   "--offline", "--format", "json")
     assert run.code == 3, run.err
     assert "tar metadata entry" in run.err and f"{size:,} bytes" in run.err
     assert_key_kept(run)
-    assert elapsed < 30
     assert peak < PEAK_BYTES, f"peak RSS {peak / 1e6:.0f} MB"
 
 
@@ -450,14 +451,13 @@ def test_a_million_tiny_files_in_bounded_time_and_memory(
     image = image_with(first, Layer({}, "RUN add-more"))
     metadata, layers = oci_members(image, blobs=[first.blob(), blob])
     write_tar(repo.root / "app.tar", [*metadata, *layers])
-    run, elapsed, peak = measured(repo, "docker-archive:app.tar", "--dockerfile", "Dockerfile",
+    run, _, peak = measured(repo, "docker-archive:app.tar", "--dockerfile", "Dockerfile",
                                   "--offline", "--format", "json", timeout=300)
     assert run.code == 1, run.err  # the key after a million entries is found
     key = rules(run)["HS303"]
     assert key["properties"] == {"image": "docker-archive:app.tar",
                                  "imagePath": "root/.ssh/id_rsa", "layer": 2}
     assert run.json()["checkers"][0]["files_scanned"] == count + 2
-    assert elapsed < 60, f"{elapsed:.1f} s"
     assert peak < PEAK_BYTES, f"peak RSS {peak / 1e6:.0f} MB"
 
 
@@ -727,11 +727,10 @@ def test_many_json_documents_are_bounded(repo_with_dockerfile: Repo) -> None:
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
     assert (repo.root / "app.tar").stat().st_size < 2 * 1024 * 1024
-    run, elapsed, peak = measured(repo, "docker-archive:app.tar", "--dockerfile", "Dockerfile",
+    run, _, peak = measured(repo, "docker-archive:app.tar", "--dockerfile", "Dockerfile",
                                   "--offline", "--format", "json")
     assert run.code == 3, run.err
     assert "JSON" in run.err and "Traceback" not in run.err
-    assert elapsed < 30
     assert peak < PEAK_BYTES, f"peak RSS {peak / 1e6:.0f} MB"
 
 
@@ -742,11 +741,10 @@ def test_an_archive_of_many_members_in_bounded_memory(repo_with_dockerfile: Repo
     repo = repo_with_dockerfile
     metadata, layers = oci_members(image_with(key_layer()))
     write_tiny_files_tar(repo.root / "app.tar", 400_000, last=[*layers, *metadata])
-    run, elapsed, peak = measured(repo, "docker-archive:app.tar", "--dockerfile", "Dockerfile",
+    run, _, peak = measured(repo, "docker-archive:app.tar", "--dockerfile", "Dockerfile",
                                   "--offline", "--format", "json")
     assert run.code == 1, run.err
     assert_key_kept(run)
-    assert elapsed < 40
     assert peak < 150 * 1000 * 1000, f"peak RSS {peak / 1e6:.0f} MB"
 
 
@@ -805,11 +803,10 @@ def test_a_compressed_archive_bomb_is_read_a_chunk_at_a_time(repo_with_dockerfil
             out.write(zeros)
         out.write(tar_bytes([*layers, *metadata]))
     assert (repo.root / "app.tar").stat().st_size < 8 * 1024 * 1024
-    run, elapsed, peak = measured(repo, "docker-archive:app.tar", "--dockerfile", "Dockerfile",
+    run, _, peak = measured(repo, "docker-archive:app.tar", "--dockerfile", "Dockerfile",
                                   "--offline", "--format", "json")
     assert run.code == 1, run.err
     assert_key_kept(run)
-    assert elapsed < 30
     assert peak < PEAK_BYTES, f"peak RSS {peak / 1e6:.0f} MB"
 
 
