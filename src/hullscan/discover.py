@@ -73,6 +73,15 @@ def real_path(path: Path | str) -> Path:
     return Path(os.path.realpath(path))
 
 
+def inside(path: Path, root: Path) -> bool:
+    """Whether `path`, its links followed, is `root` or lies under it (links followed too)."""
+    try:
+        real_path(path).relative_to(real_path(root))
+    except ValueError:
+        return False
+    return True
+
+
 def link_problem(path: Path) -> str | None:
     """Why the symbolic link `path` cannot be followed (None: it can)."""
     try:

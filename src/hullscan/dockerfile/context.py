@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from hullscan.discover import COMPOSE_NAME
+from hullscan.discover import COMPOSE_NAME, inside
 
 __all__ = [
     "MAX_ENTRIES",
@@ -169,11 +169,6 @@ class BuildContext:
         return [rel for rel in candidates if _matches_or_parent(regex, rel)]
 
 
-def _inside(path: Path, root: Path) -> bool:
-    real, top = os.path.realpath(path), os.path.realpath(root)
-    return real == top or real.startswith(top.rstrip(os.sep) + os.sep)
-
-
 def ignore_files(dockerfile: Path, folder: Path) -> tuple[Path, Path]:
     """Where BuildKit looks for the ignore file, in order: `<Dockerfile>.dockerignore` beside
     the Dockerfile, then `.dockerignore` at the top of the build context."""
@@ -188,14 +183,14 @@ def load_context(
     copies). At most `limit` (default MAX_ENTRIES) files and folders are looked at."""
     limit = MAX_ENTRIES if limit is None else limit
     folder = dockerfile.parent if folder is None else folder
-    if not _inside(folder, root) or not folder.is_dir():
+    if not inside(folder, root) or not folder.is_dir():
         return None
     ignore_file: Path | None = None
     rules = IgnoreRules()
     # BuildKit prefers `<Dockerfile>.dockerignore` beside the Dockerfile to the context's own
     for candidate in ignore_files(dockerfile, folder):
         if candidate.is_file():
-            if not _inside(candidate, root):
+            if not inside(candidate, root):
                 return None
             try:
                 rules = read_dockerignore(candidate.read_text("utf-8", "replace"))
@@ -332,7 +327,7 @@ def compose_context(dockerfile: Path, root: Path) -> tuple[Path, Path] | None:
     top = os.path.realpath(root)
     folder = dockerfile.parent
     for _ in range(64):
-        if not _inside(folder, root):
+        if not inside(folder, root):
             return None
         try:
             with os.scandir(folder) as entries:
@@ -342,7 +337,7 @@ def compose_context(dockerfile: Path, root: Path) -> tuple[Path, Path] | None:
             names = []
         for name in names:
             for context, built in _compose_builds(folder / name):
-                if built == target and _inside(Path(context), root) and Path(context).is_dir():
+                if built == target and inside(Path(context), root) and Path(context).is_dir():
                     return Path(context), folder / name
         if os.path.realpath(folder) == top:
             return None

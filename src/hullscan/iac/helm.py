@@ -32,7 +32,7 @@ from hullscan.containers.images import image_issues
 from hullscan.core.model import Rule
 from hullscan.core.textfile import UnreadableFile, read_text
 from hullscan.core.yamlsafe import YamlProblem, line_of, load_all
-from hullscan.discover import Target
+from hullscan.discover import Target, inside
 
 TEMPLATE_DIRECTIVE = "{{"
 _VALUES_REFERENCE = re.compile(r"\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)")
@@ -98,14 +98,6 @@ def chart_folder(path: Path) -> Path | None:
     return None
 
 
-def _inside(path: Path, root: Path) -> bool:
-    try:
-        Path(os.path.realpath(path)).relative_to(os.path.realpath(root))
-    except ValueError:
-        return False
-    return True
-
-
 def _rel(path: Path, root: Path) -> str:
     try:
         return path.relative_to(root).as_posix()
@@ -116,13 +108,13 @@ def _rel(path: Path, root: Path) -> str:
 def _files(folder: Path, root: Path) -> Iterator[Path]:
     """Regular files under `folder` (sorted, links into folders not followed, links that lead
     outside the repository skipped)."""
-    if not folder.is_dir() or not _inside(folder, root):
+    if not folder.is_dir() or not inside(folder, root):
         return
     for current, dirs, files in os.walk(folder, followlinks=False):
         dirs.sort()
         for name in sorted(files):
             path = Path(current) / name
-            if path.is_file() and _inside(path, root):
+            if path.is_file() and inside(path, root):
                 yield path
 
 
@@ -152,7 +144,7 @@ def unrendered_chart(
         _templates(chart, root, max_size, result, references)
     for chart in charts:
         values = chart / "values.yaml"
-        if not values.is_file() or not _inside(values, root):
+        if not values.is_file() or not inside(values, root):
             continue
         target = Target(values, _rel(values, root))
         try:
@@ -173,7 +165,7 @@ def _charts(folder: Path, root: Path, seen: set[Path]) -> Iterator[Path]:
     while pending:
         chart = pending.pop(0)
         real = Path(os.path.realpath(chart))
-        if real in seen or not _inside(chart, root):
+        if real in seen or not inside(chart, root):
             continue
         seen.add(real)
         yield chart

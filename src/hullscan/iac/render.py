@@ -33,6 +33,7 @@ from typing import Any
 from hullscan.core.textfile import UnreadableFile, read_text
 from hullscan.core.tools import minimal_env
 from hullscan.core.yamlsafe import YamlProblem, load_all
+from hullscan.discover import inside
 
 KUSTOMIZATIONS = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 # checkov modules that start helm, kustomize or kubectl (they `import subprocess`)
@@ -83,14 +84,6 @@ def _document(path: Path) -> Any:
     except (UnreadableFile, YamlProblem):
         return None
     return documents[0] if documents else {}
-
-
-def _inside(path: Path, root: Path) -> bool:
-    try:
-        Path(os.path.realpath(path)).relative_to(os.path.realpath(root))
-    except ValueError:
-        return False
-    return True
 
 
 def _strings(value: Any) -> list[str]:
@@ -152,7 +145,7 @@ class _Kustomize:
         for key, entry in files:
             if _SCHEME.match(entry):
                 return f"{where}: {key} entry {entry} is remote (kustomize would fetch it)"
-            if not _inside(path.parent / entry, self.root):
+            if not inside(path.parent / entry, self.root):
                 return f"{where}: {key} entry {entry} is outside the repository"
         return None
 
@@ -163,7 +156,7 @@ class _Kustomize:
         if not target.exists():
             return (f"{where}: {key} entry {entry} is not in the repository (kustomize would "
                     "fetch it as a remote base)")
-        if not _inside(target, self.root):
+        if not inside(target, self.root):
             return f"{where}: {key} entry {entry} is outside the repository"
         if target.is_dir():
             inner = next((target / n for n in KUSTOMIZATIONS if (target / n).is_file()), None)
@@ -217,7 +210,7 @@ class _Helm:
             return None  # vendored in charts/: helm does not download it
         if repository.startswith("file://"):
             local = folder / repository[len("file://"):]
-            if not _inside(local, self.root) or not local.is_dir():
+            if not inside(local, self.root) or not local.is_dir():
                 return (f"{self._rel(path)}: dependency {name} ({repository}) is not a chart "
                         "folder in the repository")
             return self.chart(local)
