@@ -7,10 +7,7 @@ from __future__ import annotations
 
 import importlib
 import logging
-import sys
-from collections.abc import Iterator
 from dataclasses import replace
-from typing import Any
 
 from hullscan.core.errors import ToolMissingError
 from hullscan.rules.interface import RuleInfo
@@ -62,7 +59,7 @@ def _checkov_rules(checker: str) -> list[RuleInfo]:
         except Exception:  # another checkov layout: that framework's checks are not listed
             log.debug("checkov %s: registry not readable", framework, exc_info=True)
             continue
-        for check in _checks(runner):
+        for _, check in iac.runner_checks(runner):
             check_id = str(check.id)
             previous = found.get(check_id)
             if previous is not None and framework in previous.scope:
@@ -84,32 +81,3 @@ def _checkov_rules(checker: str) -> list[RuleInfo]:
     return list(found.values())
 
 
-def _checks(runner: Any) -> Iterator[Any]:
-    """The checks of a runner: its registry, the module-level registries of its class's modules
-    (most runners keep their resource checks there), `import_registry()` (openapi and the other
-    YAML runners) and its graph registry, as the iac checker finds their pages."""
-    registries: list[Any] = [getattr(runner, "registry", None)]
-    for cls in type(runner).__mro__:
-        module = sys.modules.get(cls.__module__)
-        if module is not None and module.__name__.startswith("checkov."):
-            registries.extend(vars(module).values())
-    importer = getattr(runner, "import_registry", None)
-    if callable(importer):
-        try:
-            registries.append(importer())
-        except Exception:
-            log.debug("checkov's import_registry failed", exc_info=True)
-    for registry in registries:
-        checks = getattr(registry, "checks", None)
-        if not isinstance(checks, dict) or isinstance(registry, type):
-            continue
-        wildcard = getattr(registry, "wildcard_checks", None)
-        for group in (*checks.values(), *(wildcard.values() if isinstance(wildcard, dict)
-                                           else ())):
-            for check in group if isinstance(group, list) else []:
-                if isinstance(getattr(check, "id", None), str):
-                    yield check
-    graph = getattr(runner, "graph_registry", None)
-    for check in getattr(graph, "checks", None) or []:
-        if isinstance(getattr(check, "id", None), str):
-            yield check

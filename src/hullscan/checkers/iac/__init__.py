@@ -26,11 +26,11 @@ from hullscan.checkers.iac.common import (
     drop_superseded,
     helm_available,
 )
-from hullscan.checkers.iac.pages import _categories, _rule
+from hullscan.checkers.iac.pages import _categories, _rule, runner_checks
 
 __all__ = [
     "CHECKOV_URI", "NAME", "RENDERERS", "RUNNERS", "SUPERSEDES", "YAML_FRAMEWORKS", "IacChecker",
     "_Checkov",
     "_categories", "_defer_terraform_checks", "_load_terraform_checks", "_rule",
-    "drop_superseded", "helm_available",
+    "drop_superseded", "helm_available", "runner_checks",
 ]

@@ -10,6 +10,7 @@ import inspect
 import logging
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,61 +23,63 @@ from hullscan.core.model import (
 log = logging.getLogger("hullscan.iac")
 
 
-def _categories(runner: Any) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    registries = [getattr(runner, "registry", None)]
-    graph_registry = getattr(runner, "graph_registry", None)
-    for registry in registries:
-        if registry is None:
-            continue
-        for checks in (*getattr(registry, "checks", {}).values(),
-                       *getattr(registry, "wildcard_checks", {}).values()):
-            for check in checks:
-                out[check.id] = [c.name for c in getattr(check, "categories", []) or []]
-                _remember_page(_page_scope(runner), check.id, _check_file(check))
-    for check in getattr(graph_registry, "checks", []) or []:
-        # graph (YAML/JSON) checks carry one `category` string, Python checks `categories`
-        cats = getattr(check, "categories", None) or [
-            c for c in [getattr(check, "category", None)] if isinstance(c, str) and c]
-        out.setdefault(check.id, [getattr(c, "name", str(c)) for c in cats])
-        _remember_page(_page_scope(runner), check.id,
-                       getattr(check, "check_path", None) or _check_file(check))
-    for check_id, names in _module_checks(runner).items():
-        out.setdefault(check_id, names)
-    return out
-
-
-def _module_checks(runner: Any) -> dict[str, list[str]]:
-    """The categories (and pages) of the checks in the registries the runner's module uses:
-    most checkov runners (Terraform, CloudFormation, ...) keep their resource checks in
-    module-level registries, not on the runner, and without them every check of those
-    frameworks fell back to medium instead of its category's severity."""
-    out: dict[str, list[str]] = {}
-    candidates: list[Any] = []
+def runner_checks(runner: Any) -> Iterator[tuple[str, Any]]:
+    """Every check a checkov runner runs, with where it was found: "registry" (the runner's
+    own), "module" (the module-level registries of its class's modules, where most runners,
+    Terraform and CloudFormation among them, keep their resource checks; `import_registry()`
+    of openapi and the other YAML runners), "graph" (its graph registry: JSON/YAML checks)."""
+    registry = getattr(runner, "registry", None)
+    modules: list[Any] = []
     for cls in type(runner).__mro__:  # terraform's registries are its base runner's
         module = sys.modules.get(cls.__module__)
         if module is not None and module.__name__.startswith("checkov."):
-            candidates.extend(vars(module).values())
-    importer = getattr(runner, "import_registry", None)  # openapi and the other YAML runners
+            modules.extend(vars(module).values())
+    importer = getattr(runner, "import_registry", None)
     if callable(importer):
         try:
-            candidates.append(importer())
+            modules.append(importer())
         except Exception:
             log.debug("checkov's import_registry failed", exc_info=True)
-    for value in candidates:
-        checks = getattr(value, "checks", None)
-        if not isinstance(checks, dict) or isinstance(value, type):
-            continue
-        wildcard = getattr(value, "wildcard_checks", None)
-        for group in (*checks.values(), *(wildcard.values() if isinstance(wildcard, dict)
-                                           else ())):
-            for check in group if isinstance(group, list) else []:
-                check_id = getattr(check, "id", None)
-                if isinstance(check_id, str):
-                    _remember_page(_page_scope(runner), check_id, _check_file(check))
-                    out.setdefault(check_id, [
-                        getattr(c, "name", str(c)) for c in getattr(check, "categories", []) or []
-                    ])
+    for where, candidates in (("registry", [registry]), ("module", modules)):
+        for value in candidates:
+            checks = getattr(value, "checks", None)
+            if not isinstance(checks, dict) or isinstance(value, type):
+                continue
+            wildcard = getattr(value, "wildcard_checks", None)
+            for group in (*checks.values(), *(wildcard.values() if isinstance(wildcard, dict)
+                                               else ())):
+                for check in group if isinstance(group, list) else []:
+                    if isinstance(getattr(check, "id", None), str):
+                        yield where, check
+    for check in getattr(getattr(runner, "graph_registry", None), "checks", None) or []:
+        if isinstance(getattr(check, "id", None), str):
+            yield "graph", check
+
+
+def _categories(runner: Any) -> dict[str, list[str]]:
+    """Each check's categories (its severity comes from them), and each check's page
+    remembered. The runner's own registry wins, then the graph checks, then the module-level
+    registries (without these, every Terraform and CloudFormation check fell back to medium)."""
+    names: dict[str, dict[str, list[str]]] = {"registry": {}, "graph": {}, "module": {}}
+    pages: dict[str, dict[str, str | None]] = {"registry": {}, "graph": {}, "module": {}}
+    for where, check in runner_checks(runner):
+        # graph (YAML/JSON) checks carry one `category` string, Python checks `categories`
+        cats = getattr(check, "categories", None) or [
+            c for c in [getattr(check, "category", None)] if isinstance(c, str) and c]
+        listed = [getattr(c, "name", str(c)) for c in cats]
+        if where == "registry":
+            names[where][check.id] = listed
+        else:
+            names[where].setdefault(check.id, listed)
+        pages[where].setdefault(check.id, (
+            getattr(check, "check_path", None) if where == "graph" else None
+        ) or _check_file(check))
+    out: dict[str, list[str]] = {}
+    for where in ("registry", "graph", "module"):
+        for check_id, listed in names[where].items():
+            out.setdefault(check_id, listed)
+        for check_id, source in pages[where].items():
+            _remember_page(_page_scope(runner), check_id, source)
     return out
 
 
