@@ -139,7 +139,7 @@ def hit(rule: Rule, ins: Instruction, message: str, basis: str | None = None) ->
     return Hit(rule, ins.start_line, ins.end_line, message, basis)
 
 
-# --- user -----------------------------------------------------------------------------------
+# --- helpers several rule families use --------------------------------------------------
 
 
 def split_words(text: str) -> list[str]:
@@ -184,6 +184,16 @@ def stage_chain(dockerfile: Dockerfile) -> list[Stage]:
         chain.append(stage)
         stage = dockerfile.stages[stage.from_stage] if stage.from_stage is not None else None
     return chain
+
+
+def final_from(dockerfile: Dockerfile) -> Instruction | None:
+    """The FROM instruction that opens the final stage (where final-stage rules report)."""
+    final = dockerfile.final_stage
+    if final is None:
+        return None
+    return next((i for i in dockerfile.stage_instructions(final.index) if i.keyword == "FROM"),
+                None)
+
 
 _SCRIPT_SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh"})
 

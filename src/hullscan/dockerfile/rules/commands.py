@@ -22,6 +22,8 @@ from hullscan.dockerfile.rules.base import (
     split_words,
 )
 
+# Command text is checked one pipeline / one simple command at a time, with patterns that never
+# scan an unbounded span per match attempt: a hostile 1 MB RUN line stays linear.
 _PIPELINE_SPLIT = re.compile(r"&&|\|\||[;\n&]")
 _DOWNLOAD = re.compile(r"\b(curl|wget|fetch)\b")
 _INTERPRETER_HEAD = re.compile(

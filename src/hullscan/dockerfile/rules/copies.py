@@ -346,12 +346,6 @@ def _url_host(url: str) -> str:
     return f"from {m.group(1)}" if m else "a remote source"
 
 
-# --- commands -------------------------------------------------------------------------------
-
-# Command text is checked one pipeline / one simple command at a time, with patterns that never
-# scan an unbounded span per match attempt: a hostile 1 MB RUN line stays linear.
-
-
 def check(dockerfile: Dockerfile, context: RuleContext) -> Iterator[Hit]:
     build = _LazyContext(context)
     for ins in dockerfile.instructions:

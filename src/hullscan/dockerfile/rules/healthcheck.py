@@ -9,32 +9,25 @@ from hullscan.dockerfile.rules.base import (
     NO_HEALTHCHECK,
     Hit,
     RuleContext,
+    final_from,
     hit,
     stage_chain,
 )
 
 
 def _healthcheck(dockerfile: Dockerfile) -> Iterator[Hit]:
-    final = dockerfile.final_stage
-    if final is None:
-        return
-    for stage in stage_chain(dockerfile):
+    for stage in stage_chain(dockerfile):  # none without a FROM
         # a HEALTHCHECK here or in a stage the final one is built FROM is inherited;
         # `HEALTHCHECK NONE` is an explicit choice: neither is reported
         if any(i.keyword == "HEALTHCHECK" for i in dockerfile.stage_instructions(stage.index)):
             return
-    from_line = next(
-        (i for i in dockerfile.stage_instructions(final.index) if i.keyword == "FROM"), None
-    )
+    from_line = final_from(dockerfile)
     if from_line is not None:
         yield hit(
             NO_HEALTHCHECK, from_line,
             "The final stage has no HEALTHCHECK: a hung container looks healthy to Docker "
             "and Compose unless the base image defines one",
         )
-
-
-# --- images ---------------------------------------------------------------------------------
 
 
 def check(dockerfile: Dockerfile, context: RuleContext) -> Iterator[Hit]:

@@ -47,8 +47,5 @@ def _image_hits(text: str, ins: Instruction, context: RuleContext, what: str) ->
         yield hit(issue.rule, ins, issue.message, f"{ins.keyword} {issue.image}")
 
 
-# --- secrets --------------------------------------------------------------------------------
-
-
 def check(dockerfile: Dockerfile, context: RuleContext) -> Iterator[Hit]:
     return _images(dockerfile, context)
