@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from hullscan.core.model import Severity
+from hullscan.core.redact import is_placeholder
 
 
 @dataclass(frozen=True)
@@ -106,17 +107,21 @@ def credential_kind(name: str) -> Credential | None:
 
 # --- the value ------------------------------------------------------------------------------
 
-_PLACEHOLDER = re.compile(
-    r"^(|[\"']{2}|\$\{?[A-Za-z_][A-Za-z0-9_]*(:?[-+=?][^}]*)?\}?|<[^>]*>|\{\{.*\}\}|%\w+%|"
-    r"x+|\*+|\.+|-|none|null|nil|true|false|yes|no|on|off|0|1|undefined|n/?a|tbd|todo|"
-    r"same-origin|omit|include|required|optional|auto|basic|bearer|oauth2?|inherit)$",
+# Documentation examples (AWS's own) and obvious dummies: never reported, by any secret rule.
+DUMMY = re.compile(
+    r"example|sample|dummy|placeholder|changeme|change_me|redacted|fake|xxxx|\*\*\*\*|"
+    r"^(.)\1+$|\$\{|\{\{|<[^>]*>|%\(|your[-_]?",
     re.IGNORECASE,
 )
-_DUMMY = re.compile(
-    r"example|sample|dummy|placeholder|changeme|change_me|change-me|redacted|fake|xxxx|"
-    r"\*\*\*\*|^(.)\1+$|\$\{|\$\(|\{\{|<[^>]*>|%\(|%[A-Za-z_]+%|"
-    r"your[-_ ]?|"
-    r"(^|[-_ ])here$|replace[-_ ]?(me|this)|insert[-_ ]",
+# ... and what only a keyword's value is when it is no credential: words that name a setting,
+# not a secret (`credentials: 'same-origin'`, `secrets: inherit`), more placeholder forms
+_KEYWORD_PLACEHOLDER = re.compile(
+    r"^(undefined|n/?a|same-origin|omit|include|required|optional|auto|basic|bearer|oauth2?|"
+    r"inherit)$",
+    re.IGNORECASE,
+)
+_KEYWORD_DUMMY = re.compile(
+    r"change-me|\$\(|%[A-Za-z_]+%|(^|[-_ ])here$|replace[-_ ]?(me|this)|insert[-_ ]",
     re.IGNORECASE,
 )
 # shell interpolation: `password-$RANDOM`, `$DB_PASS` (case-sensitive: `$q3Ds` is a password)
@@ -206,7 +211,8 @@ def not_a_secret(
 ) -> str | None:
     """Why `value` is not a committed credential of that kind, or None when it is one."""
     text = value.strip()
-    if _PLACEHOLDER.match(text) or _DUMMY.search(text) or _INTERPOLATION.search(text):
+    if (is_placeholder(text) or _KEYWORD_PLACEHOLDER.match(text) or DUMMY.search(text)
+            or _KEYWORD_DUMMY.search(text) or _INTERPOLATION.search(text)):
         return "placeholder"
     if name and _squash(text) in _squash(name) and credential_kind(text) is not None:
         return "placeholder"  # privateKey: 'privateKey', client_secret: "client_secret"

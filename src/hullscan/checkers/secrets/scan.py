@@ -17,6 +17,7 @@ from pathlib import Path
 from hullscan.checkers.secrets.detect_secrets import Engine
 from hullscan.checkers.secrets.hit import Hit
 from hullscan.checkers.secrets.keyword import (
+    DUMMY,
     credential_kind,
     entropy,
     file_kind,
@@ -40,12 +41,6 @@ SOURCE_EXTENSIONS = frozenset(_SOURCE_WORDS.split())
 # shows code, Solidity
 _MARKUP_WORDS = ".tf .hcl .tfvars .bicep .sol .html .htm .vue .svelte .erb .ejs .hbs .jsp .cshtml"
 _QUOTES_NEEDED = SOURCE_EXTENSIONS | frozenset(_MARKUP_WORDS.split())
-# Documentation examples (AWS's own) and obvious dummies: never reported.
-_DUMMY = re.compile(
-    r"example|sample|dummy|placeholder|changeme|change_me|redacted|fake|xxxx|\*\*\*\*|"
-    r"^(.)\1+$|\$\{|\{\{|<[^>]*>|%\(|your[-_]?",
-    re.IGNORECASE,
-)
 
 _ASSIGN = re.compile(
     r"(?P<name>[A-Za-z_][A-Za-z0-9_.-]*)[\"']?\s*(?P<sep>:=|=>|=|:)(?P<gap>\s*)"
@@ -61,7 +56,7 @@ _K8S_ENTRY = re.compile(
 
 def is_dummy(value: str) -> bool:
     """Placeholders and documentation examples (AKIAIOSFODNN7EXAMPLE, `changeme`, `${VAR}`)."""
-    return is_placeholder(value) or bool(_DUMMY.search(value))
+    return is_placeholder(value) or bool(DUMMY.search(value))
 
 
 def _keyword_severity(value: str) -> Severity | None:
