@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -299,6 +300,9 @@ def _scan(
     handed: list[Notification] = []
     if request.hook is not None:
         plans = _leave_to_siblings(request.hook, plans, root, handed)
+    readers = Counter(t.rel for _, files in plans for t in files)
+    for target in targets:  # a file one checker reads is not kept for the others
+        target.content.readers = readers[target.rel]
     context = CheckContext(
         root=root, config=config, offline=request.offline,
         ignore_unfixed=request.ignore_unfixed, image=request.image,

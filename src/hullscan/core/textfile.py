@@ -57,9 +57,37 @@ def decode_text(data: bytes) -> str:
         raise UnreadableFile(f"skipped: not UTF-8 text (byte {exc.start})", "encoding") from exc
 
 
+# What FileContent may hold at once in one process, bytes and decoded text counted: enough for
+# every checker of a usual repository to share one read, bounded on a huge one (a file over
+# the budget is read again by each reader that needs it).
+CACHE_BUDGET = 64 * 1024 * 1024
+
+
+class _Budget:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.held = 0
+
+    def take(self, size: int) -> bool:
+        with self._lock:
+            if self.held + size > CACHE_BUDGET:
+                return False
+            self.held += size
+            return True
+
+    def give_back(self, size: int) -> None:
+        with self._lock:
+            self.held -= size
+
+
+_BUDGET = _Budget()
+
+
 class FileContent:
-    """One file's content, read at most once per scan however many checkers, the policy and the
-    formats ask for it (checkers run in threads: the first reader reads, the others wait).
+    """One file's content, read once per scan however many checkers, the policy and the formats
+    ask for it (checkers run in threads: the first reader reads, the others wait). Content is
+    kept only when more than one checker will read it (`readers`, set by the pipeline) and
+    within the process's CACHE_BUDGET; otherwise each reader reads the file.
 
     A read under a size limit is reused for any limit at least as large as the content; a
     failure is remembered with its limit, so a larger limit reads again."""
@@ -70,6 +98,19 @@ class FileContent:
         self._text: str | None = None
         self._failure: tuple[int, UnreadableFile] | None = None  # (limit, reason)
         self._head: bytes | None = None
+        self._held = 0  # bytes of the budget this content holds
+        # how many checkers will read it (None: not known); content one reader needs is not kept
+        self.readers: int | None = None
+
+    def __del__(self) -> None:
+        if self._held:  # the budget is the process's: what a finished scan held is free again
+            _BUDGET.give_back(self._held)
+
+    def _keep(self, size: int) -> bool:
+        if not _BUDGET.take(size):
+            return False
+        self._held += size
+        return True
 
     def head(self, path: Path, size: int) -> bytes:
         """The first `size` bytes (a sniff); a file no larger than that is kept whole, so the
@@ -82,8 +123,9 @@ class FileContent:
             with path.open("rb") as handle:
                 chunk = handle.read(size + 1)
             if len(chunk) <= size:
-                self._data = chunk
-            else:
+                if self._keep(2 * len(chunk)):  # the bytes, and the text decoded from them
+                    self._data = chunk
+            elif self._keep(size):
                 self._head = chunk[:size]
             return chunk[:size]
 
@@ -97,18 +139,24 @@ class FileContent:
             if self._failure is not None and self._failure[0] >= max_size:
                 raise self._failure[1]
             try:
-                self._data = read_bytes(path, max_size)
+                data = read_bytes(path, max_size)
             except UnreadableFile as exc:
                 self._failure = (max_size, exc)
                 raise
-            return self._data
+            shared = self.readers is None or self.readers > 1
+            if shared and self._keep(2 * len(data)):  # the bytes, and the text decoded from them
+                self._data = data
+            return data
 
     def text(self, path: Path, max_size: int) -> str:
         data = self.data(path, max_size)
         with self._lock:
-            if self._text is None:
-                self._text = decode_text(data)  # raises for binary / non-UTF-8, every time
-            return self._text
+            if self._text is not None:
+                return self._text
+            text = decode_text(data)  # raises for binary / non-UTF-8, every time
+            if self._data is not None:
+                self._text = text
+            return text
 
 
 def human_size(size: int) -> str:
